@@ -1,0 +1,140 @@
+"""create_app(settings): Mockgram's routers, middleware, static files and error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from mockgram import keys as signing_keys
+from mockgram.api import photos
+from mockgram.models import AppSecret, MockgramTable
+from mockgram.oauth import authorize, metadata, registration, token
+from mockgram.pages import apps, consent, developers, home, login
+from mockgram.security import new_token
+from mockgram.seed import seed_demo_data
+from mockgram.settings import MockgramSettings
+from shared.db import create_schema, make_engine
+from shared.web import SecurityHeadersMiddleware, make_templates, mount_shared_static
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "mockgram_session"  # distinct from AwesomeService's: cookies ignore the port
+
+
+def create_app(settings: MockgramSettings | None = None) -> FastAPI:
+    """Build Mockgram: database and keys ready, demo data seeded when asked."""
+    settings = settings or MockgramSettings()
+    engine = make_engine(settings.database_url)
+    create_schema(engine, MockgramTable.metadata)
+    if settings.seed_demo_data:
+        seed_demo_data(engine, settings)
+
+    app = FastAPI(
+        title="Mockgram",
+        description="A mock Instagram: OAuth 2.0 authorization server and photos API.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.keys = signing_keys.load_or_create(engine)
+    templates = make_templates(HERE / "templates")
+    templates.env.globals["settings"] = settings
+    app.state.templates = templates
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key or _shared_secret(engine, "session-key"),
+        session_cookie=SESSION_COOKIE,
+        same_site="lax",
+        https_only=settings.issuer.startswith("https://"),
+        max_age=60 * 60 * 8,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    mount_shared_static(app)
+
+    for module in (metadata, authorize, token, registration, login, consent, home, apps, developers, photos):
+        app.include_router(module.router)
+
+    _install_error_pages(app)
+    return app
+
+
+def _shared_secret(engine, name: str) -> str:  # type: ignore[no-untyped-def]
+    """A generated secret kept in the database, so every worker signs cookies alike."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        row = session.get(AppSecret, name)
+        if row is None:
+            session.add(AppSecret(name=name, value=new_token(32)))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+            row = session.get(AppSecret, name)
+        assert row is not None
+        return row.value
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/oauth/", "/.well-known/")) and not path.startswith(
+        "/oauth/authorize"
+    )
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    """Friendly pages for people, JSON for programs; never a framework 422 or a stack trace."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": "invalid_request" if exc.status_code < 500 else "server_error",
+                 "error_description": str(exc.detail)},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        return render_error(request, status_code=exc.status_code, title=_TITLES.get(exc.status_code, "Something went wrong"), message=str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "The request is malformed."},
+                status_code=400,
+            )
+        return render_error(request, status_code=400, title="That request was not understood", message="Some of the information sent with it was missing or malformed.")
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"error": "server_error", "error_description": "Unexpected error."}, status_code=500)
+        return render_error(request, status_code=500, title="Something went wrong on Mockgram", message="The error was logged. Please try again.")
+
+
+_TITLES = {404: "Page not found", 405: "Method not allowed", 403: "Not allowed", 400: "Bad request"}
+
+
+def render_error(
+    request: Request,
+    *,
+    status_code: int,
+    title: str,
+    message: str,
+    **context: object,
+) -> Response:
+    """The friendly HTML error page (never a redirect)."""
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": title, "message": message, "status_code": status_code, **context},
+        status_code=status_code,
+    )

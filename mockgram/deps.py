@@ -1,0 +1,42 @@
+"""Request dependencies: settings, keys, templates and the signed-in user, all from the app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+
+from mockgram.db import SessionDep
+from mockgram.keys import SigningKeys
+from mockgram.models import User
+from mockgram.settings import MockgramSettings
+
+SESSION_USER_KEY = "user_id"
+SESSION_AUTH_TIME_KEY = "auth_time"
+
+
+def get_settings(request: Request) -> MockgramSettings:
+    return request.app.state.settings
+
+
+def get_keys(request: Request) -> SigningKeys:
+    return request.app.state.keys
+
+
+def get_templates(request: Request) -> Jinja2Templates:
+    return request.app.state.templates
+
+
+def get_current_user(request: Request, session: SessionDep) -> User | None:
+    """The user signed in to Mockgram in this browser, or None."""
+    user_id = request.session.get(SESSION_USER_KEY)
+    if user_id is None:
+        return None
+    return session.get(User, user_id)
+
+
+SettingsDep = Annotated[MockgramSettings, Depends(get_settings)]
+KeysDep = Annotated[SigningKeys, Depends(get_keys)]
+TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+CurrentUserDep = Annotated[User | None, Depends(get_current_user)]

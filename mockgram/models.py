@@ -1,0 +1,155 @@
+"""Mockgram's tables: people and photos, registered clients, and the OAuth records.
+
+Everything that must outlive a request lives here, so several workers or replicas can serve
+one Mockgram: pending authorization requests, codes, issued tokens, consents, signing keys.
+Secrets (passwords, client secrets, codes) are stored hashed, never in the clear.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class MockgramTable(SQLModel, registry=registry()):
+    """Base of Mockgram's tables: its own metadata, apart from AwesomeService's."""
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; every timestamp in the database is UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back naive; read them as the UTC they were written as."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class User(MockgramTable, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=64)
+    name: str = Field(max_length=120)
+    email: str = Field(max_length=200)
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Photo(MockgramTable, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    caption: str = Field(max_length=500)
+    taken_at: datetime
+    content_type: str = "image/png"
+    width: int = 0
+    height: int = 0
+    image: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Client(MockgramTable, table=True):
+    """A registered app (step 0). `secret_hash` is None for public clients."""
+
+    client_id: str = Field(primary_key=True, max_length=100)
+    name: str = Field(max_length=120)
+    client_type: str = "confidential"  # "confidential" or "public" (RFC 6749 §2.1)
+    secret_hash: str | None = None
+    redirect_uris: str = ""  # newline-separated, compared as exact strings (RFC 6749 §3.1.2)
+    allowed_scopes: str = "photos.read"  # space-separated
+    token_endpoint_auth_method: str = "client_secret_basic"
+    owner_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def redirect_uri_list(self) -> list[str]:
+        return [uri for uri in self.redirect_uris.split("\n") if uri]
+
+    @property
+    def scope_set(self) -> set[str]:
+        return set(self.allowed_scopes.split())
+
+    @property
+    def is_public(self) -> bool:
+        return self.client_type == "public"
+
+
+class AuthorizationRequest(MockgramTable, table=True):
+    """A validated authorization request waiting for John to log in and consent (steps 2–3)."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(foreign_key="client.client_id", index=True)
+    redirect_uri: str
+    redirect_uri_in_request: bool = True
+    response_type: str = "code"
+    response_mode: str = "query"
+    scope: str = ""
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    completed_at: datetime | None = None
+
+
+class AuthorizationCode(MockgramTable, table=True):
+    """An issued code (step 4), bound to client, redirect URI, user, scope and PKCE challenge."""
+
+    code_hash: str = Field(primary_key=True, max_length=128)
+    client_id: str = Field(foreign_key="client.client_id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    redirect_uri: str
+    redirect_uri_in_request: bool = True
+    scope: str
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    auth_time: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    redeemed_at: datetime | None = None
+
+
+class IssuedToken(MockgramTable, table=True):
+    """One access token, by its `jti`: what the resource server checks for revocation."""
+
+    jti: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(foreign_key="client.client_id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    scope: str
+    code_hash: str | None = Field(default=None, index=True)
+    issued_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class Consent(MockgramTable, table=True):
+    """What John granted an app, remembered per client and scope; revocable on 'Apps with access'."""
+
+    __table_args__ = (UniqueConstraint("user_id", "client_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    client_id: str = Field(foreign_key="client.client_id", index=True)
+    scope: str
+    granted_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SigningKey(MockgramTable, table=True):
+    """A private JWK (JSON) that signs tokens; persisted so tokens survive a restart."""
+
+    kid: str = Field(primary_key=True, max_length=64)
+    alg: str = "RS256"
+    private_jwk: str
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AppSecret(MockgramTable, table=True):
+    """Generated secrets every worker must share (the session-cookie key when none is set)."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str

@@ -1,0 +1,80 @@
+"""Mockgram's settings: one object, read from the environment (prefix MOCKGRAM_), injected."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import default_sqlite_url
+
+DEFAULT_DEMO_PASSWORD = "mockgram-demo"
+DEFAULT_CLIENT_ID = "awesomeservice"
+DEFAULT_CLIENT_SECRET = "awesomeservice-demo-secret"
+
+
+class MockgramSettings(BaseSettings):
+    """Everything Mockgram can be told; defaults give a working local demo."""
+
+    model_config = SettingsConfigDict(env_prefix="MOCKGRAM_", populate_by_name=True)
+
+    issuer: str = Field(
+        default="http://localhost:8001",
+        description="Mockgram's public URL: the issuer in metadata, tokens and `iss`.",
+    )
+    database_url: str = Field(default_factory=lambda: default_sqlite_url("mockgram.db"))
+    demo_mode: bool = True
+    demo_password: str = DEFAULT_DEMO_PASSWORD
+    seed_demo_data: bool = True
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs the session cookie; when unset, one is generated and kept in the database.",
+    )
+    registration_open: bool = Field(
+        default=True, description="Whether the RFC 7591 registration endpoint accepts requests."
+    )
+    code_ttl_seconds: int = 600
+    access_token_ttl_seconds: int = 900
+    pending_request_ttl_seconds: int = 1800
+
+    # The seeded AwesomeService client reads the same variables AwesomeService itself reads.
+    awesomeservice_url: str = Field(
+        default="http://localhost:8000",
+        validation_alias=AliasChoices("AWESOMESERVICE_URL", "awesomeservice_url"),
+    )
+    awesomeservice_client_id: str = Field(
+        default=DEFAULT_CLIENT_ID,
+        validation_alias=AliasChoices("AWESOMESERVICE_CLIENT_ID", "awesomeservice_client_id"),
+    )
+    awesomeservice_client_secret: str = Field(
+        default=DEFAULT_CLIENT_SECRET,
+        validation_alias=AliasChoices(
+            "AWESOMESERVICE_CLIENT_SECRET", "awesomeservice_client_secret"
+        ),
+    )
+
+    @field_validator("issuer", "awesomeservice_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        # RFC 8414 §2: the issuer is compared as a string; one canonical form, no trailing slash.
+        return value.rstrip("/")
+
+    @field_validator("code_ttl_seconds")
+    @classmethod
+    def _code_ttl_at_most_ten_minutes(cls, value: int) -> int:
+        # RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
+        if not 1 <= value <= 600:
+            raise ValueError("code_ttl_seconds must be between 1 and 600")
+        return value
+
+    @property
+    def api_audience(self) -> str:
+        """The resource server's identifier: the `aud` of every access token (RFC 9068 §3)."""
+        return f"{self.issuer}/api"
+
+    @property
+    def awesomeservice_redirect_uris(self) -> list[str]:
+        """Redirect URIs the seeded AwesomeService client is registered with."""
+        return [
+            f"{self.awesomeservice_url}/connect/callback",
+            f"{self.awesomeservice_url}/login/callback",
+        ]

@@ -1,0 +1,106 @@
+"""Access tokens as JWTs (RFC 9068): issued at the token endpoint, checked by the photos API.
+
+A reader can paste one into any JWT decoder and see who it is for, which app holds it and
+what it may do. The `jti` is recorded so a token can be revoked before it expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from sqlmodel import Session
+
+from mockgram.keys import SigningKeys
+from mockgram.models import IssuedToken, as_utc, utcnow
+from mockgram.security import new_token
+from mockgram.settings import MockgramSettings
+
+
+class InvalidAccessToken(Exception):
+    """The token is malformed, forged, expired, revoked or meant for another audience."""
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """What the resource server learns from a valid access token."""
+
+    jti: str
+    user_id: int
+    client_id: str
+    scopes: frozenset[str]
+
+
+def issue_access_token(
+    session: Session,
+    *,
+    keys: SigningKeys,
+    settings: MockgramSettings,
+    user_id: int,
+    client_id: str,
+    scope: str,
+    code_hash: str | None = None,
+) -> tuple[str, int]:
+    """Sign an access token and record its jti (the caller commits). Returns (token, expires_in)."""
+    now = utcnow()
+    ttl = settings.access_token_ttl_seconds
+    jti = new_token(16)
+    claims = {
+        "iss": settings.issuer,
+        "sub": str(user_id),
+        "aud": settings.api_audience,
+        "client_id": client_id,
+        "scope": scope,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + ttl,
+        "jti": jti,
+    }
+    header = {"alg": "RS256", "typ": "at+jwt", "kid": keys.kid}  # RFC 9068 §2.1
+    token = jwt.encode(header, claims, keys.active)
+    session.add(
+        IssuedToken(
+            jti=jti,
+            client_id=client_id,
+            user_id=user_id,
+            scope=scope,
+            code_hash=code_hash,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+    return token, ttl
+
+
+def verify_access_token(
+    session: Session, token: str, *, keys: SigningKeys, settings: MockgramSettings
+) -> AccessToken:
+    """Check signature, type, issuer, audience, expiry and revocation (RFC 9068 §4)."""
+    try:
+        decoded = jwt.decode(token, keys.public_set, algorithms=["RS256"])
+    except (JoseError, ValueError, TypeError) as exc:
+        raise InvalidAccessToken("The access token is malformed or its signature is invalid.") from exc
+    if str(decoded.header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
+        raise InvalidAccessToken("This is not an access token (typ must be at+jwt).")
+    claims = decoded.claims
+    audiences = claims.get("aud")
+    audiences = audiences if isinstance(audiences, list) else [audiences]
+    if claims.get("iss") != settings.issuer:
+        raise InvalidAccessToken("The access token was issued by someone else.")
+    if settings.api_audience not in audiences:
+        raise InvalidAccessToken("The access token is meant for another audience.")
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or exp <= int(utcnow().timestamp()):
+        raise InvalidAccessToken("The access token expired.")
+    record = session.get(IssuedToken, str(claims.get("jti", "")))
+    if record is None or record.revoked_at is not None:
+        raise InvalidAccessToken("The access token was revoked.")
+    if as_utc(record.expires_at) <= utcnow():
+        raise InvalidAccessToken("The access token expired.")
+    return AccessToken(
+        jti=record.jti,
+        user_id=record.user_id,
+        client_id=record.client_id,
+        scopes=frozenset(record.scope.split()),
+    )

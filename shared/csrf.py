@@ -1,0 +1,26 @@
+"""CSRF protection for HTML forms: a per-session token, checked in constant time."""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.requests import Request
+
+SESSION_KEY = "csrf_token"
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use; templates put it in a hidden field."""
+    token = request.session.get(SESSION_KEY)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_KEY] = token
+    return token
+
+
+def csrf_ok(request: Request, submitted: str | None) -> bool:
+    """True when the submitted form token matches the session's."""
+    expected = request.session.get(SESSION_KEY)
+    if not expected or not submitted:
+        return False
+    return secrets.compare_digest(expected, submitted)

@@ -1,0 +1,50 @@
+"""Engine and session helpers: SQLite by default, any SQLAlchemy URL (PostgreSQL) by setting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; for SQLite, make the folder and allow use from several threads."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1] if "///" in url else ""
+        in_memory = path in ("", ":memory:") or "mode=memory" in url
+        if not in_memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if in_memory else None,
+        )
+        _sqlite_pragmas(engine, wal=not in_memory)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if wal:
+            # Several workers share one file: WAL lets readers and one writer work at once.
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def create_schema(engine: Engine, metadata: MetaData) -> None:
+    """Create every table of one app's metadata (idempotent)."""
+    metadata.create_all(engine)
+
+
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield a session bound to `engine`; used by each app's session dependency."""
+    with Session(engine) as session:
+        yield session

@@ -1,0 +1,78 @@
+"""The article's six steps (plus step 0), told once and shown by both apps' pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    title: str
+    who: str
+    text: str
+    rfc: str
+
+
+STEPS: dict[int, Step] = {
+    0: Step(
+        0,
+        "AwesomeService registers with Mockgram",
+        "developer → Mockgram developer portal",
+        "Before any user is involved, the print shop registers its app with Mockgram and "
+        "receives a client ID and a client secret.",
+        "RFC 6749 §2; RFC 7591",
+    ),
+    1: Step(
+        1,
+        "AwesomeService sends John's browser to Mockgram",
+        "AwesomeService → John's browser → Mockgram authorization endpoint",
+        "A plain GET to the authorization endpoint carrying client_id, redirect_uri, scope, "
+        "response_type, state and a PKCE code_challenge. Nothing secret travels here.",
+        "RFC 6749 §4.1.1; RFC 7636 §4.3",
+    ),
+    2: Step(
+        2,
+        "Mockgram authenticates John",
+        "John ↔ Mockgram",
+        "John types his Mockgram password on Mockgram's own page. AwesomeService never sees it.",
+        "RFC 6749 §3.1",
+    ),
+    3: Step(
+        3,
+        "Mockgram asks John for consent",
+        "John ↔ Mockgram",
+        "Mockgram names the app and says in plain words what each requested scope allows. "
+        "John can allow, deny, or give less than was asked.",
+        "RFC 6749 §3.3, §4.1.1",
+    ),
+    4: Step(
+        4,
+        "Mockgram redirects John back with a code",
+        "Mockgram → John's browser → AwesomeService callback",
+        "The browser carries a short-lived, single-use authorization code back to the "
+        "registered redirect URI, with the state it was sent and Mockgram's issuer (iss).",
+        "RFC 6749 §4.1.2; RFC 9207 §2",
+    ),
+    5: Step(
+        5,
+        "AwesomeService trades the code for a token",
+        "AwesomeService back end → Mockgram token endpoint (back channel)",
+        "Server to server, the print shop sends the code, its client secret and the PKCE "
+        "verifier. A stolen code alone is worthless.",
+        "RFC 6749 §4.1.3, §2.3.1; RFC 7636 §4.5",
+    ),
+    6: Step(
+        6,
+        "AwesomeService reads John's photos",
+        "AwesomeService back end → Mockgram photos API",
+        "The access token goes in the Authorization header. It can read photos — and only "
+        "read them: a delete is refused with insufficient_scope.",
+        "RFC 6750 §2.1, §3.1",
+    ),
+}
+
+
+def step(number: int) -> Step:
+    """The step with this number (0–6)."""
+    return STEPS[number]

@@ -1,0 +1,67 @@
+"""Look and feel and HTTP hygiene both apps share: templates, static files, security headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.csrf import csrf_token
+from shared.steps import STEPS
+
+SHARED_DIR = Path(__file__).resolve().parent
+
+# RFC 9700 §4.16 (clickjacking), §4.2.4 (referrer leakage); no third-party resources anywhere.
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+        b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+]
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response (pure ASGI: no per-request overhead)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def make_templates(app_templates: Path) -> Jinja2Templates:
+    """Jinja2 templates: the app's own folder first, then the shared base and partials."""
+    templates = Jinja2Templates(directory=str(app_templates))
+    templates.env.loader = ChoiceLoader(
+        [FileSystemLoader(str(app_templates)), FileSystemLoader(str(SHARED_DIR / "templates"))]
+    )
+    templates.env.globals["csrf_token"] = csrf_token
+    templates.env.globals["steps"] = STEPS
+    return templates
+
+
+def mount_shared_static(app: FastAPI) -> None:
+    """Serve the shared stylesheet and images at /static/shared."""
+    app.mount(
+        "/static/shared", StaticFiles(directory=str(SHARED_DIR / "static")), name="shared-static"
+    )
