@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.csrf import csrf_token
+from shared.flash import pop_flashes
 from shared.steps import STEPS
 
 SHARED_DIR = Path(__file__).resolve().parent
@@ -57,6 +58,7 @@ def make_templates(app_templates: Path) -> Jinja2Templates:
     )
     templates.env.globals["csrf_token"] = csrf_token
     templates.env.globals["steps"] = STEPS
+    templates.env.globals["pop_flashes"] = pop_flashes
     return templates
 
 
