@@ -20,7 +20,9 @@ class SigningKeys:
 
     def __init__(self, private_keys: list[RSAKey]) -> None:
         self.active = private_keys[0]
-        self.public_set = KeySet([RSAKey.import_key(k.as_dict(private=False)) for k in private_keys])
+        self.public_set = KeySet(
+            [RSAKey.import_key(k.as_dict(private=False)) for k in private_keys]
+        )
         # Precomputed: the JWKS endpoint serves these bytes as they are.
         self.jwks_json = json.dumps(self.public_set.as_dict(private=False)).encode()
 
@@ -43,7 +45,9 @@ def load_or_create(engine: Engine) -> SigningKeys:
             key = _generate()
             # The guard row's primary key lets exactly one worker create the first key.
             session.add(AppSecret(name="first-signing-key", value=str(key.kid)))
-            session.add(SigningKey(kid=str(key.kid), private_jwk=json.dumps(key.as_dict(private=True))))
+            session.add(
+                SigningKey(kid=str(key.kid), private_jwk=json.dumps(key.as_dict(private=True)))
+            )
             try:
                 session.commit()
             except IntegrityError:

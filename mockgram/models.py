@@ -126,7 +126,7 @@ class IssuedToken(MockgramTable, table=True):
 
 
 class Consent(MockgramTable, table=True):
-    """What John granted an app, remembered per client and scope; revocable on 'Apps with access'."""
+    """What John granted an app, per client and scope; revocable on 'Apps with access'."""
 
     __table_args__ = (UniqueConstraint("user_id", "client_id"),)
 

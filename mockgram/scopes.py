@@ -1,4 +1,4 @@
-"""The scopes Mockgram knows, each with the plain words the consent page shows John (RFC 6749 §3.3)."""
+"""The scopes Mockgram knows, with the plain words the consent page shows (RFC 6749 §3.3)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def hash_secret(value: str) -> str:
-    """SHA-256 of a high-entropy secret (client secret, code, token): safe to store, fast to check."""
+    """SHA-256 of a high-entropy secret (client secret, code): safe to store, fast to check."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 

@@ -27,7 +27,7 @@ class MockgramSettings(BaseSettings):
     seed_demo_data: bool = True
     secret_key: str | None = Field(
         default=None,
-        description="Signs the session cookie; when unset, one is generated and kept in the database.",
+        description="Signs the session cookie; when unset, one is generated and stored.",
     )
     registration_open: bool = Field(
         default=True, description="Whether the RFC 7591 registration endpoint accepts requests."

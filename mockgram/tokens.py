@@ -80,7 +80,9 @@ def verify_access_token(
     try:
         decoded = jwt.decode(token, keys.public_set, algorithms=["RS256"])
     except (JoseError, ValueError, TypeError) as exc:
-        raise InvalidAccessToken("The access token is malformed or its signature is invalid.") from exc
+        raise InvalidAccessToken(
+            "The access token is malformed or its signature is invalid."
+        ) from exc
     if str(decoded.header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
         raise InvalidAccessToken("This is not an access token (typ must be at+jwt).")
     claims = decoded.claims
