@@ -33,10 +33,13 @@ class AwesomeServiceSettings(BaseSettings):
     seed_demo_data: bool = True
     secret_key: str | None = Field(
         default=None,
-        description="Signs the session cookie; when unset, one is generated and kept in the database.",
+        description="Signs the session cookie; when unset, one is generated and kept in the DB.",
     )
     http_timeout_seconds: float = Field(
         default=5.0, description="Timeout for every call to Mockgram's back channel."
+    )
+    pending_authorization_seconds: int = Field(
+        default=600, description="How long a 'Connect Mockgram' request (its state) stays usable."
     )
 
     @field_validator("url", "mockgram_url", "mockgram_internal_url")

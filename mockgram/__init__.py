@@ -1,1 +1,1 @@
-"""Mockgram — a mock Instagram: the OAuth 2.0 authorization server and the photos resource server."""
+"""Mockgram — a mock Instagram: the OAuth 2.0 authorization server and the photos API."""

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from mockgram import bearer
 from mockgram import keys as signing_keys
 from mockgram.api import photos
 from mockgram.models import AppSecret, MockgramTable
@@ -57,10 +58,22 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     mount_shared_static(app)
 
-    for module in (metadata, authorize, token, registration, login, consent, home, apps, developers, photos):
+    for module in (
+        metadata,
+        authorize,
+        token,
+        registration,
+        login,
+        consent,
+        home,
+        apps,
+        developers,
+        photos,
+    ):
         app.include_router(module.router)
 
     _install_error_pages(app)
+    bearer.install(app)
     return app
 
 
@@ -96,12 +109,19 @@ def _install_error_pages(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_json(request):
             return JSONResponse(
-                {"error": "invalid_request" if exc.status_code < 500 else "server_error",
-                 "error_description": str(exc.detail)},
+                {
+                    "error": "invalid_request" if exc.status_code < 500 else "server_error",
+                    "error_description": str(exc.detail),
+                },
                 status_code=exc.status_code,
                 headers=getattr(exc, "headers", None),
             )
-        return render_error(request, status_code=exc.status_code, title=_TITLES.get(exc.status_code, "Something went wrong"), message=str(exc.detail))
+        return render_error(
+            request,
+            status_code=exc.status_code,
+            title=_TITLES.get(exc.status_code, "Something went wrong"),
+            message=str(exc.detail),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -110,13 +130,25 @@ def _install_error_pages(app: FastAPI) -> None:
                 {"error": "invalid_request", "error_description": "The request is malformed."},
                 status_code=400,
             )
-        return render_error(request, status_code=400, title="That request was not understood", message="Some of the information sent with it was missing or malformed.")
+        return render_error(
+            request,
+            status_code=400,
+            title="That request was not understood",
+            message="Some of the information sent with it was missing or malformed.",
+        )
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         if _wants_json(request):
-            return JSONResponse({"error": "server_error", "error_description": "Unexpected error."}, status_code=500)
-        return render_error(request, status_code=500, title="Something went wrong on Mockgram", message="The error was logged. Please try again.")
+            return JSONResponse(
+                {"error": "server_error", "error_description": "Unexpected error."}, status_code=500
+            )
+        return render_error(
+            request,
+            status_code=500,
+            title="Something went wrong on Mockgram",
+            message="The error was logged. Please try again.",
+        )
 
 
 _TITLES = {404: "Page not found", 405: "Method not allowed", 403: "Not allowed", 400: "Bad request"}

@@ -9,7 +9,10 @@ SESSION_KEY = "flash"
 
 def push_flash(request: Request, text: str, kind: str = "ok") -> None:
     """Queue a message for the next page; kind is ok, error, info or warn."""
-    request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), {"kind": kind, "text": text}]
+    request.session[SESSION_KEY] = [
+        *request.session.get(SESSION_KEY, []),
+        {"kind": kind, "text": text},
+    ]
 
 
 def pop_flashes(request: Request) -> list[dict[str, str]]:

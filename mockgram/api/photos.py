@@ -1,5 +1,168 @@
-"""Placeholder: filled in by the module's owner."""
+"""Step 6 — the photos API, Mockgram's resource server (RFC 6750 §2, §3).
 
-from fastapi import APIRouter
+Every route takes the bearer token from the Authorization header (see mockgram/bearer.py),
+checks it and the scope it needs, then answers for the token's owner only: another person's
+photo is "not found", exactly like a photo that does not exist, so existence is never revealed.
 
-router = APIRouter()
+    GET    /api/photos              photos.read    the owner's photos, newest first
+    GET    /api/photos/{id}         photos.read    one photo
+    GET    /api/photos/{id}/image   photos.read    its bytes
+    POST   /api/photos              photos.write   upload (multipart: file, caption) → 201
+    DELETE /api/photos/{id}         photos.write   delete → 204
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+from starlette.datastructures import UploadFile as ParsedFile  # what the form parser hands over
+
+from mockgram.bearer import require_scope
+from mockgram.db import SessionDep
+from mockgram.images import MAX_UPLOAD_BYTES, BadImage, inspect_upload
+from mockgram.models import Photo, as_utc, utcnow
+from mockgram.tokens import AccessToken
+
+router = APIRouter(prefix="/api", tags=["photos API (resource server)"])
+
+ReadToken = Annotated[AccessToken, Depends(require_scope("photos.read"))]
+WriteToken = Annotated[AccessToken, Depends(require_scope("photos.write"))]
+MAX_CAPTION = 500
+
+
+def photo_json(photo: Photo, issuer: str) -> dict[str, Any]:
+    """The contract's photo object."""
+    return {
+        "id": photo.id,
+        "caption": photo.caption,
+        "taken_at": as_utc(photo.taken_at).isoformat(),
+        "width": photo.width,
+        "height": photo.height,
+        "content_type": photo.content_type,
+        "image_url": f"{issuer}/api/photos/{photo.id}/image",
+    }
+
+
+def parse_photo_id(raw: str) -> int | None:
+    """A photo id from the path: a plain positive integer, else None (→ 404, never a 422)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
+
+
+def find_owned_photo(
+    session: Session, owner_id: int, raw_id: str, *, with_image: bool = False
+) -> Photo | None:
+    """The photo with this id if `owner_id` owns it; None for someone else's or a missing one."""
+    photo_id = parse_photo_id(raw_id)
+    if photo_id is None:
+        return None
+    statement = select(Photo).where(Photo.id == photo_id, Photo.owner_id == owner_id)
+    if not with_image:
+        statement = statement.options(defer(Photo.image))  # type: ignore[arg-type]
+    return session.exec(statement).first()
+
+
+def list_photos(session: Session, owner_id: int) -> list[Photo]:
+    """The owner's photos, newest first, without their bytes."""
+    statement = (
+        select(Photo)
+        .where(Photo.owner_id == owner_id)
+        .options(defer(Photo.image))  # type: ignore[arg-type]
+        .order_by(col(Photo.taken_at).desc(), col(Photo.id).desc())
+    )
+    return list(session.exec(statement).all())
+
+
+def not_found() -> JSONResponse:
+    """The same answer for someone else's photo and a missing one: nothing to learn from it."""
+    return JSONResponse(
+        {"error": "not_found", "error_description": "There is no such photo."}, status_code=404
+    )
+
+
+def bad_upload(description: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": "invalid_request", "error_description": description}, status_code=400
+    )
+
+
+@router.get("/photos", summary="List the token owner's photos (photos.read)")
+def get_photos(request: Request, token: ReadToken, session: SessionDep) -> JSONResponse:
+    """The token owner's photos, newest first."""
+    issuer = request.app.state.settings.issuer
+    photos = list_photos(session, token.user_id)
+    return JSONResponse({"photos": [photo_json(photo, issuer) for photo in photos]})
+
+
+@router.get("/photos/{photo_id}", summary="One photo (photos.read)")
+def get_photo(
+    request: Request, photo_id: str, token: ReadToken, session: SessionDep
+) -> JSONResponse:
+    """One photo of the token's owner."""
+    photo = find_owned_photo(session, token.user_id, photo_id)
+    if photo is None:
+        return not_found()
+    return JSONResponse(photo_json(photo, request.app.state.settings.issuer))
+
+
+@router.get("/photos/{photo_id}/image", summary="A photo's image bytes (photos.read)")
+def get_photo_image(photo_id: str, token: ReadToken, session: SessionDep) -> Response:
+    """The image bytes, cacheable by the caller only (they are someone's private photo)."""
+    photo = find_owned_photo(session, token.user_id, photo_id, with_image=True)
+    if photo is None:
+        return not_found()
+    return Response(
+        content=photo.image,
+        media_type=photo.content_type,
+        headers={"Cache-Control": "private, max-age=300", "Vary": "Authorization"},
+    )
+
+
+@router.post("/photos", status_code=201, summary="Upload a photo (photos.write)")
+def post_photo(
+    request: Request,
+    token: WriteToken,
+    session: SessionDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    caption: Annotated[str, Form(max_length=100_000)] = "",
+) -> JSONResponse:
+    """Store an uploaded image for the token's owner; 201 with the new photo."""
+    if file is None or not isinstance(file, ParsedFile):
+        return bad_upload("Send the image as a multipart/form-data field named file.")
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)  # one byte more than allowed: enough to refuse
+    caption = caption.strip()
+    if len(caption) > MAX_CAPTION:
+        return bad_upload(f"The caption is longer than {MAX_CAPTION} characters.")
+    try:
+        info = inspect_upload(data)
+    except BadImage as exc:
+        return bad_upload(str(exc))
+    photo = Photo(
+        owner_id=token.user_id,
+        caption=caption,
+        taken_at=utcnow(),
+        content_type=info.content_type,
+        width=info.width,
+        height=info.height,
+        image=info.data,
+    )
+    session.add(photo)
+    session.commit()
+    session.refresh(photo)
+    issuer = request.app.state.settings.issuer
+    location = f"{issuer}/api/photos/{photo.id}"
+    return JSONResponse(photo_json(photo, issuer), status_code=201, headers={"Location": location})
+
+
+@router.delete("/photos/{photo_id}", status_code=204, summary="Delete a photo (photos.write)")
+def delete_photo(photo_id: str, token: WriteToken, session: SessionDep) -> Response:
+    """Delete one of the token owner's photos."""
+    photo = find_owned_photo(session, token.user_id, photo_id)
+    if photo is None:
+        return not_found()
+    session.delete(photo)
+    session.commit()
+    return Response(status_code=204)

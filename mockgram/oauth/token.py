@@ -1,5 +1,188 @@
-"""Placeholder: filled in by the module's owner."""
+"""Step 5 — the token endpoint (RFC 6749 §4.1.3, §5; RFC 7636 §4.6).
 
-from fastapi import APIRouter
+The back channel: AwesomeService's server trades the code, its secret and the PKCE verifier
+for an access token. The grant reads as a checklist, in this order: client authentication →
+grant_type → code → expiry → client binding → redirect_uri → PKCE → single use → token.
+
+Decisions, written down:
+- The raw form is read by hand, so a malformed request is `invalid_request`, never a 422.
+- Errors are JSON (400; 401 for invalid_client) with Cache-Control: no-store and Pragma:
+  no-cache, like successful responses (§5.1, §5.2).
+- Single use is an atomic claim — UPDATE … SET redeemed_at WHERE redeemed_at IS NULL and a
+  look at the row count — never read-then-write, so two racing requests cannot both win.
+- A replayed code is refused, and the tokens from its first redemption are revoked
+  (§4.1.2, RFC 9700 §4.5.3) — but only when the replay is otherwise valid (right client,
+  redirect URI and verifier), so a stranger holding a leaked code cannot log John out.
+- A code issued without a PKCE challenge redeemed with a code_verifier is refused
+  (downgrade, RFC 9700 §4.8.2).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import update
+from sqlmodel import Session
+from starlette.responses import Response
+
+from mockgram.db import SessionDep
+from mockgram.models import AuthorizationCode, Client, IssuedToken, as_utc, utcnow
+from mockgram.oauth.client_auth import authenticate_client
+from mockgram.oauth.errors import (
+    NO_STORE_HEADERS,
+    InvalidGrantError,
+    InvalidRequestError,
+    OAuthError,
+    UnsupportedGrantTypeError,
+    json_error,
+)
+from mockgram.security import hash_secret
+from mockgram.tokens import issue_access_token
+from shared.pkce import verify_s256
 
 router = APIRouter()
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+@router.post("/oauth/token")
+async def token_endpoint(request: Request, session: SessionDep) -> Response:
+    """Exchange an authorization code for an access token."""
+    try:
+        form = await read_form(request)
+        client = authenticate_client(request, form, session)
+        return redeem_code(request, session, client=client, form=form)
+    except OAuthError as exc:
+        session.rollback()
+        return json_error(exc)
+
+
+@router.api_route("/oauth/token", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"])
+async def token_wrong_method() -> Response:
+    """Only POST (RFC 6749 §3.2)."""
+    return JSONResponse(
+        {"error": "invalid_request", "error_description": "The token endpoint accepts POST only."},
+        status_code=405,
+        headers={**NO_STORE_HEADERS, "Allow": "POST"},
+    )
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The form body: urlencoded, each parameter at most once, empty values absent (§3.2)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM_CONTENT_TYPE:
+        raise InvalidRequestError(f"Send the parameters as {FORM_CONTENT_TYPE}.")
+    try:
+        raw = await request.form()
+    except Exception as exc:  # a body that will not parse is the client's mistake
+        raise InvalidRequestError("The form body could not be read.") from exc
+    form: dict[str, str] = {}
+    for name, value in raw.multi_items():
+        if not isinstance(value, str) or value == "":
+            continue
+        if name in form:
+            raise InvalidRequestError(f"The parameter {name} was sent more than once.")
+        form[name] = value
+    return form
+
+
+def redeem_code(
+    request: Request, session: Session, *, client: Client, form: dict[str, str]
+) -> Response:
+    """The authorization_code grant, check by check (RFC 6749 §4.1.3)."""
+    settings = request.app.state.settings
+
+    # §4.1.3: grant_type is required; only the code grant exists so far (§5.2).
+    grant_type = form.get("grant_type")
+    if grant_type is None:
+        raise InvalidRequestError("grant_type is required.")
+    if grant_type != "authorization_code":
+        raise UnsupportedGrantTypeError("Only grant_type=authorization_code is supported.")
+
+    # §4.1.3: the code is required; it is looked up by its hash.
+    code = form.get("code")
+    if code is None:
+        raise InvalidRequestError("code is required.")
+    code_hash = hash_secret(code)
+    record = session.get(AuthorizationCode, code_hash)
+    if record is None:
+        raise InvalidGrantError("The code is invalid.")
+
+    # §4.1.2: short-lived (ten minutes at most).
+    if as_utc(record.expires_at) <= utcnow():
+        raise InvalidGrantError("The code has expired.")
+
+    # §4.1.3: the code was issued to this client.
+    if record.client_id != client.client_id:
+        raise InvalidGrantError("The code was issued to another client.")
+
+    # §4.1.3: the same redirect_uri as in the authorization request, when it was sent there.
+    redirect_uri = form.get("redirect_uri")
+    if record.redirect_uri_in_request and redirect_uri != record.redirect_uri:
+        raise InvalidGrantError("redirect_uri does not match the authorization request.")
+    if not record.redirect_uri_in_request and redirect_uri not in (None, record.redirect_uri):
+        raise InvalidGrantError("redirect_uri does not match the authorization request.")
+
+    # RFC 7636 §4.6: the verifier must match the challenge; RFC 9700 §4.8.2: no downgrade.
+    verifier = form.get("code_verifier")
+    if record.code_challenge is not None:
+        if verifier is None or not verify_s256(verifier, record.code_challenge):
+            raise InvalidGrantError("code_verifier does not match the code_challenge.")
+    elif verifier is not None:
+        raise InvalidGrantError("This code was issued without PKCE; a code_verifier is unexpected.")
+
+    # §4.1.2: single use, claimed atomically.
+    if not claim_code(session, code_hash):
+        revoke_tokens_from_code(session, code_hash)
+        session.commit()
+        raise InvalidGrantError("The code was already used; tokens issued from it are revoked.")
+
+    access_token, expires_in = issue_access_token(
+        session,
+        keys=request.app.state.keys,
+        settings=settings,
+        user_id=record.user_id,
+        client_id=client.client_id,
+        scope=record.scope,
+        code_hash=code_hash,
+    )
+    scope = record.scope
+    session.commit()
+    # §5.1: the successful response.
+    return JSONResponse(
+        {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+            "scope": scope,
+        },
+        headers=NO_STORE_HEADERS,
+    )
+
+
+def claim_code(session: Session, code_hash: str) -> bool:
+    """Mark the code redeemed unless it already was; True for exactly one caller."""
+    statement = (
+        update(AuthorizationCode)
+        .where(
+            AuthorizationCode.code_hash == code_hash,  # type: ignore[arg-type]
+            AuthorizationCode.redeemed_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(redeemed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return session.exec(statement).rowcount == 1
+
+
+def revoke_tokens_from_code(session: Session, code_hash: str) -> None:
+    """Revoke every token issued from this code (RFC 6749 §4.1.2, RFC 9700 §4.5.3)."""
+    statement = (
+        update(IssuedToken)
+        .where(
+            IssuedToken.code_hash == code_hash,  # type: ignore[arg-type]
+            IssuedToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.exec(statement)

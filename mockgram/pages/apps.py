@@ -1,5 +1,104 @@
-"""Placeholder: filled in by the module's owner."""
+"""Apps with access: what John consented to (step 3), and the button that takes it back.
 
-from fastapi import APIRouter
+Revoking deletes the remembered consent, revokes every access token the app holds for John
+(the photos API checks revocation on each request, so they stop working at once) and discards
+codes not yet redeemed — all in one transaction.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import delete, func, update
+from sqlmodel import col, select
+
+from mockgram.db import SessionDep
+from mockgram.deps import CurrentUserDep, TemplatesDep
+from mockgram.models import AuthorizationCode, Client, Consent, IssuedToken, as_utc, utcnow
+from mockgram.pages.home import csrf_refused, see_other
+from mockgram.scopes import describe
+from shared.csrf import csrf_ok
+from shared.flash import push_flash
+
+router = APIRouter(tags=["John's pages"])
+
+
+@router.get("/apps", include_in_schema=False)
+def apps_with_access(
+    request: Request, session: SessionDep, user: CurrentUserDep, templates: TemplatesDep
+) -> Response:
+    """Each app John consented to, what it may do, and how many live tokens it holds."""
+    if user is None:
+        return see_other("/login")
+    now = utcnow()
+    consents = session.exec(
+        select(Consent, Client)
+        .join(Client, col(Consent.client_id) == col(Client.client_id))
+        .where(Consent.user_id == user.id)
+        .order_by(col(Consent.granted_at).desc())
+    ).all()
+    live_tokens = dict(
+        session.exec(
+            select(IssuedToken.client_id, func.count())
+            .where(
+                IssuedToken.user_id == user.id,
+                col(IssuedToken.revoked_at).is_(None),
+                col(IssuedToken.expires_at) > now,
+            )
+            .group_by(col(IssuedToken.client_id))
+        ).all()
+    )
+    apps = [
+        {
+            "client": client,
+            "scopes": describe(consent.scope),
+            "granted_at": as_utc(consent.granted_at),
+            "updated_at": as_utc(consent.updated_at),
+            "active_tokens": live_tokens.get(client.client_id, 0),
+        }
+        for consent, client in consents
+    ]
+    return templates.TemplateResponse(
+        request, "apps.html", {"page_title": "Apps with access", "apps": apps}
+    )
+
+
+@router.post("/apps/{client_id}/revoke", include_in_schema=False)
+def revoke_app(
+    request: Request,
+    client_id: str,
+    session: SessionDep,
+    user: CurrentUserDep,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Take an app's access away: consent, live tokens and pending codes, in one transaction."""
+    if user is None:
+        return see_other("/login")
+    if not csrf_ok(request, csrf_token):
+        return csrf_refused(request)
+    client = session.get(Client, client_id)
+    if client is None:
+        push_flash(request, "There is no such app.", "error")
+        return see_other("/apps")
+    mine = (col(IssuedToken.user_id) == user.id, col(IssuedToken.client_id) == client_id)
+    session.exec(
+        delete(Consent).where(col(Consent.user_id) == user.id, col(Consent.client_id) == client_id)
+    )
+    # RFC 7009 §2.2 in spirit: once revoked, the resource server refuses the token at once.
+    session.exec(
+        update(IssuedToken)
+        .where(*mine, col(IssuedToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    session.exec(
+        delete(AuthorizationCode).where(
+            col(AuthorizationCode.user_id) == user.id,
+            col(AuthorizationCode.client_id) == client_id,
+            col(AuthorizationCode.redeemed_at).is_(None),
+        )
+    )
+    session.commit()
+    push_flash(request, f"{client.name} can no longer see your photos.", "ok")
+    return see_other("/apps")

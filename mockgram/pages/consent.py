@@ -1,5 +1,186 @@
-"""Placeholder: filled in by the module's owner."""
+"""Step 3 — John decides what the app may do (RFC 6749 §3.3, §4.1.1; §4.1.2.1 for a denial).
 
-from fastapi import APIRouter
+The page names the app (its name, client_id and where it will send him back) and says in
+plain words what each requested scope allows; photos.write is marked as the dangerous one.
+John may allow everything, untick scopes (a smaller grant, §3.3), or deny. The answer is bound
+to the pending request this browser started and to a CSRF token, and is accepted once:
+Allow remembers the consent, marks the request completed atomically and issues the code (step
+4); Deny, or Allow with nothing ticked, sends the app access_denied with state and iss.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+from starlette.responses import Response
+
+from mockgram.db import SessionDep
+from mockgram.models import AuthorizationRequest, Client, User
+from mockgram.oauth import consents
+from mockgram.oauth.authorize import current_user
+from mockgram.oauth.codes import answer_with_code
+from mockgram.oauth.errors import AccessDeniedError, error_page, error_redirect
+from mockgram.oauth.pending import (
+    claim,
+    is_bound_to_session,
+    load_open_request,
+    unbind_from_session,
+)
+from mockgram.scopes import describe
+from shared.csrf import csrf_ok
 
 router = APIRouter()
+
+
+def no_longer_valid(request: Request) -> Response:
+    """The page for a request that is unknown, answered, expired or from another browser."""
+    return error_page(
+        request,
+        status_code=400,
+        title="This request is no longer valid",
+        message="The app's request was already answered, has expired, or was started in "
+        "another browser. Nothing was shared.",
+        hint="Go back to the app and start again.",
+        rfc="RFC 6749 §4.1.1",
+        step=3,
+    )
+
+
+def login_redirect(request_id: str) -> RedirectResponse:
+    """Step 2 first: sign in, then come back to this request."""
+    return RedirectResponse("/login?" + urlencode({"request_id": request_id}), status_code=303)
+
+
+@router.get("/consent")
+async def consent_page(request: Request, session: SessionDep) -> Response:
+    """Ask John about the pending request (or skip, when he already agreed to all of it)."""
+    settings = request.app.state.settings
+    request_id = request.query_params.get("request_id") or ""
+    user = current_user(request, session)
+    if user is None or user.id is None:
+        return login_redirect(request_id)
+    pending = load_open_request(session, request_id)
+    if pending is None or not is_bound_to_session(request, request_id):
+        return no_longer_valid(request)
+    client = session.get(Client, pending.client_id)
+    if client is None:
+        return no_longer_valid(request)
+    # Remembered consent: nothing new is asked, so the page would be a pointless click.
+    if consents.covers(session, user_id=user.id, client_id=client.client_id, scope=pending.scope):
+        answered = answer_with_code(
+            request,
+            session,
+            pending=pending,
+            user_id=user.id,
+            scope=pending.scope,
+            settings=settings,
+        )
+        if answered is not None:
+            return answered
+        return no_longer_valid(request)
+    return render_consent(request, pending=pending, client=client, user=user)
+
+
+@router.post("/consent")
+async def consent_submit(request: Request, session: SessionDep) -> Response:
+    """Record John's answer once: a code for Allow, access_denied for Deny."""
+    settings = request.app.state.settings
+    form = await request.form()
+    request_id = _text(form.get("request_id"))
+    if not csrf_ok(request, _text(form.get("csrf_token"))):
+        return error_page(
+            request,
+            status_code=400,
+            title="This consent form expired",
+            message="The form's security token was missing or wrong, so nothing was shared.",
+            hint="Go back to the app and start again.",
+            rfc="RFC 6749 §10.12",
+            step=3,
+        )
+    user = current_user(request, session)
+    if user is None or user.id is None:
+        return login_redirect(request_id)
+    pending = load_open_request(session, request_id)
+    if pending is None or not is_bound_to_session(request, request_id):
+        return no_longer_valid(request)
+
+    decision = _text(form.get("decision"))
+    if decision not in ("allow", "deny"):
+        return error_page(
+            request,
+            status_code=400,
+            title="Please choose Allow or Deny",
+            message="The answer sent was neither Allow nor Deny, so nothing was shared.",
+            back_url="/consent?" + urlencode({"request_id": request_id}),
+            back_label="Back to the question",
+            step=3,
+        )
+    requested = set(pending.scope.split())
+    ticked = {value for value in form.getlist("scope") if isinstance(value, str)}
+    if not ticked <= requested:
+        return error_page(
+            request,
+            status_code=400,
+            title="That is more than the app asked for",
+            message="Only the scopes the app requested can be granted.",
+            back_url="/consent?" + urlencode({"request_id": request_id}),
+            back_label="Back to the question",
+            rfc="RFC 6749 §3.3",
+            step=3,
+        )
+
+    # Nothing ticked is a "no", whatever button was pressed.
+    if decision == "deny" or not ticked:
+        return deny(request, session, pending=pending)
+
+    scope = consents.normalize_scope(ticked)
+    consents.remember(session, user_id=user.id, client_id=pending.client_id, scope=scope)
+    answered = answer_with_code(
+        request, session, pending=pending, user_id=user.id, scope=scope, settings=settings
+    )
+    return answered if answered is not None else no_longer_valid(request)
+
+
+def deny(request: Request, session: Session, *, pending: AuthorizationRequest) -> Response:
+    """RFC 6749 §4.1.2.1: access_denied, with state and iss, to the registered redirect URI."""
+    settings = request.app.state.settings
+    if not claim(session, pending.id):
+        session.rollback()
+        return no_longer_valid(request)
+    response = error_redirect(
+        pending.redirect_uri,
+        AccessDeniedError("The user denied the request."),
+        state=pending.state,
+        issuer=settings.issuer,
+    )
+    session.commit()
+    unbind_from_session(request, pending.id)
+    return response
+
+
+def render_consent(
+    request: Request, *, pending: AuthorizationRequest, client: Client, user: User
+) -> Response:
+    """The question: which app, what it would be allowed to do, and where John goes next."""
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "consent.html",
+        {
+            "page_title": f"Allow {client.name}?",
+            "step": 3,
+            "pending": pending,
+            "client": client,
+            "user": user,
+            "scopes": describe(pending.scope),
+            "redirect_host": urlsplit(pending.redirect_uri).netloc,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _text(value: object) -> str:
+    """A form field as text (an uploaded file where text was expected counts as empty)."""
+    return value if isinstance(value, str) else ""

@@ -1,5 +1,134 @@
-"""Placeholder: filled in by the module's owner."""
+"""Step 0 — the developer portal: register an app, get a client ID and (once) a secret.
 
-from fastapi import APIRouter
+RFC 6749 §2 (client registration), §2.1 (confidential and public clients). The same rules as
+the RFC 7591 endpoint apply (mockgram/clients.py). The secret is shown exactly once, on the
+response to the form, and is stored only as a hash: lose it and you register again.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session, select
+from starlette.responses import Response
+
+from mockgram.clients import register_client, validate_name, validate_redirect_uris, validate_scope
+from mockgram.db import SessionDep
+from mockgram.models import Client, User
+from mockgram.oauth.authorize import current_user
+from mockgram.oauth.errors import OAuthError, error_page
+from mockgram.scopes import SCOPES
+from shared.csrf import csrf_ok
 
 router = APIRouter()
+
+
+@router.get("/developers")
+async def developers_page(request: Request, session: SessionDep) -> Response:
+    """How registration works; for a signed-in developer, their apps and the form."""
+    return render_portal(request, session, user=current_user(request, session))
+
+
+@router.post("/developers/apps")
+async def create_app_submit(request: Request, session: SessionDep) -> Response:
+    """Register an app from the form; show its credentials once."""
+    form = await request.form()
+    if not csrf_ok(request, _text(form.get("csrf_token"))):
+        return error_page(
+            request,
+            status_code=400,
+            title="This form expired",
+            message="The form's security token was missing or wrong, so no app was registered.",
+            hint="Reload the developer page and try again.",
+            back_url="/developers",
+            back_label="Back to the developer portal",
+            step=0,
+        )
+    user = current_user(request, session)
+    if user is None:
+        return RedirectResponse("/login?next=/developers", status_code=303)
+
+    values = {
+        "name": _text(form.get("name")),
+        "redirect_uris": _text(form.get("redirect_uris")),
+        "client_type": _text(form.get("client_type")) or "confidential",
+        "scopes": [value for value in form.getlist("scope") if isinstance(value, str)],
+    }
+    try:
+        if values["client_type"] not in ("confidential", "public"):
+            raise ValueError("Choose confidential or public.")
+        name = validate_name(values["name"], required=True)
+        uris = validate_redirect_uris(
+            [line.strip() for line in values["redirect_uris"].splitlines() if line.strip()]
+        )
+        if not values["scopes"]:
+            raise ValueError("Tick at least one scope the app may ask for.")
+        scope = validate_scope(" ".join(values["scopes"]))
+    except OAuthError as exc:
+        return render_portal(request, session, user=user, error=exc.description, values=values)
+    except ValueError as exc:
+        return render_portal(request, session, user=user, error=str(exc), values=values)
+
+    client, secret = register_client(
+        session,
+        name=name,
+        redirect_uris=uris,
+        token_endpoint_auth_method="none"
+        if values["client_type"] == "public"
+        else "client_secret_basic",
+        scope=scope,
+        owner_user_id=user.id,
+    )
+    settings = request.app.state.settings
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "developers_created.html",
+        {
+            "page_title": "App registered",
+            "step": 0,
+            "client": client,
+            "secret": secret,
+            "issuer": settings.issuer,
+        },
+        # The secret is on this page: no cache may keep it.
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+def render_portal(
+    request: Request,
+    session: Session,
+    *,
+    user: User | None,
+    error: str | None = None,
+    values: dict[str, object] | None = None,
+) -> Response:
+    """The portal page: the explanation, and for a signed-in user their apps and the form."""
+    settings = request.app.state.settings
+    own_apps: list[Client] = []
+    if user is not None:
+        statement = (
+            select(Client).where(Client.owner_user_id == user.id).order_by(Client.created_at.desc())  # type: ignore[attr-defined]
+        )
+        own_apps = list(session.exec(statement).all())
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "developers.html",
+        {
+            "page_title": "Developers",
+            "step": 0,
+            "user": user,
+            "apps": own_apps,
+            "error": error,
+            "values": values or {"client_type": "confidential", "scopes": ["photos.read"]},
+            "scopes": list(SCOPES.values()),
+            "issuer": settings.issuer,
+            "registration_open": settings.registration_open,
+        },
+        status_code=400 if error else 200,
+    )
+
+
+def _text(value: object) -> str:
+    """A form field as text (an uploaded file where text was expected counts as empty)."""
+    return value if isinstance(value, str) else ""

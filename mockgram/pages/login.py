@@ -1,5 +1,153 @@
-"""Placeholder: filled in by the module's owner."""
+"""Step 2 — John signs in to Mockgram (RFC 6749 §3.1: the AS authenticates the resource owner).
 
-from fastapi import APIRouter
+He types his password here, on Mockgram, and nowhere else: AwesomeService never sees it.
+The form has a CSRF token; an unknown user and a wrong password get the same message, the
+same status and (thanks to a dummy argon2 hash) the same time, so nobody can find out who has
+an account. After a successful sign-in the session is rotated and John goes on to the consent
+page for the pending request, or to a local page from a fixed allowlist — never to a URL
+someone else chose (RFC 9700 §4.11, checklist 30).
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import select
+from starlette.responses import Response
+
+from mockgram.db import SessionDep
+from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY
+from mockgram.models import Client, User
+from mockgram.oauth.errors import error_page
+from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
+from mockgram.oauth.pending import is_bound_to_session, load_open_request
+from mockgram.security import verify_password
+from shared.csrf import csrf_ok
 
 router = APIRouter()
+
+# Where a sign-in may send John back to; anything else goes to the home page.
+NEXT_ALLOWLIST = frozenset({"/", "/apps", "/developers"})
+LOGIN_FAILED = "Wrong username or password."
+
+
+def safe_next(value: object) -> str:
+    """A local path from the allowlist, else "/" (no open redirect)."""
+    return value if isinstance(value, str) and value in NEXT_ALLOWLIST else "/"
+
+
+@router.get("/login")
+async def login_page(request: Request, session: SessionDep) -> Response:
+    """The sign-in form; names the app that is asking when there is a pending request."""
+    request_id = request.query_params.get("request_id") or ""
+    return render_login(
+        request, session, request_id=request_id, next_path=request.query_params.get("next")
+    )
+
+
+@router.post("/login")
+async def login_submit(request: Request, session: SessionDep) -> Response:
+    """Check the CSRF token and the password; on success rotate the session and move on."""
+    form = await request.form()
+    request_id = _text(form.get("request_id"))
+    next_path = _text(form.get("next"))
+    if not csrf_ok(request, _text(form.get("csrf_token"))):
+        return error_page(
+            request,
+            status_code=400,
+            title="This sign-in form expired",
+            message="The form's security token was missing or wrong, so nothing was done.",
+            hint="Go back, reload the sign-in page and try again.",
+            back_url="/login?" + urlencode({"request_id": request_id}) if request_id else "/login",
+            back_label="Back to sign in",
+            step=2,
+        )
+
+    username = _text(form.get("username")).strip()
+    password = _text(form.get("password"))
+    user = session.exec(select(User).where(User.username == username)).first() if username else None
+    # The dummy hash makes an unknown user cost as much as a wrong password.
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        return render_login(
+            request,
+            session,
+            request_id=request_id,
+            next_path=next_path,
+            username=username,
+            error=LOGIN_FAILED,
+            status_code=401,
+        )
+
+    # Session rotation: drop everything but the pending requests this browser started.
+    pending = request.session.get(PENDING_KEY, [])
+    request.session.clear()
+    request.session[PENDING_KEY] = pending
+    request.session[SESSION_USER_KEY] = user.id
+    request.session["username"] = user.username
+    request.session[SESSION_AUTH_TIME_KEY] = int(time.time())
+
+    if request_id and is_bound_to_session(request, request_id):
+        return RedirectResponse(
+            "/consent?" + urlencode({"request_id": request_id}), status_code=303
+        )
+    return RedirectResponse(safe_next(next_path), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """Sign out (CSRF-checked): the whole session goes."""
+    form = await request.form()
+    if not csrf_ok(request, _text(form.get("csrf_token"))):
+        return error_page(
+            request,
+            status_code=400,
+            title="This sign-out form expired",
+            message="The form's security token was missing or wrong, so you are still signed in.",
+            hint="Reload the page and try again.",
+        )
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+def render_login(
+    request: Request,
+    session: SessionDep,
+    *,
+    request_id: str,
+    next_path: str | None,
+    username: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The sign-in page, with the asking app's name when the request belongs to this browser."""
+    asking: Client | None = None
+    if request_id and is_bound_to_session(request, request_id):
+        pending = load_open_request(session, request_id)
+        if pending is not None:
+            asking = session.get(Client, pending.client_id)
+    settings = request.app.state.settings
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "login.html",
+        {
+            "page_title": "Sign in",
+            "step": 2,
+            "request_id": request_id if asking else "",
+            "next_path": safe_next(next_path) if next_path else "",
+            "asking": asking,
+            "username": username,
+            "error": error,
+            "demo_mode": settings.demo_mode,
+            "demo_password": settings.demo_password,
+        },
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _text(value: object) -> str:
+    """A form field as text (an uploaded file where text was expected counts as empty)."""
+    return value if isinstance(value, str) else ""

@@ -21,14 +21,20 @@ class HttpClient(Protocol):
 class Form:
     action: str
     method: str
+    id: str = ""
     fields: list[tuple[str, str]] = field(default_factory=list)
     checkboxes: list[tuple[str, str, bool]] = field(default_factory=list)
     buttons: list[tuple[str, str]] = field(default_factory=list)
 
-    def values(self, *, button: tuple[str, str] | None = None, **overrides: Any) -> list[tuple[str, str]]:
+    def values(
+        self, *, button: tuple[str, str] | None = None, **overrides: Any
+    ) -> list[tuple[str, str]]:
         """The fields a browser would send: hidden/text inputs, ticked boxes, the pressed button."""
         data = [(k, v) for k, v in self.fields if k not in overrides]
         data += [(k, v) for k, v, checked in self.checkboxes if checked and k not in overrides]
+        ticked = overrides.pop("tick", None)
+        if ticked is not None:  # tick these checkbox values (by value), as a person would
+            data += [(k, v) for k, v, checked in self.checkboxes if not checked and v in ticked]
         for key, value in overrides.items():
             if isinstance(value, list):
                 data += [(key, str(v)) for v in value]
@@ -40,38 +46,89 @@ class Form:
 
 
 class _FormParser(HTMLParser):
+    """Collects forms and their controls, including controls tied to a form by `form="id"`."""
+
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[Form] = []
         self._current: Form | None = None
+        self._detached: list[tuple[str, str, dict[str, str]]] = []  # (form id, tag, attrs)
+        self._select: tuple[Form, str] | None = None
+        self._select_value: str | None = None
+        self._textarea: tuple[Form, str] | None = None
+        self._text = ""
+
+    def _owner(self, a: dict[str, str], tag: str) -> Form | None:
+        if a.get("form"):
+            self._detached.append((a["form"], tag, a))
+            return None
+        return self._current
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self._current = Form(action=a.get("action", ""), method=a.get("method", "get").lower())
+            self._current = Form(
+                action=a.get("action", ""),
+                method=a.get("method", "get").lower(),
+                id=a.get("id", ""),
+            )
             self.forms.append(self._current)
-        elif self._current is None:
             return
-        elif tag == "input" and a.get("name"):
-            kind = a.get("type", "text").lower()
-            if kind == "checkbox" or kind == "radio":
-                self._current.checkboxes.append((a["name"], a.get("value", "on"), "checked" in a))
-            elif kind == "submit":
-                self._current.buttons.append((a["name"], a.get("value", "")))
-            else:
-                self._current.fields.append((a["name"], a.get("value", "")))
-        elif tag == "button" and a.get("name"):
-            self._current.buttons.append((a["name"], a.get("value", "")))
+        if tag == "option" and self._select is not None:
+            if self._select_value is None or "selected" in a:
+                self._select_value = a.get("value", "")
+            return
+        if not a.get("name") or tag not in ("input", "button", "select", "textarea"):
+            return
+        owner = self._owner(a, tag)
+        if owner is None:
+            return
+        if tag == "select":
+            self._select, self._select_value = (owner, a["name"]), None
+        elif tag == "textarea":
+            self._textarea, self._text = (owner, a["name"]), ""
+        else:
+            _add_control(owner, tag, a)
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text += data
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self._current = None
+        elif tag == "select" and self._select is not None:
+            form, name = self._select
+            form.fields.append((name, self._select_value or ""))
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            form, name = self._textarea
+            form.fields.append((name, self._text))
+            self._textarea = None
+
+    def close(self) -> None:
+        super().close()
+        by_id = {form.id: form for form in self.forms if form.id}
+        for form_id, tag, a in self._detached:
+            if form_id in by_id:
+                _add_control(by_id[form_id], tag, a)
+
+
+def _add_control(form: Form, tag: str, a: dict[str, str]) -> None:
+    kind = a.get("type", "submit" if tag == "button" else "text").lower()
+    if kind in ("checkbox", "radio"):
+        form.checkboxes.append((a["name"], a.get("value", "on"), "checked" in a))
+    elif kind == "submit":
+        form.buttons.append((a["name"], a.get("value", "")))
+    else:
+        form.fields.append((a["name"], a.get("value", "")))
 
 
 def forms(html: str) -> list[Form]:
     """Every form on a page."""
     parser = _FormParser()
     parser.feed(html)
+    parser.close()
     return parser.forms
 
 
@@ -89,6 +146,7 @@ class Browser:
     def __init__(self, clients: dict[str, HttpClient]) -> None:
         self.clients = clients
         self.url = ""
+        self.sent: list[tuple[str, str, dict[str, list[str]]]] = []  # (method, url, form data)
 
     def _client(self, url: str) -> HttpClient:
         parts = urlsplit(url)
@@ -100,12 +158,16 @@ class Browser:
     def get(self, url: str) -> Any:
         url = urljoin(self.url, url)
         self.url = url
+        self.sent.append(("GET", url, {}))
         return self._client(url).get(url)
 
     def submit(self, form: Form, *, button: tuple[str, str] | None = None, **overrides: Any) -> Any:
         url = urljoin(self.url, form.action or self.url)
-        data = form.values(button=button, **overrides)
+        data: dict[str, list[str]] = {}
+        for key, value in form.values(button=button, **overrides):
+            data.setdefault(key, []).append(value)
         self.url = url
+        self.sent.append((form.method.upper(), url, data))
         if form.method == "post":
             return self._client(url).post(url, data=data)
         return self._client(url).get(url, params=data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import OAuth2Client
 
@@ -16,6 +17,12 @@ from mockgram.app import create_app
 from mockgram.settings import MockgramSettings
 from tests.e2e.browser import Browser, find_form
 from tests.e2e.servers import serve
+
+# Authlib's httpx integration uses httpx APIs that httpx now deprecates: their warnings, not ours.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:The httpx module is deprecated"),
+]
 
 DEMO_PASSWORD = "interop-password"
 REDIRECT_URI = "http://127.0.0.1:9/callback"  # never visited: the test reads the redirect itself

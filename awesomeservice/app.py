@@ -1,0 +1,178 @@
+"""create_app(settings): AwesomeService's routers, middleware, back-channel client, error pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from awesomeservice.deps import SignInRequired
+from awesomeservice.errors import render_error
+from awesomeservice.models import AppSecret, AwesomeTable
+from awesomeservice.pages import accounts, connect, home, orders, photos
+from awesomeservice.security import new_token
+from awesomeservice.seed import seed_demo_data
+from awesomeservice.settings import AwesomeServiceSettings
+from shared.db import create_schema, make_engine
+from shared.web import SecurityHeadersMiddleware, make_templates, mount_shared_static
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "awesomeservice_session"  # distinct from Mockgram's: cookies ignore the port
+log = logging.getLogger("awesomeservice")
+
+
+def _make_http(
+    settings: AwesomeServiceSettings, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    """The one back-channel client: Mockgram's internal URL, a timeout on every call."""
+    return httpx.AsyncClient(
+        base_url=settings.back_channel_url,
+        timeout=settings.http_timeout_seconds,
+        transport=transport,
+        follow_redirects=False,
+    )
+
+
+def create_app(
+    settings: AwesomeServiceSettings | None = None,
+    *,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """Build AwesomeService: database ready, demo account seeded when asked."""
+    settings = settings or AwesomeServiceSettings()
+    engine = make_engine(settings.database_url)
+    # Eagerly, not in the lifespan: an app driven through ASGITransport has no lifespan.
+    create_schema(engine, AwesomeTable.metadata)
+    if settings.seed_demo_data:
+        seed_demo_data(engine, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.http.is_closed:  # started again after a shutdown (tests do this)
+            app.state.http = _make_http(settings, http_transport)
+        yield
+        await app.state.http.aclose()
+
+    app = FastAPI(
+        title="AwesomeService",
+        description="The print shop: an OAuth 2.0 client of Mockgram.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.http = _make_http(settings, http_transport)
+    templates = make_templates(HERE / "templates")
+    templates.env.globals["settings"] = settings
+    templates.env.filters["money"] = _money
+    app.state.templates = templates
+
+    # C7: the session cookie is HttpOnly (Starlette's default) and SameSite=Lax; it holds
+    # only the user id, a browser binding and the CSRF token — never a Mockgram token.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key or _shared_secret(engine, "session-key"),
+        session_cookie=SESSION_COOKIE,
+        same_site="lax",
+        https_only=settings.url.startswith("https://"),
+        max_age=60 * 60 * 8,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    mount_shared_static(app)
+
+    for module in (home, accounts, connect, photos, orders):
+        app.include_router(module.router)
+
+    _install_error_pages(app)
+    return app
+
+
+def _money(cents: int) -> str:
+    """Format cents as dollars: 250 → $2.50."""
+    return f"${cents // 100}.{cents % 100:02d}"
+
+
+def _shared_secret(engine: Engine, name: str) -> str:
+    """A generated secret kept in the database, so every worker signs cookies alike."""
+    with Session(engine) as session:
+        row = session.get(AppSecret, name)
+        if row is None:
+            session.add(AppSecret(name=name, value=new_token(32)))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+            row = session.get(AppSecret, name)
+        if row is None:  # pragma: no cover - the insert above or a concurrent one succeeded
+            raise RuntimeError(f"could not create the shared secret {name!r}")
+        return row.value
+
+
+_TITLES = {
+    400: "That request was not understood",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "That is not how this page is used",
+}
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    """Friendly pages for every failure; never a framework 422 or a stack trace."""
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        # Only a fixed local path goes in `next`; the login page checks it again (C8).
+        return RedirectResponse(f"/login?{urlencode({'next': exc.next_path})}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        message = (
+            "There is no page at this address."
+            if exc.status_code == 404
+            else detail or "The request could not be handled."
+        )
+        return render_error(
+            request,
+            status_code=exc.status_code,
+            title=_TITLES.get(exc.status_code, "Something went wrong"),
+            message=message,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return render_error(
+            request,
+            status_code=400,
+            title=_TITLES[400],
+            message="Some of the information sent with it was missing or malformed.",
+            error_code="invalid_request",
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        try:
+            return render_error(
+                request,
+                status_code=500,
+                title="Something went wrong on AwesomeService",
+                message="The error was logged. Nothing you did caused it; please try again.",
+                error_code="server_error",
+            )
+        except Exception:  # the error page itself failed: answer plainly
+            return HTMLResponse("<h1>Something went wrong on AwesomeService</h1>", status_code=500)

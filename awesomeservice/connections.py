@@ -1,0 +1,49 @@
+"""The stored Mockgram connection of a user: save after step 5, read for step 6, forget."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, delete, select
+
+from awesomeservice.models import MockgramConnection, as_utc, utcnow
+from awesomeservice.oauth_client import TokenSet
+
+
+def get_connection(session: Session, user_id: int) -> MockgramConnection | None:
+    """The user's connection, or None."""
+    return session.exec(
+        select(MockgramConnection).where(MockgramConnection.user_id == user_id)
+    ).first()
+
+
+def usable_connection(session: Session, user_id: int) -> MockgramConnection | None:
+    """The connection if its token has not expired yet; an expired one is forgotten."""
+    connection = get_connection(session, user_id)
+    if connection is None:
+        return None
+    if connection.expires_at is not None and as_utc(connection.expires_at) <= utcnow():
+        forget_connection(session, user_id)
+        return None
+    return connection
+
+
+def save_connection(session: Session, user_id: int, tokens: TokenSet) -> MockgramConnection:
+    """Insert or replace the user's tokens, in one commit."""
+    connection = get_connection(session, user_id) or MockgramConnection(
+        user_id=user_id, access_token=""
+    )
+    connection.access_token = tokens.access_token
+    connection.token_type = tokens.token_type
+    connection.scope = tokens.scope
+    connection.expires_at = tokens.expires_at
+    connection.refresh_token = tokens.refresh_token
+    connection.connected_at = utcnow()
+    session.add(connection)
+    session.commit()
+    session.refresh(connection)
+    return connection
+
+
+def forget_connection(session: Session, user_id: int) -> None:
+    """Delete the stored tokens of this user."""
+    session.exec(delete(MockgramConnection).where(MockgramConnection.user_id == user_id))
+    session.commit()

@@ -1,0 +1,62 @@
+"""Request dependencies: settings, templates, the back-channel client and the signed-in user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+
+from awesomeservice.db import SessionDep
+from awesomeservice.models import User
+from awesomeservice.settings import AwesomeServiceSettings
+
+SESSION_USER_KEY = "user_id"
+SESSION_USERNAME_KEY = "username"
+# A random id per signed-in browser session: pending authorizations are bound to it (C1).
+SESSION_BINDING_KEY = "browser_binding"
+
+
+class SignInRequired(Exception):
+    """Raised by pages that need an AwesomeService account; answered with the sign-in page."""
+
+    def __init__(self, next_path: str = "/") -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def get_settings(request: Request) -> AwesomeServiceSettings:
+    return request.app.state.settings
+
+
+def get_templates(request: Request) -> Jinja2Templates:
+    return request.app.state.templates
+
+
+def get_http(request: Request) -> httpx.AsyncClient:
+    """The one back-channel client of this app (base URL: Mockgram's internal URL)."""
+    return request.app.state.http
+
+
+def get_current_user(request: Request, session: SessionDep) -> User | None:
+    """The user signed in to AwesomeService in this browser, or None."""
+    user_id = request.session.get(SESSION_USER_KEY)
+    if user_id is None:
+        return None
+    return session.get(User, user_id)
+
+
+def require_user(request: Request, session: SessionDep) -> User:
+    """The signed-in user; otherwise send the browser to the sign-in page."""
+    user = get_current_user(request, session)
+    if user is None:
+        raise SignInRequired(request.url.path)
+    return user
+
+
+SettingsDep = Annotated[AwesomeServiceSettings, Depends(get_settings)]
+TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
+CurrentUserDep = Annotated[User | None, Depends(get_current_user)]
+UserDep = Annotated[User, Depends(require_user)]

@@ -1,0 +1,70 @@
+"""Friendly error pages for people: what happened, what to do, and which RFC says so."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from awesomeservice.backchannel import MockgramUnavailable
+
+
+def render_error(
+    request: Request,
+    *,
+    status_code: int,
+    title: str,
+    message: str,
+    **context: object,
+) -> Response:
+    """The shared error page inside AwesomeService's layout (never a redirect)."""
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "title": title,
+            "message": message,
+            "status_code": status_code,
+            "layout": "layout.html",
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def csrf_refused(request: Request) -> Response:
+    """The page for a form that came without this session's CSRF token (checklist C8)."""
+    return render_error(
+        request,
+        status_code=403,
+        title="That form has expired",
+        message="The form did not carry this browser's security token, so nothing was changed.",
+        hint="Go back, reload the page and try again.",
+        error_code="csrf",
+    )
+
+
+def mockgram_unavailable(request: Request, exc: MockgramUnavailable, *, step: int) -> Response:
+    """Mockgram timed out, could not be reached or answered nonsense; nothing was stored."""
+    if exc.kind == "timeout":
+        title = "Mockgram did not answer in time"
+        message = "AwesomeService waited for Mockgram and gave up. Nothing was changed here."
+        status = 504
+    elif exc.kind == "unreachable":
+        title = "Mockgram is unreachable"
+        message = "AwesomeService could not reach Mockgram at all. Nothing was changed here."
+        status = 502
+    else:
+        title = "Mockgram sent an answer we could not read"
+        message = "Its reply was not what the protocol promises. Nothing was changed here."
+        status = 502
+    return render_error(
+        request,
+        status_code=status,
+        title=title,
+        message=message,
+        detail=exc.detail,
+        hint="Try again in a moment.",
+        error_code=f"mockgram_{exc.kind}",
+        step=step,
+    )

@@ -1,0 +1,1 @@
+"""What people see on AwesomeService: accounts, Connect Mockgram, photos, orders."""

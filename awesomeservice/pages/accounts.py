@@ -1,0 +1,149 @@
+"""AwesomeService's own accounts: sign up, sign in, sign out (not Mockgram's — a separate one)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from awesomeservice.db import SessionDep
+from awesomeservice.deps import (
+    SESSION_BINDING_KEY,
+    SESSION_USER_KEY,
+    SESSION_USERNAME_KEY,
+    CurrentUserDep,
+    TemplatesDep,
+)
+from awesomeservice.errors import csrf_refused
+from awesomeservice.models import User
+from awesomeservice.pages.forms import safe_next, text
+from awesomeservice.security import hash_password, new_token, verify_password
+from shared.csrf import csrf_ok
+from shared.flash import push_flash
+
+router = APIRouter()
+
+_USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
+WRONG_CREDENTIALS = "That username and password do not match an AwesomeService account."
+
+
+def sign_in(request: Request, user: User) -> None:
+    """Start a fresh session for `user`: old contents dropped, new binding and CSRF token."""
+    # Session fixation: nothing from before the login survives it.
+    request.session.clear()
+    request.session[SESSION_USER_KEY] = user.id
+    request.session[SESSION_USERNAME_KEY] = user.username
+    request.session[SESSION_BINDING_KEY] = new_token(16)
+
+
+@router.get("/login")
+def login_page(
+    request: Request, templates: TemplatesDep, user: CurrentUserDep, next: str = "/"
+) -> Response:
+    """The sign-in form (in demo mode it names the demo account)."""
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return templates.TemplateResponse(
+        request,
+        "accounts_login.html",
+        {"page_title": "Sign in", "next": safe_next(next), "username": "", "error": None},
+    )
+
+
+@router.post("/login")
+async def login(request: Request, session: SessionDep, templates: TemplatesDep) -> Response:
+    """Check the password (argon2) and rotate the session; one message for every failure."""
+    form = await request.form()
+    if not csrf_ok(request, text(form, "csrf_token")):
+        return csrf_refused(request)
+    username = text(form, "username").strip().lower()[:64]
+    password = text(form, "password")[:1024]
+    next_path = safe_next(text(form, "next"))
+    user = session.exec(select(User).where(User.username == username)).first() if username else None
+    # Same message and same work for an unknown user and a wrong password.
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        return templates.TemplateResponse(
+            request,
+            "accounts_login.html",
+            {
+                "page_title": "Sign in",
+                "next": next_path,
+                "username": username,
+                "error": WRONG_CREDENTIALS,
+            },
+            status_code=400,
+        )
+    sign_in(request, user)
+    push_flash(request, f"Welcome back, {user.name}.", "ok")
+    return RedirectResponse(next_path, status_code=303)
+
+
+@router.get("/signup")
+def signup_page(request: Request, templates: TemplatesDep, user: CurrentUserDep) -> Response:
+    """The sign-up form."""
+    if user is not None:
+        return RedirectResponse("/", status_code=303)
+    return templates.TemplateResponse(
+        request,
+        "accounts_signup.html",
+        {"page_title": "Create an account", "values": {}, "errors": {}},
+    )
+
+
+@router.post("/signup")
+async def signup(request: Request, session: SessionDep, templates: TemplatesDep) -> Response:
+    """Create an AwesomeService account and sign it in."""
+    form = await request.form()
+    if not csrf_ok(request, text(form, "csrf_token")):
+        return csrf_refused(request)
+    values = {
+        "username": text(form, "username").strip().lower()[:64],
+        "name": text(form, "name").strip()[:200],
+    }
+    password = text(form, "password")
+    errors: dict[str, str] = {}
+    if not _USERNAME.match(values["username"]):
+        errors["username"] = "3 to 32 characters: lower-case letters, digits, '.', '_' or '-'."
+    if not values["name"] or len(values["name"]) > 120:
+        errors["name"] = "Your name, up to 120 characters (it goes on your parcels)."
+    if not 8 <= len(password) <= 256:
+        errors["password"] = "At least 8 characters (and at most 256)."
+    user: User | None = None
+    if not errors:
+        user = User(
+            username=values["username"],
+            name=values["name"],
+            password_hash=hash_password(password),
+        )
+        session.add(user)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            errors["username"] = "That username is taken; pick another."
+            user = None
+    if errors or user is None:
+        return templates.TemplateResponse(
+            request,
+            "accounts_signup.html",
+            {"page_title": "Create an account", "values": values, "errors": errors},
+            status_code=400,
+        )
+    session.refresh(user)
+    sign_in(request, user)
+    push_flash(request, f"Welcome to AwesomeService, {user.name}.", "ok")
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """Forget this browser's session (the Mockgram connection stays until disconnected)."""
+    form = await request.form()
+    if not csrf_ok(request, text(form, "csrf_token")):
+        return csrf_refused(request)
+    request.session.clear()
+    push_flash(request, "You are signed out of AwesomeService.", "info")
+    return RedirectResponse("/", status_code=303)

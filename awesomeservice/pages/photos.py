@@ -1,0 +1,139 @@
+"""Step 6 — John's Mockgram photos, read with the access token; and the refused delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from awesomeservice.backchannel import MockgramUnavailable
+from awesomeservice.connections import forget_connection, usable_connection
+from awesomeservice.db import SessionDep
+from awesomeservice.deps import CurrentUserDep, HttpDep, UserDep
+from awesomeservice.errors import csrf_refused, mockgram_unavailable, render_error
+from awesomeservice.mockgram_api import (
+    ApiRefused,
+    TokenRejected,
+    fetch_image,
+    list_photos,
+    try_delete,
+)
+from awesomeservice.models import User
+from awesomeservice.pages.forms import text
+from shared.csrf import csrf_ok
+
+router = APIRouter()
+
+
+def connect_needed(request: Request, *, revoked: bool = False) -> Response:
+    """Explain that AwesomeService has no usable token, and offer to connect."""
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "photos_connect.html",
+        {"page_title": "Connect Mockgram", "revoked": revoked},
+        status_code=401 if revoked else 200,
+    )
+
+
+def token_rejected(request: Request, session: SessionDep, user: User) -> Response:
+    """401 invalid_token from Mockgram: the stored token is useless, so forget it."""
+    assert user.id is not None
+    forget_connection(session, user.id)
+    return connect_needed(request, revoked=True)
+
+
+def api_refused(request: Request, exc: ApiRefused) -> Response:
+    """Any other refusal of the photos API, shown as it came."""
+    answer = exc.answer
+    return render_error(
+        request,
+        status_code=404 if answer.status_code == 404 else 502,
+        title="Mockgram refused",
+        message=f"Mockgram answered {answer.status_code} {answer.error or ''}.",
+        detail=answer.error_description or "",
+        error_code=answer.error or "api_error",
+        step=6,
+    )
+
+
+@router.get("/photos")
+async def photos(request: Request, session: SessionDep, http: HttpDep, user: UserDep) -> Response:
+    """The photo grid, fetched from Mockgram's API with the bearer token."""
+    assert user.id is not None
+    connection = usable_connection(session, user.id)
+    if connection is None:
+        return connect_needed(request)
+    try:
+        items = await list_photos(http, connection.access_token)
+    except TokenRejected:
+        return token_rejected(request, session, user)
+    except ApiRefused as exc:
+        return api_refused(request, exc)
+    except MockgramUnavailable as exc:
+        return mockgram_unavailable(request, exc, step=6)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "photos.html",
+        {
+            "page_title": "Your Mockgram photos",
+            "photos": items,
+            "connection": connection,
+            "step": 6,
+        },
+    )
+
+
+@router.get("/photos/{photo_id}/image")
+async def photo_image(
+    photo_id: int, session: SessionDep, http: HttpDep, user: CurrentUserDep
+) -> Response:
+    """Proxy one image, so the browser never holds (or needs) the token."""
+    if user is None or user.id is None:
+        return Response(status_code=401)
+    connection = usable_connection(session, user.id)
+    if connection is None:
+        return Response(status_code=404)
+    try:
+        content, content_type = await fetch_image(http, connection.access_token, photo_id)
+    except TokenRejected:
+        forget_connection(session, user.id)
+        return Response(status_code=401)
+    except ApiRefused as exc:
+        return Response(status_code=404 if exc.answer.status_code == 404 else 502)
+    except MockgramUnavailable as exc:
+        return Response(status_code=504 if exc.kind == "timeout" else 502)
+    return Response(
+        content,
+        media_type=content_type,
+        headers={"Cache-Control": "private, max-age=300"},
+    )
+
+
+@router.post("/photos/{photo_id}/try-delete")
+async def photo_try_delete(
+    photo_id: int, request: Request, session: SessionDep, http: HttpDep, user: UserDep
+) -> Response:
+    """Ask Mockgram to delete a photo with the read-only token, and show its answer."""
+    form = await request.form()
+    if not csrf_ok(request, text(form, "csrf_token")):
+        return csrf_refused(request)
+    assert user.id is not None
+    connection = usable_connection(session, user.id)
+    if connection is None:
+        return connect_needed(request)
+    try:
+        answer = await try_delete(http, connection.access_token, photo_id)
+    except MockgramUnavailable as exc:
+        return mockgram_unavailable(request, exc, step=6)
+    if answer.status_code == 401:
+        return token_rejected(request, session, user)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "photos_try_delete.html",
+        {
+            "page_title": "Mockgram's answer to a delete",
+            "answer": answer,
+            "photo_id": photo_id,
+            "connection": connection,
+            "step": 6,
+        },
+    )

@@ -1,0 +1,173 @@
+"""Step 6 — how the photos API receives and checks a bearer token (RFC 6750 §2, §3).
+
+Mockgram accepts the token in exactly one place: the `Authorization: Bearer <token>` header
+(RFC 6750 §2.1). The other two places RFC 6750 describes are refused with `invalid_request`:
+
+- the URI query parameter `?access_token=` (§2.3): tokens in URLs leak into logs, history and
+  Referer headers; RFC 9700 §2.4 and OAuth 2.1 forbid it;
+- the form-encoded body parameter `access_token` (§2.2): optional in RFC 6750, and nothing here
+  needs it. Refusing it, rather than ignoring it, means a client sending the token in a place we
+  do not read hears about it instead of getting a puzzling 401.
+
+Errors follow RFC 6750 §3: a `WWW-Authenticate: Bearer realm="mockgram"` challenge, with
+`error`, `error_description` (and `scope` for insufficient_scope) once a token was presented,
+and a JSON body `{"error", "error_description"}` for programs. With no token at all the
+challenge carries no error code (§3.1); the body then says `"error": "unauthorized"`, which is
+Mockgram's word, not an RFC 6750 code, so programs always find the same two keys.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from mockgram.db import SessionDep
+from mockgram.tokens import AccessToken, InvalidAccessToken, verify_access_token
+
+REALM = "mockgram"
+# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class BearerError(Exception):
+    """A refused protected-resource request: status, RFC 6750 §3.1 error code and challenge."""
+
+    def __init__(
+        self,
+        status_code: int,
+        error: str | None = None,
+        description: str = "",
+        scope: str | None = None,
+    ) -> None:
+        super().__init__(description or error or "no token")
+        self.status_code = status_code
+        self.error = error
+        self.description = description
+        self.scope = scope
+
+    def challenge(self) -> str:
+        """The WWW-Authenticate value (RFC 6750 §3); no error code when no token was sent."""
+        parts = [f'Bearer realm="{REALM}"']
+        if self.error:
+            parts.append(f'error="{self.error}"')
+            # RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+            parts.append(f'error_description="{_quotable(self.description)}"')
+        if self.scope:
+            parts.append(f'scope="{self.scope}"')
+        return ", ".join(parts)
+
+    def response(self) -> Response:
+        """The JSON error response with its challenge header."""
+        body = {
+            "error": self.error or "unauthorized",
+            "error_description": self.description or "This request needs a bearer access token.",
+        }
+        if self.scope:
+            body["scope"] = self.scope
+        headers = {"WWW-Authenticate": self.challenge(), "Cache-Control": "no-store"}
+        return JSONResponse(body, status_code=self.status_code, headers=headers)
+
+
+def _quotable(text: str) -> str:
+    return "".join(ch for ch in text if 0x20 <= ord(ch) <= 0x7E and ch not in '"\\')
+
+
+def no_token() -> BearerError:
+    """RFC 6750 §3.1: a request without authentication gets a challenge and no error code."""
+    return BearerError(401, None, "This request needs a bearer access token.")
+
+
+def invalid_request(description: str) -> BearerError:
+    """RFC 6750 §3.1 invalid_request (400)."""
+    return BearerError(400, "invalid_request", description)
+
+
+async def bearer_error_handler(request: Request, exc: Exception) -> Response:
+    """Turn a BearerError into its RFC 6750 response."""
+    assert isinstance(exc, BearerError)
+    return exc.response()
+
+
+def install(app: FastAPI) -> None:
+    """Register the BearerError handler on the app (called from create_app)."""
+    app.add_exception_handler(BearerError, bearer_error_handler)
+
+
+def token_from_header(values: list[str]) -> str | None:
+    """The token in the Authorization header, None if there is no Bearer credential (§2.1)."""
+    if not values:
+        return None
+    if len(values) > 1:
+        # RFC 6750 §3.1: repeating a parameter is malformed.
+        raise invalid_request("Send one Authorization header.")
+    scheme, _, rest = values[0].strip().partition(" ")
+    # RFC 7235 §2.1: the auth-scheme is case-insensitive; another scheme is no Bearer token at all.
+    if scheme.lower() != "bearer":
+        return None
+    credentials = rest.strip(" ")
+    if not credentials:
+        raise invalid_request("The Authorization header says Bearer but carries no token.")
+    if " " in credentials:
+        raise invalid_request("The Authorization header must carry exactly one token.")
+    if not _B64TOKEN.fullmatch(credentials):
+        raise invalid_request("The bearer token contains characters a b64token cannot have.")
+    return credentials
+
+
+async def bearer_token(request: Request) -> str:
+    """Find the one bearer token in the request, refusing every other place (RFC 6750 §2)."""
+    header_token = token_from_header(request.headers.getlist("authorization"))
+    # RFC 6750 §2.3 is refused: RFC 9700 §2.4 and OAuth 2.1 forbid tokens in the URI.
+    in_query = "access_token" in request.query_params
+    in_body = False
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in _FORM_TYPES and request.method not in ("GET", "HEAD"):
+        # RFC 6750 §2.2 is not supported: a form-body token is refused, never silently ignored.
+        in_body = "access_token" in await request.form()
+    if sum((header_token is not None, in_query, in_body)) > 1:
+        # RFC 6750 §3.1: "uses more than one method for including an access token".
+        raise invalid_request(
+            "The access token was sent in more than one way; use only the header."
+        )
+    if in_query:
+        raise invalid_request(
+            "Access tokens in the query string are not accepted; use the Authorization header."
+        )
+    if in_body:
+        raise invalid_request(
+            "Access tokens in the request body are not accepted; use the Authorization header."
+        )
+    if header_token is None:
+        raise no_token()
+    return header_token
+
+
+BearerTokenDep = Annotated[str, Depends(bearer_token)]
+
+
+def require_scope(scope: str) -> Callable[..., AccessToken]:
+    """A dependency: a valid access token holding `scope`, or the RFC 6750 §3.1 error."""
+
+    def dependency(request: Request, token: BearerTokenDep, session: SessionDep) -> AccessToken:
+        state = request.app.state
+        try:
+            # RFC 9068 §4: signature, typ, iss, aud, exp — and our own revocation list.
+            access = verify_access_token(session, token, keys=state.keys, settings=state.settings)
+        except InvalidAccessToken as exc:
+            raise BearerError(401, "invalid_token", str(exc)) from exc
+        if scope not in access.scopes:
+            # RFC 6750 §3.1: insufficient_scope names the scope that would have been enough.
+            raise BearerError(
+                403,
+                "insufficient_scope",
+                f"This token may not do that: it needs the {scope} scope.",
+                scope=scope,
+            )
+        return access
+
+    return dependency

@@ -1,0 +1,133 @@
+"""Step 0 — registering an app: one set of rules for the developer portal and RFC 7591.
+
+The server chooses the client_id (random, RFC 9700 §4.15) and, for confidential clients, a
+256-bit secret shown once and stored only as its hash. Redirect URIs must be absolute, carry
+no fragment, and use https — or http on a loopback host for local development (RFC 6749
+§3.1.2, RFC 7591 §2, RFC 8252 §7.3). They are later compared as exact strings.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from sqlmodel import Session
+
+from mockgram.models import Client
+from mockgram.oauth.errors import InvalidClientMetadataError, InvalidRedirectUriError
+from mockgram.scopes import SCOPES
+from mockgram.security import hash_secret, new_token
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DEFAULT_SCOPE = "photos.read"
+MAX_REDIRECT_URIS = 10
+MAX_URI_LENGTH = 2000
+MAX_NAME_LENGTH = 120
+# Whitespace and control characters: never valid in a URI, and our storage is newline-separated.
+_UNSAFE_URI_CHARS = re.compile(r"[\x00-\x20\x7f]")
+
+
+def validate_redirect_uri(uri: object) -> str:
+    """One redirect URI, or InvalidRedirectUriError saying what is wrong with it."""
+    if not isinstance(uri, str) or not uri:
+        raise InvalidRedirectUriError("Each redirect URI must be a non-empty string.")
+    if len(uri) > MAX_URI_LENGTH or _UNSAFE_URI_CHARS.search(uri):
+        raise InvalidRedirectUriError(
+            "A redirect URI may not contain spaces or control characters."
+        )
+    # RFC 6749 §3.1.2: "The endpoint URI MUST NOT include a fragment component."
+    if "#" in uri:
+        raise InvalidRedirectUriError("A redirect URI must not contain a fragment (#).")
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError as exc:
+        raise InvalidRedirectUriError("A redirect URI could not be parsed.") from exc
+    # RFC 6749 §3.1.2: "The redirection endpoint URI MUST be an absolute URI."
+    if not parts.scheme or not parts.netloc or not parts.hostname:
+        raise InvalidRedirectUriError("A redirect URI must be absolute (https://host/path).")
+    if "@" in parts.netloc:
+        raise InvalidRedirectUriError("A redirect URI must not contain a user name or password.")
+    # RFC 9700 §2.6 / RFC 8252 §7.3: TLS, except on the loopback interface.
+    if parts.scheme == "https":
+        return uri
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return uri
+    raise InvalidRedirectUriError(
+        "A redirect URI must use https (plain http is allowed only on localhost, 127.0.0.1 "
+        "or [::1])."
+    )
+
+
+def validate_redirect_uris(value: object) -> list[str]:
+    """A non-empty list of valid redirect URIs, duplicates dropped."""
+    if not isinstance(value, list) or not value:
+        raise InvalidRedirectUriError("redirect_uris is required: a list of at least one URI.")
+    if len(value) > MAX_REDIRECT_URIS:
+        raise InvalidRedirectUriError(f"At most {MAX_REDIRECT_URIS} redirect URIs.")
+    uris = [validate_redirect_uri(uri) for uri in value]
+    return list(dict.fromkeys(uris))
+
+
+def validate_scope(value: object) -> str:
+    """A non-empty space-separated subset of the scopes Mockgram knows."""
+    if value is None:
+        return DEFAULT_SCOPE
+    if not isinstance(value, str) or not value.split():
+        raise InvalidClientMetadataError("scope must be a space-separated list of scopes.")
+    requested = set(value.split())
+    unknown = requested - set(SCOPES)
+    if unknown:
+        raise InvalidClientMetadataError(f"Unknown scope: {' '.join(sorted(unknown))}.")
+    return " ".join(name for name in SCOPES if name in requested)
+
+
+def validate_name(value: object, *, required: bool = False) -> str:
+    """The app's display name (shown to John on the consent page)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidClientMetadataError("The app needs a name.")
+        return "Unnamed app"
+    if not isinstance(value, str) or len(value.strip()) > MAX_NAME_LENGTH:
+        raise InvalidClientMetadataError(f"client_name must be text of at most {MAX_NAME_LENGTH}.")
+    return value.strip()
+
+
+def validate_auth_method(value: object) -> str:
+    """client_secret_basic (default), client_secret_post or none (a public client)."""
+    if value is None:
+        return "client_secret_basic"
+    if value not in AUTH_METHODS:
+        raise InvalidClientMetadataError(
+            "token_endpoint_auth_method must be one of: " + ", ".join(AUTH_METHODS) + "."
+        )
+    return str(value)
+
+
+def register_client(
+    session: Session,
+    *,
+    name: str,
+    redirect_uris: list[str],
+    token_endpoint_auth_method: str,
+    scope: str,
+    owner_user_id: int | None = None,
+) -> tuple[Client, str | None]:
+    """Store a validated client; returns it with its clear secret (None for a public client)."""
+    public = token_endpoint_auth_method == "none"
+    secret = None if public else new_token(32)
+    client = Client(
+        client_id=f"mg_{new_token(16)}",
+        name=name,
+        client_type="public" if public else "confidential",
+        secret_hash=None if secret is None else hash_secret(secret),
+        redirect_uris="\n".join(redirect_uris),
+        allowed_scopes=scope,
+        token_endpoint_auth_method=token_endpoint_auth_method,
+        owner_user_id=owner_user_id,
+    )
+    session.add(client)
+    session.commit()
+    session.refresh(client)
+    return client, secret

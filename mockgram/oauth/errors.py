@@ -1,0 +1,146 @@
+"""OAuth errors: one class per RFC error code, each carrying its wire code and HTTP status.
+
+RFC 6749 §4.1.2.1 (authorization endpoint errors, sent back in the redirect), §5.2 (token
+endpoint errors, JSON), RFC 7591 §3.2.2 (registration errors). The helpers here render them:
+JSON with `Cache-Control: no-store` for programs, a friendly page for people.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.requests import Request
+from starlette.responses import Response
+
+# RFC 6749 §5.1: responses carrying tokens or credentials must not be cached; errors too (§5.2).
+NO_STORE_HEADERS: dict[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+# RFC 6749 §4.1.2.1 / §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+_OUTSIDE_DESCRIPTION_CHARSET = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+
+
+class OAuthError(Exception):
+    """An error the protocol names; subclasses set `error` and `status_code`."""
+
+    error: ClassVar[str] = "invalid_request"
+    status_code: ClassVar[int] = 400
+
+    def __init__(self, description: str = "", *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(description or self.error)
+        self.description = safe_description(description)
+        self.headers = headers or {}
+
+    def as_dict(self) -> dict[str, str]:
+        """The JSON body: `error` and, when there is one, `error_description`."""
+        body = {"error": self.error}
+        if self.description:
+            body["error_description"] = self.description
+        return body
+
+    def to_response(self) -> JSONResponse:
+        """A JSON error response that no cache keeps (RFC 6749 §5.2)."""
+        return json_error(self)
+
+
+# RFC 6749 §4.1.2.1 and §5.2
+class InvalidRequestError(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClientError(OAuthError):
+    error = "invalid_client"
+    status_code = 401
+
+
+class InvalidGrantError(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClientError(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class InvalidScopeError(OAuthError):
+    error = "invalid_scope"
+
+
+class AccessDeniedError(OAuthError):
+    error = "access_denied"
+    status_code = 403
+
+
+class UnsupportedResponseTypeError(OAuthError):
+    error = "unsupported_response_type"
+
+
+class ServerError(OAuthError):
+    error = "server_error"
+    status_code = 500
+
+
+# RFC 7591 §3.2.2
+class InvalidRedirectUriError(OAuthError):
+    error = "invalid_redirect_uri"
+
+
+class InvalidClientMetadataError(OAuthError):
+    error = "invalid_client_metadata"
+
+
+def safe_description(text: str) -> str:
+    """Replace characters RFC 6749 §4.1.2.1 does not allow in error_description."""
+    return _OUTSIDE_DESCRIPTION_CHARSET.sub("?", text)
+
+
+def json_error(exc: OAuthError) -> JSONResponse:
+    """Render an OAuth error as JSON with its status and no-store headers."""
+    return JSONResponse(
+        exc.as_dict(), status_code=exc.status_code, headers={**NO_STORE_HEADERS, **exc.headers}
+    )
+
+
+def error_page(
+    request: Request,
+    *,
+    status_code: int,
+    title: str,
+    message: str,
+    **context: object,
+) -> Response:
+    """The friendly HTML error page for people (shared error.html); never a redirect."""
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": title, "message": message, "status_code": status_code, **context},
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def append_query(uri: str, params: dict[str, str | None]) -> str:
+    """Add parameters to a redirect URI, keeping any query it was registered with (§3.1.2)."""
+    parts = urlsplit(uri)
+    extra = urlencode({name: value for name, value in params.items() if value is not None})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def error_redirect(
+    redirect_uri: str, exc: OAuthError, *, state: str | None, issuer: str
+) -> RedirectResponse:
+    """Back to the client with only error, error_description, state, iss (§4.1.2.1, RFC 9207)."""
+    params = {
+        "error": exc.error,
+        "error_description": exc.description or None,
+        "state": state,
+        "iss": issuer,
+    }
+    return RedirectResponse(append_query(redirect_uri, params), status_code=303)

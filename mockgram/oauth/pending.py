@@ -1,0 +1,62 @@
+"""Pending authorization requests: what step 1 asked, kept until steps 2–3 answer it.
+
+The request lives in the database (any worker can pick it up) and its id is bound to the
+browser session that made it, so a request id seen in a URL or a log is useless in another
+browser. Answering it is single use: an atomic UPDATE marks it completed exactly once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session
+from starlette.requests import Request
+
+from mockgram.models import AuthorizationRequest, as_utc, utcnow
+
+SESSION_KEY = "pending_requests"
+# The session is a signed cookie: keep only the few most recent requests of this browser.
+MAX_PENDING_IN_SESSION = 5
+
+
+def bind_to_session(request: Request, request_id: str) -> None:
+    """Remember that this browser started the request."""
+    pending = [rid for rid in request.session.get(SESSION_KEY, []) if rid != request_id]
+    request.session[SESSION_KEY] = [*pending, request_id][-MAX_PENDING_IN_SESSION:]
+
+
+def is_bound_to_session(request: Request, request_id: str) -> bool:
+    """True when this browser started the request (consent is bound to it, checklist 28)."""
+    return request_id in request.session.get(SESSION_KEY, [])
+
+
+def unbind_from_session(request: Request, request_id: str) -> None:
+    """Forget a request once it is answered."""
+    pending = request.session.get(SESSION_KEY, [])
+    if request_id in pending:
+        request.session[SESSION_KEY] = [rid for rid in pending if rid != request_id]
+
+
+def load_open_request(session: Session, request_id: str | None) -> AuthorizationRequest | None:
+    """The pending request if it exists, is not answered yet and has not expired."""
+    if not request_id:
+        return None
+    pending = session.get(AuthorizationRequest, request_id)
+    if pending is None or pending.completed_at is not None:
+        return None
+    if as_utc(pending.expires_at) <= utcnow():
+        return None
+    return pending
+
+
+def claim(session: Session, request_id: str) -> bool:
+    """Mark the request answered; False if someone else already did (single use, no race)."""
+    statement = (
+        update(AuthorizationRequest)
+        .where(
+            AuthorizationRequest.id == request_id,  # type: ignore[arg-type]
+            AuthorizationRequest.completed_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(completed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return session.exec(statement).rowcount == 1

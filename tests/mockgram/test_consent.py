@@ -1,0 +1,251 @@
+"""Step 3: the consent page (RFC 6749 §3.3, §4.1.2.1; checklist items 10, 28, 29, 31)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from joserfc import jwt
+from sqlmodel import select
+
+from mockgram.models import AuthorizationCode, AuthorizationRequest, Consent, utcnow
+from mockgram.tokens import verify_access_token
+from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER
+from tests.mockgram.oauth_helpers import (
+    authorize_params,
+    consent,
+    csrf_from,
+    get_code,
+    login,
+    redeem,
+    request_id_from,
+    single_query,
+)
+
+BOTH = "photos.read photos.write"
+
+
+@pytest.fixture
+def printshop(make_client, make_user):
+    make_user()
+    return make_client()[0]
+
+
+def start(client, **overrides) -> str:
+    """Sign in and start an authorization request; return its request_id."""
+    login(client)
+    response = client.get("/oauth/authorize", params=authorize_params(**overrides))
+    assert response.headers["location"].startswith("/consent?")
+    return request_id_from(response.headers["location"])
+
+
+def post_consent(client, request_id: str, **fields) -> object:
+    page = client.get("/consent", params={"request_id": request_id})
+    data = {"request_id": request_id, "csrf_token": csrf_from(page.text), "decision": "allow"}
+    data.update(fields)
+    return client.post("/consent", data={k: v for k, v in data.items() if v is not None})
+
+
+def codes(db) -> list[AuthorizationCode]:
+    return list(db.exec(select(AuthorizationCode)).all())
+
+
+def test_consent_requires_sign_in(client, printshop):
+    location = client.get("/oauth/authorize", params=authorize_params()).headers["location"]
+    request_id = request_id_from(location)
+    response = client.get("/consent", params={"request_id": request_id})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?request_id={request_id}"
+
+
+def test_consent_page_names_the_app_and_explains_each_scope(client, printshop):
+    request_id = start(client, scope=BOTH)
+    response = client.get("/consent", params={"request_id": request_id})
+    assert response.status_code == 200
+    page = response.text
+    assert "Printshop" in page  # client name
+    assert "printshop" in page  # client_id
+    assert "client.test" in page  # where John goes back to
+    assert "See your photos" in page and "Post and delete photos" in page
+    boxes = re.findall(r'<input type="checkbox"[^>]*name="scope"[^>]*>', page)
+    assert len(boxes) == 2 and all("checked" in box for box in boxes)
+    # photos.write is visibly the dangerous one.
+    dangerous = re.search(r'<li class="dangerous">(.*?)</li>', page, re.S)
+    assert dangerous and 'value="photos.write"' in dangerous.group(1)
+    assert 'value="allow"' in page and 'value="deny"' in page
+
+
+def test_allow_issues_code_with_state_and_iss(client, printshop, db):
+    request_id = start(client)
+    response = post_consent(client, request_id, scope="photos.read")
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith(CLIENT_REDIRECT + "?")
+    query = single_query(location)
+    assert query["state"] == "state-123"
+    assert query["iss"] == ISSUER
+    assert len(codes(db)) == 1
+    assert db.get(AuthorizationRequest, request_id).completed_at is not None
+
+
+def test_item_10_deny_redirects_with_access_denied_state_and_iss(client, printshop, db):
+    request_id = start(client)
+    response = post_consent(client, request_id, decision="deny", scope="photos.read")
+    assert response.status_code == 303
+    query = single_query(response.headers["location"])
+    assert query["error"] == "access_denied"
+    assert query["state"] == "state-123"
+    assert query["iss"] == ISSUER
+    assert "code" not in query
+    assert codes(db) == []
+    assert db.get(AuthorizationRequest, request_id).completed_at is not None
+
+
+def test_allow_with_nothing_ticked_counts_as_deny(client, printshop, db):
+    request_id = start(client)
+    response = post_consent(client, request_id)
+    assert single_query(response.headers["location"])["error"] == "access_denied"
+    assert codes(db) == []
+
+
+@pytest.mark.parametrize("token", [None, "", "forged"])
+def test_item_28_consent_with_missing_or_bad_csrf_is_refused(client, printshop, db, token):
+    request_id = start(client)
+    client.get("/consent", params={"request_id": request_id})
+    data = {"request_id": request_id, "decision": "allow", "scope": "photos.read"}
+    if token is not None:
+        data["csrf_token"] = token
+    response = client.post("/consent", data=data)
+    assert response.status_code in (400, 403)
+    assert "location" not in response.headers
+    assert codes(db) == []
+    assert db.get(AuthorizationRequest, request_id).completed_at is None
+
+
+def test_item_28_consent_is_bound_to_the_browser_that_started_it(
+    client, printshop, mockgram_app, db
+):
+    request_id = start(client)
+    # Another browser where John is also signed in cannot answer this request.
+    with TestClient(mockgram_app, base_url=ISSUER, follow_redirects=False) as other:
+        login(other)
+        assert other.get("/consent", params={"request_id": request_id}).status_code == 400
+        token = csrf_from(other.get("/login").text)
+        response = other.post(
+            "/consent",
+            data={"request_id": request_id, "csrf_token": token, "decision": "allow",
+                  "scope": "photos.read"},
+        )  # fmt: skip
+        assert response.status_code == 400
+    assert codes(db) == []
+
+
+def test_item_28_consent_is_single_use(client, printshop, db):
+    request_id = start(client)
+    page = client.get("/consent", params={"request_id": request_id})
+    data = {
+        "request_id": request_id,
+        "csrf_token": csrf_from(page.text),
+        "decision": "allow",
+        "scope": "photos.read",
+    }
+    assert client.post("/consent", data=data).status_code == 303
+    again = client.post("/consent", data=data)
+    assert again.status_code == 400
+    assert len(codes(db)) == 1
+
+
+def test_unknown_or_expired_request_is_refused(client, printshop, db):
+    login(client)
+    assert client.get("/consent", params={"request_id": "nope"}).status_code == 400
+    request_id = start(client)
+    pending = db.get(AuthorizationRequest, request_id)
+    pending.expires_at = utcnow() - timedelta(seconds=1)
+    db.add(pending)
+    db.commit()
+    assert client.get("/consent", params={"request_id": request_id}).status_code == 400
+    assert post_consent(client, request_id, scope="photos.read").status_code == 400
+    assert codes(db) == []
+
+
+def test_granting_a_scope_that_was_not_requested_is_refused(client, printshop, db):
+    request_id = start(client, scope="photos.read")
+    response = post_consent(client, request_id, scope=["photos.read", "photos.write"])
+    assert response.status_code == 400
+    assert codes(db) == []
+
+
+def test_bad_decision_value_is_refused(client, printshop, db):
+    request_id = start(client)
+    assert (
+        post_consent(client, request_id, decision="maybe", scope="photos.read").status_code == 400
+    )
+    assert codes(db) == []
+
+
+def test_unticking_photos_write_yields_a_read_only_token(client, printshop, mockgram_app, db):
+    query = get_code(client, scope=BOTH, scopes=["photos.read"])
+    response = redeem(client, query["code"])
+    token = response.json()["access_token"]
+    assert response.json()["scope"] == "photos.read"
+    claims = jwt.decode(token, mockgram_app.state.keys.public_set).claims
+    assert claims["scope"] == "photos.read"
+    checked = verify_access_token(
+        db, token, keys=mockgram_app.state.keys, settings=mockgram_app.state.settings
+    )
+    assert checked.scopes == {"photos.read"}
+
+
+def test_remembered_consent_skips_the_page_on_the_second_run(client, printshop, db):
+    get_code(client, scope=BOTH)
+    response = client.get("/oauth/authorize", params=authorize_params(scope="photos.read"))
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith(CLIENT_REDIRECT + "?")
+    query = single_query(location)
+    assert query["code"] and query["state"] == "state-123" and query["iss"] == ISSUER
+    assert redeem(client, query["code"]).json()["scope"] == "photos.read"
+
+
+def test_remembered_consent_after_sign_in_also_skips_the_page(client, printshop):
+    get_code(client)
+    token = csrf_from(client.get("/login").text)
+    client.post("/logout", data={"csrf_token": token})
+    location = client.get("/oauth/authorize", params=authorize_params()).headers["location"]
+    response = login(client, request_id=request_id_from(location))
+    consent_response = client.get(response.headers["location"])
+    assert consent_response.status_code == 303
+    assert single_query(consent_response.headers["location"])["code"]
+
+
+def test_asking_for_more_than_was_granted_shows_the_page_again(client, printshop, db):
+    get_code(client, scope=BOTH, scopes=["photos.read"])
+    response = client.get("/oauth/authorize", params=authorize_params(scope=BOTH))
+    assert response.headers["location"].startswith("/consent?")
+
+
+def test_consent_is_remembered_as_the_union_of_scopes(client, printshop, db):
+    get_code(client, scope="photos.read")
+    get_code(client, scope="photos.write")
+    rows = db.exec(select(Consent)).all()
+    assert len(rows) == 1
+    assert rows[0].scope == BOTH
+
+
+def test_item_29_31_consent_page_has_security_headers(client, printshop):
+    request_id = start(client)
+    response = client.get("/consent", params={"request_id": request_id})
+    assert response.status_code == 200
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert not re.search(r'(src|href)="(https?:)?//', response.text)
+
+
+def test_consent_helper_round_trip(client, printshop):
+    """The helper used across these tests answers the real form."""
+    request_id = start(client)
+    response = consent(client, request_id, scopes=["photos.read"])
+    assert single_query(response.headers["location"])["code"]

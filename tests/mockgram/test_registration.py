@@ -1,0 +1,170 @@
+"""Dynamic client registration (RFC 7591 §3; checklist item 4)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from mockgram.app import create_app
+from mockgram.models import Client
+from mockgram.security import hash_secret
+from tests.mockgram.conftest import ISSUER
+from tests.mockgram.oauth_helpers import get_code, redeem
+
+
+def register(client, **metadata):
+    body = {"client_name": "Gallery", "redirect_uris": ["https://gallery.example/cb"], **metadata}
+    return client.post("/oauth/register", json=body)
+
+
+def assert_registration_error(response, error: str) -> None:
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == error
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_confidential_registration_returns_credentials_and_metadata(client, db):
+    response = register(client, client_id="i-choose-my-own-id", scope="photos.write photos.read")
+    assert response.status_code == 201, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    # RFC 9700 §4.15: the server chooses the client_id.
+    assert body["client_id"] != "i-choose-my-own-id"
+    assert len(body["client_id"]) >= 22
+    assert len(body["client_secret"]) >= 43  # 256 bits in URL-safe Base64
+    assert body["client_secret_expires_at"] == 0
+    assert isinstance(body["client_id_issued_at"], int)
+    assert body["redirect_uris"] == ["https://gallery.example/cb"]
+    assert body["token_endpoint_auth_method"] == "client_secret_basic"
+    assert body["scope"] == "photos.read photos.write"
+    assert body["client_name"] == "Gallery"
+    row = db.get(Client, body["client_id"])
+    assert row.secret_hash == hash_secret(body["client_secret"])
+    assert body["client_secret"] not in row.secret_hash
+    assert row.client_type == "confidential"
+
+
+def test_two_registrations_get_different_ids(client):
+    assert register(client).json()["client_id"] != register(client).json()["client_id"]
+
+
+def test_public_registration_gets_no_secret(client, db):
+    response = register(client, token_endpoint_auth_method="none")
+    assert response.status_code == 201
+    body = response.json()
+    assert "client_secret" not in body
+    row = db.get(Client, body["client_id"])
+    assert row.client_type == "public"
+    assert row.secret_hash is None
+
+
+def test_client_secret_post_is_accepted(client):
+    response = register(client, token_endpoint_auth_method="client_secret_post")
+    assert response.json()["token_endpoint_auth_method"] == "client_secret_post"
+
+
+def test_default_scope_is_read_only(client):
+    assert register(client).json()["scope"] == "photos.read"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://gallery.example/cb#fragment",
+        "https://gallery.example/cb#",
+        "/relative/callback",
+        "gallery.example/cb",
+        "http://gallery.example/cb",  # plain http off loopback
+        "http://localhost.evil.example/cb",
+        "com.example.app:/cb",
+        "javascript:alert(1)",
+        "https://user:pass@gallery.example/cb",
+        "https://gallery.example/cb\nhttps://evil.example/cb",
+        "https://gallery.example/c b",
+        "https://gallery.example:99999/cb",
+        "",
+    ],
+)
+def test_item_04_bad_redirect_uri_is_invalid_redirect_uri(client, db, uri):
+    assert_registration_error(register(client, redirect_uris=[uri]), "invalid_redirect_uri")
+    assert db.exec(select(Client)).all() == []
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://localhost:8000/cb",
+        "http://127.0.0.1/cb",
+        "http://[::1]:9000/cb",
+        "https://a.example/x?y=1",
+    ],
+)
+def test_item_04_https_or_loopback_http_is_accepted(client, uri):
+    response = register(client, redirect_uris=[uri])
+    assert response.status_code == 201, response.text
+    assert response.json()["redirect_uris"] == [uri]
+
+
+@pytest.mark.parametrize("value", [None, [], "https://gallery.example/cb", [42]])
+def test_item_04_missing_or_malformed_redirect_uris_is_invalid_redirect_uri(client, value):
+    body = {"client_name": "Gallery"}
+    if value is not None:
+        body["redirect_uris"] = value
+    assert_registration_error(client.post("/oauth/register", json=body), "invalid_redirect_uri")
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"scope": "photos.read admin"},
+        {"scope": ""},
+        {"scope": 7},
+        {"token_endpoint_auth_method": "private_key_jwt"},
+        {"grant_types": ["implicit"]},
+        {"grant_types": "authorization_code"},
+        {"response_types": ["token"]},
+        {"client_name": "x" * 500},
+        {"client_name": ["list"]},
+    ],
+)
+def test_bad_metadata_is_invalid_client_metadata(client, metadata):
+    assert_registration_error(register(client, **metadata), "invalid_client_metadata")
+
+
+@pytest.mark.parametrize("content", [b"not json", b"[1, 2]", b"\xff", b""])
+def test_body_that_is_not_a_json_object_is_invalid_client_metadata(client, content):
+    response = client.post(
+        "/oauth/register", content=content, headers={"content-type": "application/json"}
+    )
+    assert_registration_error(response, "invalid_client_metadata")
+
+
+def test_registration_closed_is_403(mockgram_settings):
+    closed = mockgram_settings.model_copy(update={"registration_open": False})
+    with TestClient(create_app(closed), base_url=ISSUER) as closed_client:
+        response = register(closed_client)
+        assert response.status_code == 403
+        assert response.json()["error"]
+
+
+def test_registered_client_can_run_the_whole_flow(client, make_user):
+    make_user()
+    uri = "http://127.0.0.1:9999/cb"
+    body = register(client, redirect_uris=[uri], scope="photos.read").json()
+    query = get_code(client, client_id=body["client_id"], redirect_uri=uri)
+    response = redeem(
+        client,
+        query["code"],
+        auth=(body["client_id"], body["client_secret"]),
+        redirect_uri=uri,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "photos.read"
+
+
+def test_client_id_issued_at_is_now_in_utc(client):
+    issued = register(client).json()["client_id_issued_at"]
+    assert abs(issued - time.time()) < 60

@@ -1,0 +1,141 @@
+"""The demo data: two people with a dozen real photos each, and the AwesomeService client."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+from PIL import Image
+from sqlmodel import Session, func, select
+
+from mockgram.models import Client, MockgramTable, Photo, User
+from mockgram.security import hash_secret, verify_password
+from mockgram.seed import seed_demo_data
+from mockgram.settings import MockgramSettings
+from shared.db import create_schema, make_engine
+
+
+def settings(**overrides: object) -> MockgramSettings:
+    values: dict[str, object] = {
+        "issuer": "http://mockgram.test",
+        "database_url": "sqlite://",
+        "seed_demo_data": False,
+        "secret_key": "test-secret-key-for-sessions",
+        "awesomeservice_url": "http://client.test",
+        "demo_password": "demo-pass",
+    }
+    return MockgramSettings(**{**values, **overrides})
+
+
+def fresh_engine(url: str = "sqlite://"):  # type: ignore[no-untyped-def]
+    engine = make_engine(url)
+    create_schema(engine, MockgramTable.metadata)
+    return engine
+
+
+def counts(engine) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return (
+            session.exec(select(func.count()).select_from(User)).one(),
+            session.exec(select(func.count()).select_from(Photo)).one(),
+            session.exec(select(func.count()).select_from(Client)).one(),
+        )
+
+
+def test_seed_makes_john_jane_their_photos_and_the_client() -> None:
+    engine = fresh_engine()
+    seed_demo_data(engine, settings())
+    assert counts(engine) == (2, 24, 1)
+    with Session(engine) as session:
+        john = session.exec(select(User).where(User.username == "john")).one()
+        jane = session.exec(select(User).where(User.username == "jane")).one()
+        assert (john.name, john.email) == ("John Appleseed", "john@mockgram.test")
+        assert jane.name == "Jane Doe"
+        assert verify_password(john.password_hash, "demo-pass")
+        assert john.password_hash.startswith("$argon2")
+        for user in (john, jane):
+            photos = session.exec(select(Photo).where(Photo.owner_id == user.id)).all()
+            assert len(photos) == 12
+            assert len({p.caption for p in photos}) == 12
+            for photo in photos:
+                assert photo.content_type == "image/jpeg"
+                with Image.open(io.BytesIO(photo.image)) as image:
+                    image.load()  # really decodes
+                    assert image.format == "JPEG"
+                    assert image.size == (photo.width, photo.height)
+        client = session.get(Client, "awesomeservice")
+        assert client is not None
+        assert client.name == "AwesomeService"
+        assert client.client_type == "confidential"
+        assert client.secret_hash == hash_secret("awesomeservice-demo-secret")
+        assert client.redirect_uri_list == [
+            "http://client.test/connect/callback",
+            "http://client.test/login/callback",
+        ]
+        assert client.scope_set == {"photos.read", "photos.write"}
+        assert client.token_endpoint_auth_method == "client_secret_basic"
+
+
+def test_seed_is_idempotent_and_keeps_what_people_changed() -> None:
+    engine = fresh_engine()
+    seed_demo_data(engine, settings())
+    with Session(engine) as session:
+        john = session.exec(select(User).where(User.username == "john")).one()
+        deleted = session.exec(select(Photo).where(Photo.owner_id == john.id)).first()
+        session.delete(deleted)
+        session.commit()
+    seed_demo_data(engine, settings(demo_password="another-pass"))
+    assert counts(engine) == (2, 23, 1)  # John's deletion stands; nobody seeded twice
+    with Session(engine) as session:
+        john = session.exec(select(User).where(User.username == "john")).one()
+        assert verify_password(john.password_hash, "demo-pass")
+
+
+def test_seed_twice_gives_the_same_counts() -> None:
+    engine = fresh_engine()
+    seed_demo_data(engine, settings())
+    first = counts(engine)
+    seed_demo_data(engine, settings())
+    assert counts(engine) == first == (2, 24, 1)
+
+
+def test_seed_updates_the_clients_redirect_uris_and_secret_when_settings_change() -> None:
+    engine = fresh_engine()
+    seed_demo_data(engine, settings())
+    seed_demo_data(
+        engine,
+        settings(
+            awesomeservice_url="http://prints.example:9000", awesomeservice_client_secret="s2"
+        ),
+    )
+    with Session(engine) as session:
+        client = session.get(Client, "awesomeservice")
+        assert client is not None
+        assert client.redirect_uri_list == [
+            "http://prints.example:9000/connect/callback",
+            "http://prints.example:9000/login/callback",
+        ]
+        assert client.secret_hash == hash_secret("s2")
+    assert counts(engine) == (2, 24, 1)
+
+
+def test_seed_from_two_workers_at_once_seeds_once(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'mockgram.db'}"
+    engines = [fresh_engine(url), fresh_engine(url)]
+    errors: list[BaseException] = []
+
+    def run(engine) -> None:  # type: ignore[no-untyped-def]
+        try:
+            seed_demo_data(engine, settings(database_url=url))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert counts(engines[0]) == (2, 24, 1)
+    for engine in engines:
+        engine.dispose()
