@@ -12,9 +12,6 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -22,10 +19,9 @@ from awesomeservice.deps import SignInRequired
 from awesomeservice.errors import render_error
 from awesomeservice.models import AppSecret, AwesomeTable
 from awesomeservice.pages import accounts, connect, home, orders, photos
-from awesomeservice.security import new_token
 from awesomeservice.seed import seed_demo_data
 from awesomeservice.settings import AwesomeServiceSettings
-from shared.db import create_schema, make_engine
+from shared.db import create_schema, load_or_create_secret, make_engine
 from shared.web import SecurityHeadersMiddleware, make_templates, mount_shared_static
 
 HERE = Path(__file__).resolve().parent
@@ -85,7 +81,7 @@ def create_app(
     # only the user id, a browser binding and the CSRF token — never a Mockgram token.
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key or _shared_secret(engine, "session-key"),
+        secret_key=settings.secret_key or load_or_create_secret(engine, AppSecret, "session-key"),
         session_cookie=SESSION_COOKIE,
         same_site="lax",
         https_only=settings.url.startswith("https://"),
@@ -104,22 +100,6 @@ def create_app(
 def _money(cents: int) -> str:
     """Format cents as dollars: 250 → $2.50."""
     return f"${cents // 100}.{cents % 100:02d}"
-
-
-def _shared_secret(engine: Engine, name: str) -> str:
-    """A generated secret kept in the database, so every worker signs cookies alike."""
-    with Session(engine) as session:
-        row = session.get(AppSecret, name)
-        if row is None:
-            session.add(AppSecret(name=name, value=new_token(32)))
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-            row = session.get(AppSecret, name)
-        if row is None:  # pragma: no cover - the insert above or a concurrent one succeeded
-            raise RuntimeError(f"could not create the shared secret {name!r}")
-        return row.value
 
 
 _TITLES = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, delete, select
 
-from awesomeservice.models import MockgramConnection, as_utc, utcnow
+from awesomeservice.models import MockgramConnection
 from awesomeservice.oauth_client import TokenSet
+from shared.clock import as_utc, utcnow
 
 
 def get_connection(session: Session, user_id: int) -> MockgramConnection | None:

@@ -6,30 +6,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from awesomeservice.backchannel import MockgramUnavailable
-
-
-def render_error(
-    request: Request,
-    *,
-    status_code: int,
-    title: str,
-    message: str,
-    **context: object,
-) -> Response:
-    """The shared error page inside AwesomeService's layout (never a redirect)."""
-    templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {
-            "title": title,
-            "message": message,
-            "status_code": status_code,
-            "layout": "layout.html",
-            **context,
-        },
-        status_code=status_code,
-    )
+from shared.web import render_error
 
 
 def csrf_refused(request: Request) -> Response:

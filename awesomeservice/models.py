@@ -5,25 +5,17 @@ Tokens live here and only here: never in the browser, never in a cookie (checkli
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from shared.clock import utcnow
+
 
 class AwesomeTable(SQLModel, registry=registry()):
     """Base of AwesomeService's tables: its own metadata, apart from Mockgram's."""
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now; every timestamp in the database is UTC."""
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands datetimes back naive; read them as the UTC they were written as."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class User(AwesomeTable, table=True):

@@ -18,10 +18,11 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from awesomeservice.backchannel import MockgramUnavailable, json_object, send
-from awesomeservice.models import PendingAuthorization, as_utc, utcnow
-from awesomeservice.security import hash_secret
+from awesomeservice.models import PendingAuthorization
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
+from shared.clock import as_utc, utcnow
+from shared.hashing import hash_secret
 
 AUTHORIZE_PATH = "/oauth/authorize"
 TOKEN_PATH = "/oauth/token"

@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from awesomeservice.models import User
-from awesomeservice.security import hash_password
 from awesomeservice.settings import AwesomeServiceSettings
+from shared.hashing import hash_password
 
 DEMO_USERNAME = "john"
 DEMO_NAME = "John Appleseed"

@@ -1,26 +1,12 @@
-"""`python -m mockgram [--host H] [--port P]`: serve Mockgram with uvicorn."""
+"""`python -m mockgram [--host H] [--port P]`: serve Mockgram (default 127.0.0.1:8001)."""
 
 from __future__ import annotations
 
-import argparse
-
-import uvicorn
+from shared.serve import serve
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m mockgram", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--workers", type=int, default=1)
-    args = parser.parse_args(argv)
-    uvicorn.run(
-        "mockgram.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=False,
-    )
+    serve(package="mockgram", description=__doc__ or "", default_port=8001, argv=argv)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,10 @@ from mockgram.api import photos
 from mockgram.models import AppSecret, MockgramTable
 from mockgram.oauth import authorize, metadata, registration, token
 from mockgram.pages import apps, consent, developers, home, login
-from mockgram.security import new_token
 from mockgram.seed import seed_demo_data
 from mockgram.settings import MockgramSettings
-from shared.db import create_schema, make_engine
-from shared.web import SecurityHeadersMiddleware, make_templates, mount_shared_static
+from shared.db import create_schema, load_or_create_secret, make_engine
+from shared.web import SecurityHeadersMiddleware, make_templates, mount_shared_static, render_error
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "mockgram_session"  # distinct from AwesomeService's: cookies ignore the port
@@ -49,7 +48,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
 
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key or _shared_secret(engine, "session-key"),
+        secret_key=settings.secret_key or load_or_create_secret(engine, AppSecret, "session-key"),
         session_cookie=SESSION_COOKIE,
         same_site="lax",
         https_only=settings.issuer.startswith("https://"),
@@ -75,24 +74,6 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     _install_error_pages(app)
     bearer.install(app)
     return app
-
-
-def _shared_secret(engine, name: str) -> str:  # type: ignore[no-untyped-def]
-    """A generated secret kept in the database, so every worker signs cookies alike."""
-    from sqlalchemy.exc import IntegrityError
-    from sqlmodel import Session
-
-    with Session(engine) as session:
-        row = session.get(AppSecret, name)
-        if row is None:
-            session.add(AppSecret(name=name, value=new_token(32)))
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-            row = session.get(AppSecret, name)
-        assert row is not None
-        return row.value
 
 
 def _wants_json(request: Request) -> bool:
@@ -152,21 +133,3 @@ def _install_error_pages(app: FastAPI) -> None:
 
 
 _TITLES = {404: "Page not found", 405: "Method not allowed", 403: "Not allowed", 400: "Bad request"}
-
-
-def render_error(
-    request: Request,
-    *,
-    status_code: int,
-    title: str,
-    message: str,
-    **context: object,
-) -> Response:
-    """The friendly HTML error page (never a redirect)."""
-    templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {"title": title, "message": message, "status_code": status_code, **context},
-        status_code=status_code,
-    )

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from mockgram.models import Client
 from mockgram.oauth.errors import InvalidClientMetadataError, InvalidRedirectUriError
 from mockgram.scopes import SCOPES
-from mockgram.security import hash_secret, new_token
+from shared.hashing import hash_secret, new_token
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -7,25 +7,17 @@ Secrets (passwords, client secrets, codes) are stored hashed, never in the clear
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from shared.clock import utcnow
+
 
 class MockgramTable(SQLModel, registry=registry()):
     """Base of Mockgram's tables: its own metadata, apart from AwesomeService's."""
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now; every timestamp in the database is UTC."""
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands datetimes back naive; read them as the UTC they were written as."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class User(MockgramTable, table=True):

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from mockgram.images import make_photo
 from mockgram.models import Client, Photo, User
-from mockgram.security import hash_password, hash_secret
 from mockgram.settings import MockgramSettings
+from shared.hashing import hash_password, hash_secret
 
 AWESOMESERVICE_SCOPES = "photos.read photos.write"
 

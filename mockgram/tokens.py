@@ -14,9 +14,10 @@ from joserfc.errors import JoseError
 from sqlmodel import Session
 
 from mockgram.keys import SigningKeys
-from mockgram.models import IssuedToken, as_utc, utcnow
-from mockgram.security import new_token
+from mockgram.models import IssuedToken
 from mockgram.settings import MockgramSettings
+from shared.clock import as_utc, utcnow
+from shared.hashing import new_token
 
 
 class InvalidAccessToken(Exception):

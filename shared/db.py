@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 
 def make_engine(url: str) -> Engine:
@@ -48,3 +50,23 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """Yield a session bound to `engine`; used by each app's session dependency."""
     with Session(engine) as session:
         yield session
+
+
+def load_or_create_secret(engine: Engine, model: type[SQLModel], name: str) -> str:
+    """A generated secret kept in the app's database, so every worker and restart agrees on it.
+
+    `model` is the app's table with columns `name` (primary key) and `value`; of two workers
+    racing to create it, the primary key lets exactly one insert win and both read that one.
+    """
+    with Session(engine) as session:
+        row = session.get(model, name)
+        if row is None:
+            session.add(model(name=name, value=secrets.token_urlsafe(32)))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+            row = session.get(model, name)
+        if row is None:  # pragma: no cover - the insert above or a concurrent one succeeded
+            raise RuntimeError(f"could not create the shared secret {name!r}")
+        return str(row.value)  # type: ignore[attr-defined]

@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.csrf import csrf_token
@@ -66,4 +68,32 @@ def mount_shared_static(app: FastAPI) -> None:
     """Serve the shared stylesheet and images at /static/shared."""
     app.mount(
         "/static/shared", StaticFiles(directory=str(SHARED_DIR / "static")), name="shared-static"
+    )
+
+
+def render_error(
+    request: Request,
+    *,
+    status_code: int,
+    title: str,
+    message: str,
+    **context: object,
+) -> Response:
+    """The friendly HTML error page (shared error.html in the app's layout); never a redirect.
+
+    Optional context: detail, hint, rfc, error_code, step, back_url, back_label.
+    """
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "title": title,
+            "message": message,
+            "status_code": status_code,
+            "layout": "layout.html",
+            **context,
+        },
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
     )

@@ -20,9 +20,9 @@ from awesomeservice.deps import (
 from awesomeservice.errors import csrf_refused
 from awesomeservice.models import User
 from awesomeservice.pages.forms import safe_next, text
-from awesomeservice.security import hash_password, new_token, verify_password
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
+from shared.hashing import hash_password, new_token, verify_password
 
 router = APIRouter()
 

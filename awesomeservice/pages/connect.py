@@ -33,9 +33,9 @@ from awesomeservice.oauth_client import (
     start_authorization,
 )
 from awesomeservice.pages.forms import text
-from awesomeservice.security import new_token
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
+from shared.hashing import new_token
 
 router = APIRouter()
 

@@ -24,8 +24,9 @@ from starlette.datastructures import UploadFile as ParsedFile  # what the form p
 from mockgram.bearer import require_scope
 from mockgram.db import SessionDep
 from mockgram.images import MAX_UPLOAD_BYTES, BadImage, inspect_upload
-from mockgram.models import Photo, as_utc, utcnow
+from mockgram.models import Photo
 from mockgram.tokens import AccessToken
+from shared.clock import as_utc, utcnow
 
 router = APIRouter(prefix="/api", tags=["photos API (resource server)"])
 

@@ -39,7 +39,7 @@ from starlette.responses import Response
 
 from mockgram.db import SessionDep
 from mockgram.deps import SESSION_USER_KEY
-from mockgram.models import AuthorizationRequest, Client, User, utcnow
+from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
 from mockgram.oauth.codes import answer_with_code
 from mockgram.oauth.errors import (
@@ -47,14 +47,15 @@ from mockgram.oauth.errors import (
     InvalidScopeError,
     OAuthError,
     UnsupportedResponseTypeError,
-    error_page,
     error_redirect,
 )
 from mockgram.oauth.pending import bind_to_session
 from mockgram.scopes import SCOPES
-from mockgram.security import new_token
 from mockgram.settings import MockgramSettings
+from shared.clock import utcnow
+from shared.hashing import new_token
 from shared.pkce import is_well_formed
+from shared.web import render_error
 
 router = APIRouter()
 
@@ -131,7 +132,7 @@ async def authorize(request: Request, session: SessionDep) -> Response:
 
 def page_for(request: Request, exc: AuthorizePageError) -> Response:
     """The 400 page for a request Mockgram will not redirect (RFC 6749 §4.1.2.1)."""
-    return error_page(
+    return render_error(
         request,
         status_code=400,
         title=exc.title,

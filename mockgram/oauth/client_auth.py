@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from mockgram.models import Client
 from mockgram.oauth.errors import InvalidClientError, InvalidRequestError
-from mockgram.security import secret_matches
+from shared.hashing import secret_matches
 
 # RFC 6749 §5.2: after a failed Authorization header, answer 401 with a matching challenge.
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mockgram"'}

@@ -14,11 +14,12 @@ from sqlmodel import Session
 from starlette.requests import Request
 
 from mockgram.deps import SESSION_AUTH_TIME_KEY
-from mockgram.models import AuthorizationCode, AuthorizationRequest, utcnow
+from mockgram.models import AuthorizationCode, AuthorizationRequest
 from mockgram.oauth.errors import append_query
 from mockgram.oauth.pending import claim, unbind_from_session
-from mockgram.security import hash_secret, new_token
 from mockgram.settings import MockgramSettings
+from shared.clock import utcnow
+from shared.hashing import hash_secret, new_token
 
 CODE_BYTES = 32  # 256 bits; RFC 6749 §10.10 asks for at least 128
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from mockgram.models import Consent, utcnow
+from mockgram.models import Consent
 from mockgram.scopes import SCOPES
+from shared.clock import utcnow
 
 
 def normalize_scope(scopes: set[str] | list[str]) -> str:

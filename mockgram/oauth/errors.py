@@ -12,8 +12,6 @@ from typing import ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi.responses import JSONResponse, RedirectResponse
-from starlette.requests import Request
-from starlette.responses import Response
 
 # RFC 6749 §5.1: responses carrying tokens or credentials must not be cached; errors too (§5.2).
 NO_STORE_HEADERS: dict[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -103,25 +101,6 @@ def json_error(exc: OAuthError) -> JSONResponse:
     """Render an OAuth error as JSON with its status and no-store headers."""
     return JSONResponse(
         exc.as_dict(), status_code=exc.status_code, headers={**NO_STORE_HEADERS, **exc.headers}
-    )
-
-
-def error_page(
-    request: Request,
-    *,
-    status_code: int,
-    title: str,
-    message: str,
-    **context: object,
-) -> Response:
-    """The friendly HTML error page for people (shared error.html); never a redirect."""
-    templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {"title": title, "message": message, "status_code": status_code, **context},
-        status_code=status_code,
-        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import update
 from sqlmodel import Session
 from starlette.requests import Request
 
-from mockgram.models import AuthorizationRequest, as_utc, utcnow
+from mockgram.models import AuthorizationRequest
+from shared.clock import as_utc, utcnow
 
 SESSION_KEY = "pending_requests"
 # The session is a signed cookie: keep only the few most recent requests of this browser.

@@ -21,8 +21,8 @@ from mockgram.clients import (
     validate_scope,
 )
 from mockgram.db import SessionDep
-from mockgram.models import as_utc
 from mockgram.oauth.errors import NO_STORE_HEADERS, InvalidClientMetadataError, OAuthError
+from shared.clock import as_utc
 
 router = APIRouter()
 

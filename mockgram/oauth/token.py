@@ -26,7 +26,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from mockgram.db import SessionDep
-from mockgram.models import AuthorizationCode, Client, IssuedToken, as_utc, utcnow
+from mockgram.models import AuthorizationCode, Client, IssuedToken
 from mockgram.oauth.client_auth import authenticate_client
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
@@ -36,8 +36,9 @@ from mockgram.oauth.errors import (
     UnsupportedGrantTypeError,
     json_error,
 )
-from mockgram.security import hash_secret
 from mockgram.tokens import issue_access_token
+from shared.clock import as_utc, utcnow
+from shared.hashing import hash_secret
 from shared.pkce import verify_s256
 
 router = APIRouter()

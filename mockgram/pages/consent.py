@@ -22,7 +22,7 @@ from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
 from mockgram.oauth.authorize import current_user
 from mockgram.oauth.codes import answer_with_code
-from mockgram.oauth.errors import AccessDeniedError, error_page, error_redirect
+from mockgram.oauth.errors import AccessDeniedError, error_redirect
 from mockgram.oauth.pending import (
     claim,
     is_bound_to_session,
@@ -31,13 +31,14 @@ from mockgram.oauth.pending import (
 )
 from mockgram.scopes import describe
 from shared.csrf import csrf_ok
+from shared.web import render_error
 
 router = APIRouter()
 
 
 def no_longer_valid(request: Request) -> Response:
     """The page for a request that is unknown, answered, expired or from another browser."""
-    return error_page(
+    return render_error(
         request,
         status_code=400,
         title="This request is no longer valid",
@@ -91,7 +92,7 @@ async def consent_submit(request: Request, session: SessionDep) -> Response:
     form = await request.form()
     request_id = _text(form.get("request_id"))
     if not csrf_ok(request, _text(form.get("csrf_token"))):
-        return error_page(
+        return render_error(
             request,
             status_code=400,
             title="This consent form expired",
@@ -109,7 +110,7 @@ async def consent_submit(request: Request, session: SessionDep) -> Response:
 
     decision = _text(form.get("decision"))
     if decision not in ("allow", "deny"):
-        return error_page(
+        return render_error(
             request,
             status_code=400,
             title="Please choose Allow or Deny",
@@ -121,7 +122,7 @@ async def consent_submit(request: Request, session: SessionDep) -> Response:
     requested = set(pending.scope.split())
     ticked = {value for value in form.getlist("scope") if isinstance(value, str)}
     if not ticked <= requested:
-        return error_page(
+        return render_error(
             request,
             status_code=400,
             title="That is more than the app asked for",

@@ -16,9 +16,10 @@ from mockgram.clients import register_client, validate_name, validate_redirect_u
 from mockgram.db import SessionDep
 from mockgram.models import Client, User
 from mockgram.oauth.authorize import current_user
-from mockgram.oauth.errors import OAuthError, error_page
+from mockgram.oauth.errors import OAuthError
 from mockgram.scopes import SCOPES
 from shared.csrf import csrf_ok
+from shared.web import render_error
 
 router = APIRouter()
 
@@ -34,7 +35,7 @@ async def create_app_submit(request: Request, session: SessionDep) -> Response:
     """Register an app from the form; show its credentials once."""
     form = await request.form()
     if not csrf_ok(request, _text(form.get("csrf_token"))):
-        return error_page(
+        return render_error(
             request,
             status_code=400,
             title="This form expired",

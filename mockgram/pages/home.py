@@ -17,9 +17,11 @@ from mockgram.api.photos import MAX_CAPTION, find_owned_photo, list_photos
 from mockgram.db import SessionDep
 from mockgram.deps import CurrentUserDep, SettingsDep, TemplatesDep
 from mockgram.images import MAX_UPLOAD_BYTES, BadImage, inspect_upload
-from mockgram.models import Photo, utcnow
+from mockgram.models import Photo
+from shared.clock import utcnow
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
+from shared.web import render_error
 
 router = APIRouter(tags=["John's pages"])
 
@@ -31,7 +33,6 @@ def see_other(url: str) -> RedirectResponse:
 
 def csrf_refused(request: Request) -> Response:
     """The friendly page for a form without a valid CSRF token; nothing was changed."""
-    from mockgram.app import render_error  # lazily: mockgram.app imports this module
 
     return render_error(
         request,

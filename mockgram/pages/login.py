@@ -21,11 +21,11 @@ from starlette.responses import Response
 from mockgram.db import SessionDep
 from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY
 from mockgram.models import Client, User
-from mockgram.oauth.errors import error_page
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
 from mockgram.oauth.pending import is_bound_to_session, load_open_request
-from mockgram.security import verify_password
 from shared.csrf import csrf_ok
+from shared.hashing import verify_password
+from shared.web import render_error
 
 router = APIRouter()
 
@@ -55,7 +55,7 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
     request_id = _text(form.get("request_id"))
     next_path = _text(form.get("next"))
     if not csrf_ok(request, _text(form.get("csrf_token"))):
-        return error_page(
+        return render_error(
             request,
             status_code=400,
             title="This sign-in form expired",
@@ -101,7 +101,7 @@ async def logout(request: Request) -> Response:
     """Sign out (CSRF-checked): the whole session goes."""
     form = await request.form()
     if not csrf_ok(request, _text(form.get("csrf_token"))):
-        return error_page(
+        return render_error(
             request,
             status_code=400,
             title="This sign-out form expired",

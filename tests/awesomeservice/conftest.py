@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from awesomeservice.app import create_app
 from awesomeservice.models import User
-from awesomeservice.security import hash_password
 from awesomeservice.settings import AwesomeServiceSettings
+from shared.hashing import hash_password
 
 AWESOME_URL = "http://awesome.test"
 ISSUER = "http://mockgram.test"

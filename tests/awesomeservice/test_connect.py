@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from awesomeservice.models import MockgramConnection, PendingAuthorization, utcnow
+from awesomeservice.models import MockgramConnection, PendingAuthorization
+from shared.clock import utcnow
 from shared.pkce import s256_challenge
 from tests.awesomeservice.conftest import (
     AWESOME_URL,

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from awesomeservice.models import MockgramConnection, utcnow
+from awesomeservice.models import MockgramConnection
+from shared.clock import utcnow
 from tests.awesomeservice.conftest import IMAGE_BYTES, FakeMockgram, connect, csrf, login
 
 

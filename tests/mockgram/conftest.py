@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from mockgram.app import create_app
 from mockgram.models import Client, User
-from mockgram.security import hash_password, hash_secret
 from mockgram.settings import MockgramSettings
+from shared.hashing import hash_password, hash_secret
 
 ISSUER = "http://mockgram.test"
 CLIENT_REDIRECT = "http://client.test/callback"

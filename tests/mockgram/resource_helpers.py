@@ -18,8 +18,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session, func, select
 
-from mockgram.models import Photo, User, utcnow
+from mockgram.models import Photo, User
 from mockgram.tokens import issue_access_token
+from shared.clock import utcnow
 
 SESSION_COOKIE = "mockgram_session"
 CSRF = "test-csrf-token-0123456789"

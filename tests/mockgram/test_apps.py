@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from mockgram.models import AuthorizationCode, Consent, IssuedToken, User, utcnow
+from mockgram.models import AuthorizationCode, Consent, IssuedToken, User
+from shared.clock import utcnow
 from tests.mockgram.resource_helpers import add_photo, bearer, issue, sign_in
 
 

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 import mockgram.tokens
 from mockgram.bearer import BearerError, token_from_header
-from mockgram.models import IssuedToken, User, utcnow
+from mockgram.models import IssuedToken, User
+from shared.clock import utcnow
 from tests.mockgram.conftest import ISSUER
 from tests.mockgram.resource_helpers import bearer, issue
 

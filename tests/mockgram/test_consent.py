@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from sqlmodel import select
 
-from mockgram.models import AuthorizationCode, AuthorizationRequest, Consent, utcnow
+from mockgram.models import AuthorizationCode, AuthorizationRequest, Consent
 from mockgram.tokens import verify_access_token
+from shared.clock import utcnow
 from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER
 from tests.mockgram.oauth_helpers import (
     authorize_params,
@@ -249,3 +250,20 @@ def test_consent_helper_round_trip(client, printshop):
     request_id = start(client)
     response = consent(client, request_id, scopes=["photos.read"])
     assert single_query(response.headers["location"])["code"]
+
+
+def test_item_31_login_consent_and_error_pages_load_nothing_from_other_origins(client, printshop):
+    """Every script, stylesheet, image and form on these pages is Mockgram's own."""
+    login_page = client.get("/login")
+    request_id = start(client)
+    consent_page = client.get(f"/consent?request_id={request_id}")
+    error_page = client.get("/oauth/authorize", params={"client_id": "nobody"})
+    for page in (login_page, consent_page, error_page):
+        assert page.status_code in (200, 400)
+        references = re.findall(r'(?:src|href|action)="([^"]*)"', page.text)
+        assert references, "the page has links to check"
+        for reference in references:
+            assert not reference.startswith(("http:", "https:", "//")) or reference.startswith(
+                ISSUER
+            ), reference
+        assert "<script>" not in page.text and ' style="' not in page.text

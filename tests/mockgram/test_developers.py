@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from mockgram.models import Client
-from mockgram.security import hash_secret
+from shared.hashing import hash_secret
 from tests.mockgram.oauth_helpers import csrf_from, login
 
 

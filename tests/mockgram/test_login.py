@@ -91,7 +91,7 @@ def test_unknown_user_still_spends_a_password_check(client, john, monkeypatch):
 
     monkeypatch.setattr(login_module, "verify_password", spy)
     login(client, "nobody", "whatever")
-    assert seen == [None]  # mockgram.security checks the dummy hash for None
+    assert seen == [None]  # shared.hashing checks a dummy hash for None
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])

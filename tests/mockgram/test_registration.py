@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from mockgram.app import create_app
 from mockgram.models import Client
-from mockgram.security import hash_secret
+from shared.hashing import hash_secret
 from tests.mockgram.conftest import ISSUER
 from tests.mockgram.oauth_helpers import get_code, redeem
 

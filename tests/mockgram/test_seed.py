@@ -9,10 +9,10 @@ from PIL import Image
 from sqlmodel import Session, func, select
 
 from mockgram.models import Client, MockgramTable, Photo, User
-from mockgram.security import hash_secret, verify_password
 from mockgram.seed import seed_demo_data
 from mockgram.settings import MockgramSettings
 from shared.db import create_schema, make_engine
+from shared.hashing import hash_secret, verify_password
 
 
 def settings(**overrides: object) -> MockgramSettings:

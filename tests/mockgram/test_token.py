@@ -10,11 +10,12 @@ from pydantic import ValidationError
 from sqlalchemy import event
 from sqlmodel import select
 
-from mockgram.models import AuthorizationCode, IssuedToken, utcnow
+from mockgram.models import AuthorizationCode, IssuedToken
 from mockgram.oauth.token import claim_code
-from mockgram.security import hash_secret
 from mockgram.settings import MockgramSettings
 from mockgram.tokens import InvalidAccessToken, verify_access_token
+from shared.clock import utcnow
+from shared.hashing import hash_secret
 from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER
 from tests.mockgram.oauth_helpers import (
     CHALLENGE,

@@ -1,4 +1,4 @@
-"""Hashing and comparison helpers: argon2 for passwords, SHA-256 for high-entropy secrets."""
+"""Hashing and randomness both apps use: argon2id for passwords, SHA-256 for random secrets."""
 
 from __future__ import annotations
 
@@ -8,26 +8,35 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+# Replaceable: the test suite swaps in a cheaper argon2 profile (tests/conftest.py).
+hasher = PasswordHasher()
 # Checked when the username is unknown, so a failed login takes as long either way.
-_DUMMY_HASH = _hasher.hash("no such user: compare anyway")
+_DUMMY_PASSWORD = "no such user: compare anyway"  # noqa: S105
+_dummy_hashes: dict[int, str] = {}
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of a person's password."""
-    return _hasher.hash(password)
+    return hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """Check a password; with no hash (unknown user) still spend the same time, then fail."""
+    """Check a password; with no hash (unknown user) spend the same time anyway, then fail."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
+def _dummy_hash() -> str:
+    key = id(hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = hasher.hash(_DUMMY_PASSWORD)
+    return _dummy_hashes[key]
+
+
 def hash_secret(value: str) -> str:
-    """SHA-256 of a high-entropy secret (client secret, code): safe to store, fast to check."""
+    """SHA-256 of a random secret (client secret, code, state): safe to store, fast to check."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 

@@ -1,0 +1,24 @@
+"""The `python -m <app>` command both apps share: parse --host/--port/--workers, run uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+
+def serve(*, package: str, description: str, default_port: int, argv: list[str] | None) -> None:
+    """Serve `<package>.app:create_app` (a factory, so each worker builds its own app)."""
+    parser = argparse.ArgumentParser(prog=f"python -m {package}", description=description)
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=default_port, help=f"default {default_port}")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args(argv)
+    uvicorn.run(
+        f"{package}.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,
+    )
