@@ -13,7 +13,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from awesomeservice.deps import SignInRequired
 from awesomeservice.errors import render_error
@@ -22,7 +21,7 @@ from awesomeservice.pages import accounts, connect, home, orders, photos
 from awesomeservice.seed import seed_demo_data
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.db import create_schema, load_or_create_secret, make_engine
-from shared.web import SecurityHeadersMiddleware, make_templates, mount_shared_static
+from shared.web import install_web_basics, make_templates
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "awesomeservice_session"  # distinct from Mockgram's: cookies ignore the port
@@ -79,16 +78,13 @@ def create_app(
 
     # C7: the session cookie is HttpOnly (Starlette's default) and SameSite=Lax; it holds
     # only the user id, a browser binding and the CSRF token — never a Mockgram token.
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key or load_or_create_secret(engine, AppSecret, "session-key"),
-        session_cookie=SESSION_COOKIE,
-        same_site="lax",
-        https_only=settings.url.startswith("https://"),
-        max_age=60 * 60 * 8,
+    install_web_basics(
+        app,
+        session_secret=settings.secret_key
+        or load_or_create_secret(engine, AppSecret, "session-key"),
+        cookie_name=SESSION_COOKIE,
+        public_url=settings.url,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
-    mount_shared_static(app)
 
     for module in (home, accounts, connect, photos, orders):
         app.include_router(module.router)

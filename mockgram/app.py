@@ -8,7 +8,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from mockgram import bearer
 from mockgram import keys as signing_keys
@@ -19,7 +18,7 @@ from mockgram.pages import apps, consent, developers, home, login
 from mockgram.seed import seed_demo_data
 from mockgram.settings import MockgramSettings
 from shared.db import create_schema, load_or_create_secret, make_engine
-from shared.web import SecurityHeadersMiddleware, make_templates, mount_shared_static, render_error
+from shared.web import install_web_basics, make_templates, render_error
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "mockgram_session"  # distinct from AwesomeService's: cookies ignore the port
@@ -46,16 +45,13 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     templates.env.globals["settings"] = settings
     app.state.templates = templates
 
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key or load_or_create_secret(engine, AppSecret, "session-key"),
-        session_cookie=SESSION_COOKIE,
-        same_site="lax",
-        https_only=settings.issuer.startswith("https://"),
-        max_age=60 * 60 * 8,
+    install_web_basics(
+        app,
+        session_secret=settings.secret_key
+        or load_or_create_secret(engine, AppSecret, "session-key"),
+        cookie_name=SESSION_COOKIE,
+        public_url=settings.issuer,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
-    mount_shared_static(app)
 
     for module in (
         metadata,

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -97,3 +98,23 @@ def render_error(
         status_code=status_code,
         headers={"Cache-Control": "no-store"},
     )
+
+
+def install_web_basics(
+    app: FastAPI, *, session_secret: str, cookie_name: str, public_url: str
+) -> None:
+    """Signed-cookie session, security headers and the shared static files, alike in both apps.
+
+    The session cookie is HttpOnly (Starlette's default), SameSite=Lax, Secure when the app is
+    served over https, and named per app: browsers share cookies across ports of one host.
+    """
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret,
+        session_cookie=cookie_name,
+        same_site="lax",
+        https_only=public_url.startswith("https://"),
+        max_age=60 * 60 * 8,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    mount_shared_static(app)

@@ -23,10 +23,10 @@ from starlette.datastructures import UploadFile as ParsedFile  # what the form p
 
 from mockgram.bearer import require_scope
 from mockgram.db import SessionDep
-from mockgram.images import MAX_UPLOAD_BYTES, BadImage, inspect_upload
 from mockgram.models import Photo
 from mockgram.tokens import AccessToken
-from shared.clock import as_utc, utcnow
+from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload, new_photo
+from shared.clock import as_utc
 
 router = APIRouter(prefix="/api", tags=["photos API (resource server)"])
 
@@ -141,15 +141,7 @@ def post_photo(
         info = inspect_upload(data)
     except BadImage as exc:
         return bad_upload(str(exc))
-    photo = Photo(
-        owner_id=token.user_id,
-        caption=caption,
-        taken_at=utcnow(),
-        content_type=info.content_type,
-        width=info.width,
-        height=info.height,
-        image=info.data,
-    )
+    photo = new_photo(owner_id=token.user_id, caption=caption, info=info)
     session.add(photo)
     session.commit()
     session.refresh(photo)

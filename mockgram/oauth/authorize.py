@@ -41,7 +41,7 @@ from mockgram.db import SessionDep
 from mockgram.deps import SESSION_USER_KEY
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
-from mockgram.oauth.codes import answer_with_code
+from mockgram.oauth.codes import answer_if_consented
 from mockgram.oauth.errors import (
     InvalidRequestError,
     InvalidScopeError,
@@ -152,18 +152,10 @@ def next_step(
     user = current_user(request, session)
     if user is None or user.id is None:
         return RedirectResponse(f"/login?{query}", status_code=303)
-    if consents.covers(session, user_id=user.id, client_id=pending.client_id, scope=pending.scope):
-        answered = answer_with_code(
-            request,
-            session,
-            pending=pending,
-            user_id=user.id,
-            scope=pending.scope,
-            settings=settings,
-        )
-        if answered is not None:
-            return answered
-    return RedirectResponse(f"/consent?{query}", status_code=303)
+    answered = answer_if_consented(
+        request, session, pending=pending, user_id=user.id, settings=settings
+    )
+    return answered or RedirectResponse(f"/consent?{query}", status_code=303)
 
 
 def current_user(request: Request, session: Session) -> User | None:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from mockgram.deps import SESSION_AUTH_TIME_KEY
 from mockgram.models import AuthorizationCode, AuthorizationRequest
+from mockgram.oauth import consents
 from mockgram.oauth.errors import append_query
 from mockgram.oauth.pending import claim, unbind_from_session
 from mockgram.settings import MockgramSettings
@@ -86,3 +87,21 @@ def answer_with_code(
     session.commit()
     unbind_from_session(request, pending.id)
     return response
+
+
+def answer_if_consented(
+    request: Request,
+    session: Session,
+    *,
+    pending: AuthorizationRequest,
+    user_id: int,
+    settings: MockgramSettings,
+) -> RedirectResponse | None:
+    """Remembered consent covers every requested scope: issue the code without asking again."""
+    if not consents.covers(
+        session, user_id=user_id, client_id=pending.client_id, scope=pending.scope
+    ):
+        return None
+    return answer_with_code(
+        request, session, pending=pending, user_id=user_id, scope=pending.scope, settings=settings
+    )

@@ -21,7 +21,7 @@ from mockgram.db import SessionDep
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
 from mockgram.oauth.authorize import current_user
-from mockgram.oauth.codes import answer_with_code
+from mockgram.oauth.codes import answer_if_consented, answer_with_code
 from mockgram.oauth.errors import AccessDeniedError, error_redirect
 from mockgram.oauth.pending import (
     claim,
@@ -71,17 +71,10 @@ async def consent_page(request: Request, session: SessionDep) -> Response:
         return no_longer_valid(request)
     # Remembered consent: nothing new is asked, so the page would be a pointless click.
     if consents.covers(session, user_id=user.id, client_id=client.client_id, scope=pending.scope):
-        answered = answer_with_code(
-            request,
-            session,
-            pending=pending,
-            user_id=user.id,
-            scope=pending.scope,
-            settings=settings,
+        answered = answer_if_consented(
+            request, session, pending=pending, user_id=user.id, settings=settings
         )
-        if answered is not None:
-            return answered
-        return no_longer_valid(request)
+        return answered or no_longer_valid(request)
     return render_consent(request, pending=pending, client=client, user=user)
 
 

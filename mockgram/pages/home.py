@@ -16,9 +16,7 @@ from starlette.datastructures import UploadFile as ParsedFile  # what the form p
 from mockgram.api.photos import MAX_CAPTION, find_owned_photo, list_photos
 from mockgram.db import SessionDep
 from mockgram.deps import CurrentUserDep, SettingsDep, TemplatesDep
-from mockgram.images import MAX_UPLOAD_BYTES, BadImage, inspect_upload
-from mockgram.models import Photo
-from shared.clock import utcnow
+from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload, new_photo
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.web import render_error
@@ -110,17 +108,7 @@ def upload_my_photo(
     except BadImage as exc:
         push_flash(request, f"That upload did not work: {exc}", "error")
         return see_other("/")
-    session.add(
-        Photo(
-            owner_id=user.id,
-            caption=caption,
-            taken_at=utcnow(),
-            content_type=info.content_type,
-            width=info.width,
-            height=info.height,
-            image=info.data,
-        )
-    )
+    session.add(new_photo(owner_id=user.id, caption=caption, info=info))
     session.commit()
     push_flash(request, "Photo posted.", "ok")
     return see_other("/")

@@ -8,8 +8,9 @@ import time
 import pytest
 from PIL import Image
 
-from mockgram.images import HEIGHT, SCENES, WIDTH, BadImage, inspect_upload, make_photo
+from mockgram.images import HEIGHT, SCENES, WIDTH, make_photo
 from mockgram.seed import DEMO_USERS
+from mockgram.uploads import BadImage, inspect_upload
 from tests.mockgram.resource_helpers import tiny_image
 
 

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from mockgram.images import MAX_UPLOAD_BYTES
 from mockgram.models import Photo, User
+from mockgram.uploads import MAX_UPLOAD_BYTES
 from shared.clock import utcnow
 from tests.mockgram.conftest import ISSUER
 from tests.mockgram.resource_helpers import add_photo, bearer, issue, photo_count, tiny_image
