@@ -35,7 +35,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Mockgram",
         description="A mock Instagram: OAuth 2.0 authorization server and photos API.",
-        docs_url="/docs",
+        docs_url=None,  # Swagger UI loads scripts from a CDN, which the CSP forbids
         redoc_url=None,
     )
     app.state.settings = settings

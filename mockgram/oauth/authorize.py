@@ -86,7 +86,8 @@ class AuthorizePageError(Exception):
         self.rfc = rfc
 
 
-@router.api_route("/oauth/authorize", methods=["GET", "POST"])
+@router.get("/oauth/authorize")
+@router.post("/oauth/authorize")
 async def authorize(request: Request, session: SessionDep) -> Response:
     """Validate the authorization request, then send John to sign in, to consent, or back."""
     settings: MockgramSettings = request.app.state.settings

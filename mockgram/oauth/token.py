@@ -58,7 +58,11 @@ async def token_endpoint(request: Request, session: SessionDep) -> Response:
         return json_error(exc)
 
 
-@router.api_route("/oauth/token", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@router.api_route(
+    "/oauth/token",
+    methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    include_in_schema=False,
+)
 async def token_wrong_method() -> Response:
     """Only POST (RFC 6749 §3.2)."""
     return JSONResponse(

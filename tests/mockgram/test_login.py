@@ -157,3 +157,22 @@ def test_item_29_31_login_page_has_security_headers(client):
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["referrer-policy"] == "no-referrer"
         assert not re.search(r'(src|href)="(https?:)?//', response.text)
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, john):
+    response = login(client)
+    assert response.status_code == 303
+    set_cookie = response.headers["set-cookie"].lower()
+    assert set_cookie.startswith("mockgram_session=")
+    assert "httponly" in set_cookie
+    assert "samesite=lax" in set_cookie
+    assert "secure" not in set_cookie  # plain http issuer in tests; https issuers get Secure
+
+
+def test_session_cookie_is_secure_when_the_issuer_is_https(mockgram_settings):
+    from mockgram.app import create_app
+
+    app = create_app(mockgram_settings.model_copy(update={"issuer": "https://mockgram.test"}))
+    with TestClient(app, base_url="https://mockgram.test", follow_redirects=False) as https:
+        page = https.get("/login")
+        assert "secure" in page.headers["set-cookie"].lower()
