@@ -41,8 +41,19 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 
     return False
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and `kill` both end the demo cleanly (SIGINT may arrive ignored in the background)."""
+
+    def _raise(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, _raise)
+    signal.signal(signal.SIGTERM, _raise)
+
+
 def main() -> int:
     ensure_venv("test")
+    _stop_on_signals()
     for name, port, variable in (
         ("Mockgram", MOCKGRAM_PORT, "MOCKGRAM_PORT"),
         ("AwesomeService", AWESOME_PORT, "AWESOMESERVICE_PORT"),
@@ -98,7 +109,7 @@ def main() -> int:
     finally:
         for process in processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                process.terminate()  # uvicorn shuts down gracefully on SIGTERM
         for process in processes:
             try:
                 process.wait(timeout=10)
