@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from urllib.parse import quote_plus, urlencode
 
 import httpx
-from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from awesomeservice.backchannel import MockgramUnavailable, json_object, send
 from awesomeservice.models import PendingAuthorization
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import as_utc, utcnow
+from shared.db import stamp_unset
 from shared.hashing import hash_secret
 
 AUTHORIZE_PATH = "/oauth/authorize"
@@ -214,14 +214,14 @@ def consume_state(
             rfc,
         )
     # Single use even under a race: only one UPDATE can see used_at still empty.
-    result = session.exec(
-        update(PendingAuthorization)
-        .where(PendingAuthorization.state_hash == pending.state_hash)  # type: ignore[arg-type]
-        .where(PendingAuthorization.used_at.is_(None))  # type: ignore[union-attr]
-        .values(used_at=now)
+    claimed = stamp_unset(
+        session,
+        col(PendingAuthorization.used_at),
+        col(PendingAuthorization.state_hash) == pending.state_hash,
+        at=now,
     )
     session.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed != 1:
         raise CallbackRefused(
             "state_used",
             "This answer was already used",

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import ColumnElement, MetaData, event, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
+
+from shared.clock import utcnow
 
 
 def make_engine(url: str) -> Engine:
@@ -70,3 +74,20 @@ def load_or_create_secret(engine: Engine, model: type[SQLModel], name: str) -> s
         if row is None:  # pragma: no cover - the insert above or a concurrent one succeeded
             raise RuntimeError(f"could not create the shared secret {name!r}")
         return str(row.value)  # type: ignore[attr-defined]
+
+
+def stamp_unset(
+    session: Session, column: Any, *where: ColumnElement[bool], at: datetime | None = None
+) -> int:
+    """UPDATE … SET column = now WHERE … AND column IS NULL; returns how many rows changed.
+
+    The atomic claim behind every "only once": one statement, so of racing callers exactly
+    one sees the column still empty (never read-then-write). The caller commits.
+    """
+    statement = (
+        update(column.class_)
+        .where(*where, column.is_(None))
+        .values({column.key: at or utcnow()})
+        .execution_options(synchronize_session=False)
+    )
+    return session.exec(statement).rowcount  # type: ignore[attr-defined]

@@ -7,12 +7,12 @@ browser. Answering it is single use: an atomic UPDATE marks it completed exactly
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.requests import Request
 
 from mockgram.models import AuthorizationRequest
 from shared.clock import as_utc, utcnow
+from shared.db import stamp_unset
 
 SESSION_KEY = "pending_requests"
 # The session is a signed cookie: keep only the few most recent requests of this browser.
@@ -51,13 +51,5 @@ def load_open_request(session: Session, request_id: str | None) -> Authorization
 
 def claim(session: Session, request_id: str) -> bool:
     """Mark the request answered; False if someone else already did (single use, no race)."""
-    statement = (
-        update(AuthorizationRequest)
-        .where(
-            AuthorizationRequest.id == request_id,  # type: ignore[arg-type]
-            AuthorizationRequest.completed_at.is_(None),  # type: ignore[union-attr]
-        )
-        .values(completed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return session.exec(statement).rowcount == 1
+    completed = col(AuthorizationRequest.completed_at)
+    return stamp_unset(session, completed, col(AuthorizationRequest.id) == request_id) == 1

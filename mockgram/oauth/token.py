@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.responses import Response
 
 from mockgram.db import SessionDep
@@ -38,6 +37,7 @@ from mockgram.oauth.errors import (
 )
 from mockgram.tokens import issue_access_token
 from shared.clock import as_utc, utcnow
+from shared.db import stamp_unset
 from shared.hashing import hash_secret
 from shared.pkce import verify_s256
 
@@ -167,27 +167,10 @@ def redeem_code(
 
 def claim_code(session: Session, code_hash: str) -> bool:
     """Mark the code redeemed unless it already was; True for exactly one caller."""
-    statement = (
-        update(AuthorizationCode)
-        .where(
-            AuthorizationCode.code_hash == code_hash,  # type: ignore[arg-type]
-            AuthorizationCode.redeemed_at.is_(None),  # type: ignore[union-attr]
-        )
-        .values(redeemed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return session.exec(statement).rowcount == 1
+    redeemed = col(AuthorizationCode.redeemed_at)
+    return stamp_unset(session, redeemed, col(AuthorizationCode.code_hash) == code_hash) == 1
 
 
 def revoke_tokens_from_code(session: Session, code_hash: str) -> None:
     """Revoke every token issued from this code (RFC 6749 §4.1.2, RFC 9700 §4.5.3)."""
-    statement = (
-        update(IssuedToken)
-        .where(
-            IssuedToken.code_hash == code_hash,  # type: ignore[arg-type]
-            IssuedToken.revoked_at.is_(None),  # type: ignore[union-attr]
-        )
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    session.exec(statement)
+    stamp_unset(session, col(IssuedToken.revoked_at), col(IssuedToken.code_hash) == code_hash)

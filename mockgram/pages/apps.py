@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 
 from mockgram.db import SessionDep
@@ -21,6 +21,7 @@ from mockgram.pages.home import csrf_refused, see_other
 from mockgram.scopes import describe
 from shared.clock import as_utc, utcnow
 from shared.csrf import csrf_ok
+from shared.db import stamp_unset
 from shared.flash import push_flash
 
 router = APIRouter(tags=["John's pages"])
@@ -88,11 +89,7 @@ def revoke_app(
         delete(Consent).where(col(Consent.user_id) == user.id, col(Consent.client_id) == client_id)
     )
     # RFC 7009 §2.2 in spirit: once revoked, the resource server refuses the token at once.
-    session.exec(
-        update(IssuedToken)
-        .where(*mine, col(IssuedToken.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    )
+    stamp_unset(session, col(IssuedToken.revoked_at), *mine)
     session.exec(
         delete(AuthorizationCode).where(
             col(AuthorizationCode.user_id) == user.id,
