@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from mockgram.models import Client
 from mockgram.oauth.errors import InvalidClientMetadataError, InvalidRedirectUriError
-from mockgram.scopes import SCOPES
+from mockgram.scopes import SCOPES, normalize_scope
 from shared.hashing import hash_secret, new_token
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
@@ -80,7 +80,7 @@ def validate_scope(value: object) -> str:
     unknown = requested - set(SCOPES)
     if unknown:
         raise InvalidClientMetadataError(f"Unknown scope: {' '.join(sorted(unknown))}.")
-    return " ".join(name for name in SCOPES if name in requested)
+    return normalize_scope(requested)
 
 
 def validate_name(value: object, *, required: bool = False) -> str:

@@ -31,9 +31,7 @@ def get_templates(request: Request) -> Jinja2Templates:
 def get_current_user(request: Request, session: SessionDep) -> User | None:
     """The user signed in to Mockgram in this browser, or None."""
     user_id = request.session.get(SESSION_USER_KEY)
-    if user_id is None:
-        return None
-    return session.get(User, user_id)
+    return session.get(User, user_id) if isinstance(user_id, int) else None
 
 
 SettingsDep = Annotated[MockgramSettings, Depends(get_settings)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -26,6 +27,12 @@ SCOPES: dict[str, ScopeInfo] = {
         dangerous=True,
     ),
 }
+
+
+def normalize_scope(scopes: Iterable[str]) -> str:
+    """Known scopes in Mockgram's own order, duplicates collapsed (order is irrelevant, §3.3)."""
+    wanted = set(scopes)
+    return " ".join(name for name in SCOPES if name in wanted)
 
 
 def describe(scope: str) -> list[ScopeInfo]:

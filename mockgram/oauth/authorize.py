@@ -38,9 +38,8 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from mockgram.db import SessionDep
-from mockgram.deps import SESSION_USER_KEY
-from mockgram.models import AuthorizationRequest, Client, User
-from mockgram.oauth import consents
+from mockgram.deps import get_current_user
+from mockgram.models import AuthorizationRequest, Client
 from mockgram.oauth.codes import answer_if_consented
 from mockgram.oauth.errors import (
     InvalidRequestError,
@@ -50,7 +49,7 @@ from mockgram.oauth.errors import (
     error_redirect,
 )
 from mockgram.oauth.pending import bind_to_session
-from mockgram.scopes import SCOPES
+from mockgram.scopes import SCOPES, normalize_scope
 from mockgram.settings import MockgramSettings
 from shared.clock import utcnow
 from shared.hashing import new_token
@@ -150,19 +149,13 @@ def next_step(
 ) -> Response:
     """Step 2 if John is not signed in, else the code if he already agreed, else step 3."""
     query = urlencode({"request_id": pending.id})
-    user = current_user(request, session)
+    user = get_current_user(request, session)
     if user is None or user.id is None:
         return RedirectResponse(f"/login?{query}", status_code=303)
     answered = answer_if_consented(
         request, session, pending=pending, user_id=user.id, settings=settings
     )
     return answered or RedirectResponse(f"/consent?{query}", status_code=303)
-
-
-def current_user(request: Request, session: Session) -> User | None:
-    """The user signed in to Mockgram in this browser, or None."""
-    user_id = request.session.get(SESSION_USER_KEY)
-    return session.get(User, user_id) if isinstance(user_id, int) else None
 
 
 async def read_params(request: Request) -> Params:
@@ -291,7 +284,7 @@ def check_scope(client: Client, params: Params) -> str:
     not_allowed = requested - client.scope_set
     if not_allowed:
         raise InvalidScopeError(f"This client may not ask for: {' '.join(sorted(not_allowed))}.")
-    return consents.normalize_scope(requested)
+    return normalize_scope(requested)
 
 
 def check_pkce(client: Client, params: Params) -> tuple[str | None, str | None]:

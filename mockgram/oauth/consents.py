@@ -10,14 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from mockgram.models import Consent
-from mockgram.scopes import SCOPES
+from mockgram.scopes import normalize_scope
 from shared.clock import utcnow
-
-
-def normalize_scope(scopes: set[str] | list[str]) -> str:
-    """A scope string in Mockgram's own order, duplicates collapsed (order is irrelevant, §3.3)."""
-    wanted = set(scopes)
-    return " ".join(name for name in SCOPES if name in wanted)
 
 
 def find(session: Session, *, user_id: int, client_id: str) -> Consent | None:

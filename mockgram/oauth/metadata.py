@@ -11,6 +11,7 @@ import json
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from mockgram.clients import AUTH_METHODS
 from mockgram.scopes import SCOPES
 from mockgram.settings import MockgramSettings
 
@@ -35,11 +36,7 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code"],
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
         "service_documentation": f"{issuer}/developers",

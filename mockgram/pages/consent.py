@@ -18,10 +18,10 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from mockgram.db import SessionDep
+from mockgram.deps import get_current_user
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
-from mockgram.oauth.authorize import current_user
-from mockgram.oauth.codes import answer_if_consented, answer_with_code
+from mockgram.oauth.codes import answer_with_code
 from mockgram.oauth.errors import AccessDeniedError, error_redirect
 from mockgram.oauth.pending import (
     claim,
@@ -29,7 +29,7 @@ from mockgram.oauth.pending import (
     load_open_request,
     unbind_from_session,
 )
-from mockgram.scopes import describe
+from mockgram.scopes import describe, normalize_scope
 from shared.csrf import csrf_ok
 from shared.web import render_error
 
@@ -55,24 +55,42 @@ def login_redirect(request_id: str) -> RedirectResponse:
     return RedirectResponse("/login?" + urlencode({"request_id": request_id}), status_code=303)
 
 
+def signed_in_with_open_request(
+    request: Request, session: Session, request_id: str
+) -> tuple[User, AuthorizationRequest] | Response:
+    """John, signed in, and the open request this browser started; else the page saying why."""
+    user = get_current_user(request, session)
+    if user is None or user.id is None:
+        return login_redirect(request_id)
+    pending = load_open_request(session, request_id)
+    # Checklist 28: the answer is bound to the pending request this browser started.
+    if pending is None or not is_bound_to_session(request, request_id):
+        return no_longer_valid(request)
+    return user, pending
+
+
 @router.get("/consent")
 async def consent_page(request: Request, session: SessionDep) -> Response:
     """Ask John about the pending request (or skip, when he already agreed to all of it)."""
     settings = request.app.state.settings
-    request_id = request.query_params.get("request_id") or ""
-    user = current_user(request, session)
-    if user is None or user.id is None:
-        return login_redirect(request_id)
-    pending = load_open_request(session, request_id)
-    if pending is None or not is_bound_to_session(request, request_id):
-        return no_longer_valid(request)
+    found = signed_in_with_open_request(
+        request, session, request.query_params.get("request_id") or ""
+    )
+    if isinstance(found, Response):
+        return found
+    user, pending = found
     client = session.get(Client, pending.client_id)
     if client is None:
         return no_longer_valid(request)
     # Remembered consent: nothing new is asked, so the page would be a pointless click.
     if consents.covers(session, user_id=user.id, client_id=client.client_id, scope=pending.scope):
-        answered = answer_if_consented(
-            request, session, pending=pending, user_id=user.id, settings=settings
+        answered = answer_with_code(
+            request,
+            session,
+            pending=pending,
+            user_id=user.id,
+            scope=pending.scope,
+            settings=settings,
         )
         return answered or no_longer_valid(request)
     return render_consent(request, pending=pending, client=client, user=user)
@@ -94,12 +112,10 @@ async def consent_submit(request: Request, session: SessionDep) -> Response:
             rfc="RFC 6749 §10.12",
             step=3,
         )
-    user = current_user(request, session)
-    if user is None or user.id is None:
-        return login_redirect(request_id)
-    pending = load_open_request(session, request_id)
-    if pending is None or not is_bound_to_session(request, request_id):
-        return no_longer_valid(request)
+    found = signed_in_with_open_request(request, session, request_id)
+    if isinstance(found, Response):
+        return found
+    user, pending = found
 
     decision = _text(form.get("decision"))
     if decision not in ("allow", "deny"):
@@ -130,7 +146,7 @@ async def consent_submit(request: Request, session: SessionDep) -> Response:
     if decision == "deny" or not ticked:
         return deny(request, session, pending=pending)
 
-    scope = consents.normalize_scope(ticked)
+    scope = normalize_scope(ticked)
     consents.remember(session, user_id=user.id, client_id=pending.client_id, scope=scope)
     answered = answer_with_code(
         request, session, pending=pending, user_id=user.id, scope=scope, settings=settings

@@ -14,8 +14,8 @@ from starlette.responses import Response
 
 from mockgram.clients import register_client, validate_name, validate_redirect_uris, validate_scope
 from mockgram.db import SessionDep
+from mockgram.deps import get_current_user
 from mockgram.models import Client, User
-from mockgram.oauth.authorize import current_user
 from mockgram.oauth.errors import OAuthError
 from mockgram.scopes import SCOPES
 from shared.csrf import csrf_ok
@@ -27,7 +27,7 @@ router = APIRouter()
 @router.get("/developers")
 async def developers_page(request: Request, session: SessionDep) -> Response:
     """How registration works; for a signed-in developer, their apps and the form."""
-    return render_portal(request, session, user=current_user(request, session))
+    return render_portal(request, session, user=get_current_user(request, session))
 
 
 @router.post("/developers/apps")
@@ -45,7 +45,7 @@ async def create_app_submit(request: Request, session: SessionDep) -> Response:
             back_label="Back to the developer portal",
             step=0,
         )
-    user = current_user(request, session)
+    user = get_current_user(request, session)
     if user is None:
         return RedirectResponse("/login?next=/developers", status_code=303)
 
