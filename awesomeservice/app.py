@@ -15,13 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from awesomeservice.deps import SignInRequired
-from awesomeservice.errors import render_error
 from awesomeservice.models import AppSecret, AwesomeTable
 from awesomeservice.pages import accounts, connect, home, orders, photos
 from awesomeservice.seed import seed_demo_data
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.db import create_schema, load_or_create_secret, make_engine
-from shared.web import install_web_basics, make_templates
+from shared.web import install_web_basics, make_templates, render_error
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "awesomeservice_session"  # distinct from Mockgram's: cookies ignore the port

@@ -9,18 +9,6 @@ from awesomeservice.backchannel import MockgramUnavailable
 from shared.web import render_error
 
 
-def csrf_refused(request: Request) -> Response:
-    """The page for a form that came without this session's CSRF token (checklist C8)."""
-    return render_error(
-        request,
-        status_code=403,
-        title="That form has expired",
-        message="The form did not carry this browser's security token, so nothing was changed.",
-        hint="Go back, reload the page and try again.",
-        error_code="csrf",
-    )
-
-
 def mockgram_unavailable(request: Request, exc: MockgramUnavailable, *, step: int) -> Response:
     """Mockgram timed out, could not be reached or answered nonsense; nothing was stored."""
     if exc.kind == "timeout":

@@ -118,3 +118,16 @@ def install_web_basics(
     )
     app.add_middleware(SecurityHeadersMiddleware)
     mount_shared_static(app)
+
+
+def csrf_refused(request: Request) -> Response:
+    """The page for a form without this session's CSRF token; nothing was changed (C8, item 28)."""
+    return render_error(
+        request,
+        status_code=403,
+        title="That form has expired",
+        message="The form did not carry this browser's security token, or it came from another "
+        "site, so nothing was changed.",
+        hint="Go back, reload the page and try again.",
+        error_code="csrf",
+    )

@@ -17,12 +17,13 @@ from awesomeservice.deps import (
     CurrentUserDep,
     TemplatesDep,
 )
-from awesomeservice.errors import csrf_refused
 from awesomeservice.models import User
-from awesomeservice.pages.forms import safe_next, text
+from awesomeservice.pages.forms import safe_next
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
+from shared.forms import text
 from shared.hashing import hash_password, new_token, verify_password
+from shared.web import csrf_refused
 
 router = APIRouter()
 

@@ -21,7 +21,7 @@ from awesomeservice.deps import (
     TemplatesDep,
     UserDep,
 )
-from awesomeservice.errors import csrf_refused, mockgram_unavailable
+from awesomeservice.errors import mockgram_unavailable
 from awesomeservice.oauth_client import (
     AUTHORIZATION_ERRORS,
     TOKEN_ERRORS,
@@ -32,10 +32,11 @@ from awesomeservice.oauth_client import (
     exchange_code,
     start_authorization,
 )
-from awesomeservice.pages.forms import text
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
+from shared.forms import text
 from shared.hashing import new_token
+from shared.web import csrf_refused
 
 router = APIRouter()
 

@@ -12,13 +12,14 @@ from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.connections import usable_connection
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import HttpDep, UserDep
-from awesomeservice.errors import csrf_refused, mockgram_unavailable, render_error
+from awesomeservice.errors import mockgram_unavailable
 from awesomeservice.mockgram_api import ApiRefused, Photo, TokenRejected, list_photos
 from awesomeservice.models import PrintOrder, PrintOrderItem, User
-from awesomeservice.pages.forms import text, texts
 from awesomeservice.pages.photos import api_refused, connect_needed, token_rejected
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
+from shared.forms import text, texts
+from shared.web import csrf_refused, render_error
 
 router = APIRouter()
 

@@ -9,7 +9,7 @@ from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.connections import forget_connection, usable_connection
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import CurrentUserDep, HttpDep, UserDep
-from awesomeservice.errors import csrf_refused, mockgram_unavailable, render_error
+from awesomeservice.errors import mockgram_unavailable
 from awesomeservice.mockgram_api import (
     ApiRefused,
     TokenRejected,
@@ -18,8 +18,9 @@ from awesomeservice.mockgram_api import (
     try_delete,
 )
 from awesomeservice.models import User
-from awesomeservice.pages.forms import text
 from shared.csrf import csrf_ok
+from shared.forms import text
+from shared.web import csrf_refused, render_error
 
 router = APIRouter()
 

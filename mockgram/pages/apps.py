@@ -17,12 +17,13 @@ from sqlmodel import col, select
 from mockgram.db import SessionDep
 from mockgram.deps import CurrentUserDep, TemplatesDep
 from mockgram.models import AuthorizationCode, Client, Consent, IssuedToken
-from mockgram.pages.home import csrf_refused, see_other
+from mockgram.pages.home import see_other
 from mockgram.scopes import describe
 from shared.clock import as_utc, utcnow
 from shared.csrf import csrf_ok
 from shared.db import stamp_unset
 from shared.flash import push_flash
+from shared.web import csrf_refused
 
 router = APIRouter(tags=["John's pages"])
 

@@ -31,6 +31,7 @@ from mockgram.oauth.pending import (
 )
 from mockgram.scopes import describe, normalize_scope
 from shared.csrf import csrf_ok
+from shared.forms import text, texts
 from shared.web import render_error
 
 router = APIRouter()
@@ -101,8 +102,8 @@ async def consent_submit(request: Request, session: SessionDep) -> Response:
     """Record John's answer once: a code for Allow, access_denied for Deny."""
     settings = request.app.state.settings
     form = await request.form()
-    request_id = _text(form.get("request_id"))
-    if not csrf_ok(request, _text(form.get("csrf_token"))):
+    request_id = text(form, "request_id")
+    if not csrf_ok(request, text(form, "csrf_token")):
         return render_error(
             request,
             status_code=400,
@@ -117,7 +118,7 @@ async def consent_submit(request: Request, session: SessionDep) -> Response:
         return found
     user, pending = found
 
-    decision = _text(form.get("decision"))
+    decision = text(form, "decision")
     if decision not in ("allow", "deny"):
         return render_error(
             request,
@@ -129,7 +130,7 @@ async def consent_submit(request: Request, session: SessionDep) -> Response:
             step=3,
         )
     requested = set(pending.scope.split())
-    ticked = {value for value in form.getlist("scope") if isinstance(value, str)}
+    ticked = set(texts(form, "scope"))
     if not ticked <= requested:
         return render_error(
             request,
@@ -189,8 +190,3 @@ def render_consent(
         },
         headers={"Cache-Control": "no-store"},
     )
-
-
-def _text(value: object) -> str:
-    """A form field as text (an uploaded file where text was expected counts as empty)."""
-    return value if isinstance(value, str) else ""

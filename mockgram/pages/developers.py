@@ -19,6 +19,7 @@ from mockgram.models import Client, User
 from mockgram.oauth.errors import OAuthError
 from mockgram.scopes import SCOPES
 from shared.csrf import csrf_ok
+from shared.forms import text, texts
 from shared.web import render_error
 
 router = APIRouter()
@@ -34,7 +35,7 @@ async def developers_page(request: Request, session: SessionDep) -> Response:
 async def create_app_submit(request: Request, session: SessionDep) -> Response:
     """Register an app from the form; show its credentials once."""
     form = await request.form()
-    if not csrf_ok(request, _text(form.get("csrf_token"))):
+    if not csrf_ok(request, text(form, "csrf_token")):
         return render_error(
             request,
             status_code=400,
@@ -50,10 +51,10 @@ async def create_app_submit(request: Request, session: SessionDep) -> Response:
         return RedirectResponse("/login?next=/developers", status_code=303)
 
     values = {
-        "name": _text(form.get("name")),
-        "redirect_uris": _text(form.get("redirect_uris")),
-        "client_type": _text(form.get("client_type")) or "confidential",
-        "scopes": [value for value in form.getlist("scope") if isinstance(value, str)],
+        "name": text(form, "name"),
+        "redirect_uris": text(form, "redirect_uris"),
+        "client_type": text(form, "client_type") or "confidential",
+        "scopes": texts(form, "scope"),
     }
     try:
         if values["client_type"] not in ("confidential", "public"):
@@ -128,8 +129,3 @@ def render_portal(
         },
         status_code=400 if error else 200,
     )
-
-
-def _text(value: object) -> str:
-    """A form field as text (an uploaded file where text was expected counts as empty)."""
-    return value if isinstance(value, str) else ""

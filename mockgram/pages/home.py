@@ -19,7 +19,7 @@ from mockgram.deps import CurrentUserDep, SettingsDep, TemplatesDep
 from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload, new_photo
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
-from shared.web import render_error
+from shared.web import csrf_refused
 
 router = APIRouter(tags=["John's pages"])
 
@@ -27,20 +27,6 @@ router = APIRouter(tags=["John's pages"])
 def see_other(url: str) -> RedirectResponse:
     """Redirect after POST is 303, never 307 (RFC 9700 §4.12)."""
     return RedirectResponse(url, status_code=303)
-
-
-def csrf_refused(request: Request) -> Response:
-    """The friendly page for a form without a valid CSRF token; nothing was changed."""
-
-    return render_error(
-        request,
-        status_code=403,
-        title="That form has expired",
-        message="The form was missing its security token, or it came from another site, "
-        "so nothing was changed.",
-        hint="Go back, reload the page and try again.",
-        error_code="csrf",
-    )
 
 
 @router.get("/", include_in_schema=False)

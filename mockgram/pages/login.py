@@ -24,6 +24,7 @@ from mockgram.models import Client, User
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
 from mockgram.oauth.pending import is_bound_to_session, load_open_request
 from shared.csrf import csrf_ok
+from shared.forms import text
 from shared.hashing import verify_password
 from shared.web import render_error
 
@@ -52,9 +53,9 @@ async def login_page(request: Request, session: SessionDep) -> Response:
 async def login_submit(request: Request, session: SessionDep) -> Response:
     """Check the CSRF token and the password; on success rotate the session and move on."""
     form = await request.form()
-    request_id = _text(form.get("request_id"))
-    next_path = _text(form.get("next"))
-    if not csrf_ok(request, _text(form.get("csrf_token"))):
+    request_id = text(form, "request_id")
+    next_path = text(form, "next")
+    if not csrf_ok(request, text(form, "csrf_token")):
         return render_error(
             request,
             status_code=400,
@@ -66,8 +67,8 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
             step=2,
         )
 
-    username = _text(form.get("username")).strip()
-    password = _text(form.get("password"))
+    username = text(form, "username").strip()
+    password = text(form, "password")
     user = session.exec(select(User).where(User.username == username)).first() if username else None
     # The dummy hash makes an unknown user cost as much as a wrong password.
     if not verify_password(user.password_hash if user else None, password) or user is None:
@@ -100,7 +101,7 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
 async def logout(request: Request) -> Response:
     """Sign out (CSRF-checked): the whole session goes."""
     form = await request.form()
-    if not csrf_ok(request, _text(form.get("csrf_token"))):
+    if not csrf_ok(request, text(form, "csrf_token")):
         return render_error(
             request,
             status_code=400,
@@ -146,8 +147,3 @@ def render_login(
         status_code=status_code,
         headers={"Cache-Control": "no-store"},
     )
-
-
-def _text(value: object) -> str:
-    """A form field as text (an uploaded file where text was expected counts as empty)."""
-    return value if isinstance(value, str) else ""
