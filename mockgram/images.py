@@ -12,8 +12,12 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from PIL import Image, ImageDraw, ImageFilter
+
+from mockgram.models import Photo
+from shared.clock import utcnow
 
 WIDTH, HEIGHT = 640, 480
 SCALE = 2  # paint at twice the size and shrink: smooth edges at grid size
@@ -30,6 +34,21 @@ class ImageInfo:
     content_type: str
     width: int
     height: int
+
+
+def new_photo(
+    *, owner_id: int, caption: str, info: ImageInfo, taken_at: datetime | None = None
+) -> Photo:
+    """The Photo row for an image: an upload (taken now) or a seeded demo photo."""
+    return Photo(
+        owner_id=owner_id,
+        caption=caption,
+        taken_at=taken_at or utcnow(),
+        content_type=info.content_type,
+        width=info.width,
+        height=info.height,
+        image=info.data,
+    )
 
 
 # --- painting helpers -------------------------------------------------------------------------

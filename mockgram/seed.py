@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from mockgram.images import make_photo
-from mockgram.models import Client, Photo, User
+from mockgram.images import make_photo, new_photo
+from mockgram.models import Client, User
 from mockgram.settings import MockgramSettings
 from shared.hashing import hash_password, hash_secret
 
@@ -122,14 +122,8 @@ def _seed_user(session: Session, demo: DemoUser, settings: MockgramSettings) -> 
         for index, item in enumerate(demo.photos):
             image = make_photo(demo.username, index, item.scene)
             session.add(
-                Photo(
-                    owner_id=user.id,
-                    caption=item.caption,
-                    taken_at=item.taken_at,
-                    content_type=image.content_type,
-                    width=image.width,
-                    height=image.height,
-                    image=image.data,
+                new_photo(
+                    owner_id=user.id, caption=item.caption, info=image, taken_at=item.taken_at
                 )
             )
         session.commit()

@@ -1,4 +1,4 @@
-"""Photo uploads: what Mockgram accepts (JPEG, PNG, GIF or WebP, within limits), the row it makes.
+"""Photo uploads: what Mockgram accepts (JPEG, PNG, GIF or WebP, within limits).
 
 Used by the photos API (`POST /api/photos`, photos.write) and by John's own feed.
 """
@@ -11,8 +11,6 @@ import warnings
 from PIL import Image
 
 from mockgram.images import ImageInfo
-from mockgram.models import Photo
-from shared.clock import utcnow
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -51,17 +49,4 @@ def inspect_upload(data: bytes) -> ImageInfo:
         raise BadImage("The image has too many pixels.")
     return ImageInfo(
         data=data, content_type=UPLOAD_FORMATS[image_format], width=width, height=height
-    )
-
-
-def new_photo(*, owner_id: int, caption: str, info: ImageInfo) -> Photo:
-    """The row for an accepted upload, taken now."""
-    return Photo(
-        owner_id=owner_id,
-        caption=caption,
-        taken_at=utcnow(),
-        content_type=info.content_type,
-        width=info.width,
-        height=info.height,
-        image=info.data,
     )

@@ -8,14 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
-from awesomeservice.backchannel import MockgramUnavailable
-from awesomeservice.connections import usable_connection
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import HttpDep, UserDep
-from awesomeservice.errors import mockgram_unavailable
-from awesomeservice.mockgram_api import ApiRefused, Photo, TokenRejected, list_photos
+from awesomeservice.mockgram_api import Photo
 from awesomeservice.models import PrintOrder, PrintOrderItem, User
-from awesomeservice.pages.photos import api_refused, connect_needed, token_rejected
+from awesomeservice.pages.photos import fetch_photos
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.forms import text, texts
@@ -69,18 +66,10 @@ async def _mockgram_photos(
     request: Request, session: SessionDep, http: HttpDep, user: User
 ) -> dict[int, Photo] | Response:
     """The user's Mockgram photos by id, or the page that explains why they are not available."""
-    assert user.id is not None
-    connection = usable_connection(session, user.id)
-    if connection is None:
-        return connect_needed(request)
-    try:
-        return {photo.id: photo for photo in await list_photos(http, connection.access_token)}
-    except TokenRejected:
-        return token_rejected(request, session, user)
-    except ApiRefused as exc:
-        return api_refused(request, exc)
-    except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=6)
+    fetched = await fetch_photos(request, session, http, user)
+    if isinstance(fetched, Response):
+        return fetched
+    return {photo.id: photo for photo in fetched[1]}
 
 
 def _order_form(

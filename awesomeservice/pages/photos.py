@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.connections import forget_connection, usable_connection
@@ -12,12 +14,13 @@ from awesomeservice.deps import CurrentUserDep, HttpDep, UserDep
 from awesomeservice.errors import mockgram_unavailable
 from awesomeservice.mockgram_api import (
     ApiRefused,
+    Photo,
     TokenRejected,
     fetch_image,
     list_photos,
     try_delete,
 )
-from awesomeservice.models import User
+from awesomeservice.models import MockgramConnection, User
 from shared.csrf import csrf_ok
 from shared.forms import text
 from shared.web import csrf_refused, render_error
@@ -56,21 +59,32 @@ def api_refused(request: Request, exc: ApiRefused) -> Response:
     )
 
 
-@router.get("/photos")
-async def photos(request: Request, session: SessionDep, http: HttpDep, user: UserDep) -> Response:
-    """The photo grid, fetched from Mockgram's API with the bearer token."""
+async def fetch_photos(
+    request: Request, session: Session, http: httpx.AsyncClient, user: User
+) -> tuple[MockgramConnection, list[Photo]] | Response:
+    """Step 6: the user's Mockgram photos and the connection that read them, or the page
+    that explains why they are not available (not connected, revoked, refused, unreachable)."""
     assert user.id is not None
     connection = usable_connection(session, user.id)
     if connection is None:
         return connect_needed(request)
     try:
-        items = await list_photos(http, connection.access_token)
+        return connection, await list_photos(http, connection.access_token)
     except TokenRejected:
         return token_rejected(request, session, user)
     except ApiRefused as exc:
         return api_refused(request, exc)
     except MockgramUnavailable as exc:
         return mockgram_unavailable(request, exc, step=6)
+
+
+@router.get("/photos")
+async def photos(request: Request, session: SessionDep, http: HttpDep, user: UserDep) -> Response:
+    """The photo grid, fetched from Mockgram's API with the bearer token."""
+    fetched = await fetch_photos(request, session, http, user)
+    if isinstance(fetched, Response):
+        return fetched
+    connection, items = fetched
     return request.app.state.templates.TemplateResponse(
         request,
         "photos.html",

@@ -23,9 +23,10 @@ from starlette.datastructures import UploadFile as ParsedFile  # what the form p
 
 from mockgram.bearer import require_scope
 from mockgram.db import SessionDep
+from mockgram.images import new_photo
 from mockgram.models import Photo
 from mockgram.tokens import AccessToken
-from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload, new_photo
+from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload
 from shared.clock import as_utc
 
 router = APIRouter(prefix="/api", tags=["photos API (resource server)"])
