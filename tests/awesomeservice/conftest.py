@@ -134,12 +134,12 @@ class FakeMockgram:
 
 
 @pytest.fixture
-def settings() -> AwesomeServiceSettings:
+def settings(awesome_database_url: str) -> AwesomeServiceSettings:
     return AwesomeServiceSettings(
         url=AWESOME_URL,
         mockgram_url=ISSUER,
         mockgram_internal_url=INTERNAL,
-        database_url="sqlite://",
+        database_url=awesome_database_url,
         secret_key="test-secret-key-for-awesomeservice",
         demo_password=DEMO_PASSWORD,
     )

@@ -34,11 +34,11 @@ class World:
 
 
 @pytest.fixture
-def world() -> Iterator[World]:
+def world(mockgram_database_url: str, awesome_database_url: str) -> Iterator[World]:
     mockgram = create_mockgram(
         MockgramSettings(
             issuer=MOCKGRAM,
-            database_url="sqlite://",
+            database_url=mockgram_database_url,
             secret_key="story-mockgram-session",
             demo_password=MOCKGRAM_PASSWORD,
             awesomeservice_url=AWESOME,
@@ -48,7 +48,7 @@ def world() -> Iterator[World]:
     awesome = create_awesomeservice(
         AwesomeServiceSettings(
             url=AWESOME,
-            database_url="sqlite://",
+            database_url=awesome_database_url,
             mockgram_url=MOCKGRAM,
             client_secret=CLIENT_SECRET,
             secret_key="story-awesome-session",

@@ -20,10 +20,10 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def mockgram_settings() -> MockgramSettings:
+def mockgram_settings(mockgram_database_url: str) -> MockgramSettings:
     return MockgramSettings(
         issuer=ISSUER,
-        database_url="sqlite://",
+        database_url=mockgram_database_url,
         seed_demo_data=False,
         secret_key="test-secret-key-for-sessions",
         awesomeservice_url="http://client.test",
