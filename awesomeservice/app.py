@@ -12,13 +12,33 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from awesomeservice import doctor
 from awesomeservice.deps import SignInRequired
+from awesomeservice.discovery import Discovery
+from awesomeservice.inspector import recorder as inspector_recorder
+from awesomeservice.inspector.install import install_inspector
 from awesomeservice.models import AppSecret, AwesomeTable
-from awesomeservice.pages import accounts, connect, home, orders, photos
+from awesomeservice.pages import (  # issue 4: tour, error pages
+    accounts,
+    connect,
+    errors_explained,
+    home,
+    lab,
+    login_with_mockgram,  # issue 3: OIDC login
+    orders,
+    photos,
+    spa,  # issue 3: the SPA demos
+    tour,
+)
+from awesomeservice.pages import doctor as doctor_page
 from awesomeservice.seed import seed_demo_data
 from awesomeservice.settings import AwesomeServiceSettings
+from shared import health
+from shared import tour as shared_tour
+from shared import unstorable as unstorable_input
 from shared.db import create_schema, load_or_create_secret, make_engine
 from shared.web import install_web_basics, make_templates, render_error
 
@@ -36,6 +56,7 @@ def _make_http(
         timeout=settings.http_timeout_seconds,
         transport=transport,
         follow_redirects=False,
+        event_hooks=inspector_recorder.event_hooks(),  # issue 4: the flow inspector records
     )
 
 
@@ -56,6 +77,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.http.is_closed:  # started again after a shutdown (tests do this)
             app.state.http = _make_http(settings, http_transport)
+        await doctor.check_on_start(app.state.http, settings)  # logs a warning, never raises
         yield
         await app.state.http.aclose()
 
@@ -70,6 +92,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.http = _make_http(settings, http_transport)
+    app.state.discovery = Discovery(settings)
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
     templates.env.filters["money"] = _money
@@ -87,8 +110,17 @@ def create_app(
 
     for module in (home, accounts, connect, photos, orders):
         app.include_router(module.router)
+    for module in (login_with_mockgram, spa):  # issue 3
+        app.include_router(module.router)
+    app.mount("/static/spa", StaticFiles(directory=str(HERE / "static" / "spa")), name="spa")
+    app.include_router(health.router)  # GET /healthz for container health checks
+    app.include_router(doctor_page.router)  # GET /doctor: the issuer doctor
+    for module in (tour, shared_tour, errors_explained, lab):  # issue 4: tour, errors, lab
+        app.include_router(module.router)
 
+    install_inspector(app)  # issue 4: flow inspector, OAuth debugger
     _install_error_pages(app)
+    unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
     return app
 
 

@@ -1,6 +1,11 @@
-"""The stored Mockgram connection of a user: save after step 5, read for step 6, forget."""
+"""The stored Mockgram connection of a user: save after step 5, read for step 6, forget.
+
+Refresh and revocation are in awesomeservice/token_lifecycle.py.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlmodel import Session, delete, select
 
@@ -16,18 +21,27 @@ def get_connection(session: Session, user_id: int) -> MockgramConnection | None:
     ).first()
 
 
+def access_token_expired(connection: MockgramConnection, *, skew_seconds: int = 0) -> bool:
+    """True when the access token is past (or within `skew_seconds` of) its expiry."""
+    if connection.expires_at is None:
+        return False
+    return as_utc(connection.expires_at) <= utcnow() + timedelta(seconds=skew_seconds)
+
+
 def usable_connection(session: Session, user_id: int) -> MockgramConnection | None:
-    """The connection if its token has not expired yet; an expired one is forgotten."""
+    """The connection if its token is valid or can be refreshed; a dead one is forgotten."""
     connection = get_connection(session, user_id)
     if connection is None:
         return None
-    if connection.expires_at is not None and as_utc(connection.expires_at) <= utcnow():
+    if access_token_expired(connection) and not connection.refresh_token:
         forget_connection(session, user_id)
         return None
     return connection
 
 
-def save_connection(session: Session, user_id: int, tokens: TokenSet) -> MockgramConnection:
+def save_connection(
+    session: Session, user_id: int, tokens: TokenSet, *, subject: str | None = None
+) -> MockgramConnection:
     """Insert or replace the user's tokens, in one commit."""
     connection = get_connection(session, user_id) or MockgramConnection(
         user_id=user_id, access_token=""
@@ -38,6 +52,9 @@ def save_connection(session: Session, user_id: int, tokens: TokenSet) -> Mockgra
     connection.expires_at = tokens.expires_at
     connection.refresh_token = tokens.refresh_token
     connection.connected_at = utcnow()
+    connection.subject = subject
+    connection.refreshed_at = None
+    connection.refresh_claimed_at = None
     session.add(connection)
     session.commit()
     session.refresh(connection)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from awesomeservice.db import SessionDep
+from awesomeservice.discovery import Discovery
 from awesomeservice.models import User
 from awesomeservice.settings import AwesomeServiceSettings
 
@@ -39,6 +40,11 @@ def get_http(request: Request) -> httpx.AsyncClient:
     return request.app.state.http
 
 
+def get_discovery(request: Request) -> Discovery:
+    """The app's cache of discovery documents and key sets (public data, per process)."""
+    return request.app.state.discovery
+
+
 def get_current_user(request: Request, session: SessionDep) -> User | None:
     """The user signed in to AwesomeService in this browser, or None."""
     user_id = request.session.get(SESSION_USER_KEY)
@@ -58,5 +64,6 @@ def require_user(request: Request, session: SessionDep) -> User:
 SettingsDep = Annotated[AwesomeServiceSettings, Depends(get_settings)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
+DiscoveryDep = Annotated[Discovery, Depends(get_discovery)]
 CurrentUserDep = Annotated[User | None, Depends(get_current_user)]
 UserDep = Annotated[User, Depends(require_user)]

@@ -41,6 +41,11 @@ class MockgramConnection(AwesomeTable, table=True):
     expires_at: datetime | None = None
     refresh_token: str | None = None
     connected_at: datetime = Field(default_factory=utcnow)
+    # Issue 3: who the tokens are about (from an id_token, when one came) and refresh bookkeeping.
+    subject: str | None = Field(default=None, max_length=255)
+    refreshed_at: datetime | None = None
+    # Set while one request refreshes (RFC 6749 §6): a rotated refresh token works once only.
+    refresh_claimed_at: datetime | None = None
 
 
 class PendingAuthorization(AwesomeTable, table=True):
@@ -93,3 +98,116 @@ class AppSecret(AwesomeTable, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     value: str
+
+
+class FlowEvent(AwesomeTable, table=True):
+    """One recorded moment of a flow, for the flow inspector; secrets are redacted before saving.
+
+    Keyed by the browser's inspector id (its own cookie), grouped into flows by `flow_no`.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    inspector_id: str = Field(index=True, max_length=64)
+    flow_no: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    step: int | None = None
+    kind: str = Field(max_length=40)
+    title: str = Field(max_length=200)
+    rfc_label: str = Field(default="", max_length=120)
+    rfc_url: str = Field(default="", max_length=300)
+    actor_from: str = Field(max_length=20)
+    actor_to: str = Field(max_length=20)
+    method: str = Field(default="", max_length=10)
+    url: str = ""
+    status: int | None = None
+    summary: str = ""
+    details: str = "{}"
+    duration_ms: float | None = None
+
+
+class InspectorPrefs(AwesomeTable, table=True):
+    """Per inspector id: whether step-through mode is on."""
+
+    inspector_id: str = Field(primary_key=True, max_length=64)
+    stepping: bool = False
+    # The paused step, if any: what kind, where "Send" goes (fixed here, never from the form),
+    # and the parameters as they were about to be sent (JSON; public values only).
+    paused_kind: str = Field(default="", max_length=20)
+    paused_target: str = ""
+    paused_params: str = "[]"
+    skip_next_pause: bool = False
+
+
+class DebuggerRequest(AwesomeTable, table=True):
+    """An authorization request composed in the OAuth debugger, kept until its answer arrives.
+
+    Found again by the SHA-256 of its `state`; the optional client secret never leaves the server.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    inspector_id: str = Field(index=True, max_length=64)
+    state_hash: str = Field(index=True, max_length=64)
+    state: str = ""
+    issuer: str = ""
+    authorization_endpoint: str
+    token_endpoint: str = ""
+    jwks_uri: str = ""
+    client_id: str
+    client_secret: str = ""
+    redirect_uri: str
+    scope: str = ""
+    response_type: str
+    response_mode: str = ""
+    nonce: str = ""
+    code_verifier: str = ""
+    url: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    exchanged_at: datetime | None = None
+
+
+class FederatedIdentity(AwesomeTable, table=True):
+    """A login provider's account linked to an AwesomeService account ("Log in with Mockgram").
+
+    Keyed by (issuer, sub) — OIDC Core §5.7: the only stable, unique identifier of a person at a
+    provider. Never by email or username, which another account could claim.
+    """
+
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    issuer: str = Field(max_length=300)
+    subject: str = Field(max_length=255)
+    linked_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class PendingLogin(AwesomeTable, table=True):
+    """One "Log in with Mockgram" request waiting for its callback: state, nonce and PKCE.
+
+    Found by the SHA-256 of `state`; used once. `user_id` is set when a signed-in user links.
+    """
+
+    state_hash: str = Field(primary_key=True, max_length=64)
+    browser_binding: str = Field(max_length=64)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    issuer: str = Field(max_length=300)
+    nonce: str = Field(max_length=128)
+    code_verifier: str = Field(max_length=128)
+    redirect_uri: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class LoginRecord(AwesomeTable, table=True):
+    """What the last logins received, decoded, for the "claims received" page (no raw tokens)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    issuer: str = Field(max_length=300)
+    id_token_header: str = "{}"
+    id_token_claims: str = "{}"
+    userinfo: str = "{}"
+    outcome: str = Field(default="", max_length=20)  # "signed_in", "linked" or "created"
+    created_at: datetime = Field(default_factory=utcnow)

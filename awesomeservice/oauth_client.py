@@ -2,7 +2,9 @@
 callback (`state`, `iss`), and trade the code for a token over the back channel.
 
 RFC 6749 §4.1 (authorization code grant), RFC 7636 (PKCE, S256 only), RFC 9207 (`iss`),
-RFC 9700 (OAuth 2.0 Security BCP).
+RFC 9700 (OAuth 2.0 Security BCP). The endpoints come from discovery (awesomeservice/discovery.py):
+the authorization endpoint is a public URL for the browser, the token endpoint is called over
+the back channel.
 """
 
 from __future__ import annotations
@@ -17,15 +19,13 @@ import httpx
 from sqlmodel import Session, col
 
 from awesomeservice.backchannel import MockgramUnavailable, json_object, send
+from awesomeservice.discovery import back_channel
 from awesomeservice.models import PendingAuthorization
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
 from shared.hashing import hash_secret
-
-AUTHORIZE_PATH = "/oauth/authorize"
-TOKEN_PATH = "/oauth/token"
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class TokenSet:
     scope: str
     expires_at: datetime | None
     refresh_token: str | None
+    id_token: str | None = None
 
 
 class CallbackRefused(Exception):
@@ -84,6 +85,7 @@ def start_authorization(
     *,
     user_id: int,
     browser_binding: str,
+    authorization_endpoint: str,
 ) -> AuthorizationRequest:
     """Remember a fresh state and PKCE verifier, and build the URL John's browser will GET."""
     # RFC 6749 §10.12, RFC 9700 §4.7: an unguessable, single-use state bound to this browser.
@@ -151,7 +153,12 @@ def start_authorization(
         ),
     ]
     query = urlencode([(p.name, p.value) for p in parameters])
-    return AuthorizationRequest(f"{settings.mockgram_url}{AUTHORIZE_PATH}?{query}", parameters)
+    return AuthorizationRequest(with_query(authorization_endpoint, query), parameters)
+
+
+def with_query(endpoint: str, query: str) -> str:
+    """RFC 6749 §3.1: the endpoint URI may have a query component, which must be kept."""
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
 
 # ── Step 4: check the callback before anything is redeemed ──────────────────────────────────
@@ -232,10 +239,12 @@ def consume_state(
     return pending
 
 
-def check_issuer(iss: str | None, expected: str) -> None:
-    """RFC 9207 §2.4: the `iss` of the answer must equal Mockgram's issuer, exactly."""
+def check_issuer(iss: str | None, expected: str, *, required: bool = True) -> None:
+    """RFC 9207 §2.4: the `iss` of the answer must equal the provider's issuer, exactly."""
+    if not iss and not required:
+        return  # RFC 9207 §2.4: a provider that does not advertise iss may omit it.
     if not iss:
-        # Mockgram advertises authorization_response_iss_parameter_supported, so iss is required.
+        # The provider advertises authorization_response_iss_parameter_supported: iss required.
         raise CallbackRefused(
             "iss_missing",
             "This answer does not say who sent it",
@@ -281,13 +290,16 @@ async def exchange_code(
     *,
     code: str,
     pending: PendingAuthorization,
+    token_endpoint: str,
 ) -> TokenSet:
     """POST the code, redirect_uri and PKCE verifier to the token endpoint (RFC 6749 §4.1.3)."""
-    response = await send(
+    return await token_request(
         http,
-        "POST",
-        TOKEN_PATH,
-        data={
+        settings,
+        token_endpoint=token_endpoint,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        form={
             "grant_type": "authorization_code",
             "code": code,
             # RFC 6749 §4.1.3: the same redirect_uri as in step 1.
@@ -295,8 +307,28 @@ async def exchange_code(
             # RFC 7636 §4.5: proves we are the ones who sent the challenge.
             "code_verifier": pending.code_verifier,
         },
+        requested_scope=pending.scope,
+    )
+
+
+async def token_request(
+    http: httpx.AsyncClient,
+    settings: AwesomeServiceSettings,
+    *,
+    token_endpoint: str,
+    client_id: str,
+    client_secret: str,
+    form: dict[str, str],
+    requested_scope: str,
+) -> TokenSet:
+    """One call to the token endpoint with client_secret_basic; the answer checked (§5.1, §5.2)."""
+    response = await send(
+        http,
+        "POST",
+        back_channel(token_endpoint, settings),
+        data=form,
         headers={
-            "Authorization": client_secret_basic(settings.client_id, settings.client_secret),
+            "Authorization": client_secret_basic(client_id, client_secret),
             "Accept": "application/json",
         },
     )
@@ -325,13 +357,15 @@ async def exchange_code(
     )
     scope = body.get("scope")
     refresh_token = body.get("refresh_token")
+    id_token = body.get("id_token")
     return TokenSet(
         access_token=access_token,
         token_type="Bearer",
         # RFC 6749 §5.1: an omitted scope means the scope requested.
-        scope=scope if isinstance(scope, str) and scope else pending.scope,
+        scope=scope if isinstance(scope, str) and scope else requested_scope,
         expires_at=expires_at,
-        refresh_token=refresh_token if isinstance(refresh_token, str) else None,
+        refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
+        id_token=id_token if isinstance(id_token, str) and id_token else None,
     )
 
 

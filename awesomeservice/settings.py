@@ -41,8 +41,45 @@ class AwesomeServiceSettings(BaseSettings):
     pending_authorization_seconds: int = Field(
         default=600, description="How long a 'Connect Mockgram' request (its state) stays usable."
     )
+    # Issue 4: the guided tour (on by default in the demo) and the attack lab's lab mode.
+    tour_default: bool = Field(
+        default=True, description="Whether a new browser sees the tour banners (one click hides)."
+    )
+    lab_mode: bool = Field(
+        default=False,
+        description="Lab mode: the attack lab may switch one defence off for one run (red banner).",
+    )
+    lab_mockgram_username: str = Field(
+        default="jane", description="The Mockgram demo account the attack lab signs in as."
+    )
+    lab_mockgram_password: str = Field(
+        default="mockgram-demo", description="Its password (Mockgram's demo password)."
+    )
+    # "Log in with" (OpenID Connect): any standards-compliant provider; Mockgram by default.
+    login_issuer: str = Field(
+        default="", description="The OpenID provider's issuer; defaults to mockgram_url."
+    )
+    login_client_id: str = Field(
+        default="", description="Client ID at the login provider; defaults to client_id."
+    )
+    login_client_secret: str = Field(
+        default="", description="Client secret at the login provider; defaults to client_secret."
+    )
+    login_scope: str = "openid profile email"
+    discovery_ttl_seconds: int = Field(
+        default=300, description="How long a discovery document and JWKS are cached in process."
+    )
+    # The two single-page demos: public clients registered at Mockgram (no secret).
+    spa_implicit_client_id: str = "awesomeservice-spa-implicit"
+    spa_pkce_client_id: str = "awesomeservice-spa-pkce"
+    spa_scope: str = "photos.read"
 
-    @field_validator("url", "mockgram_url", "mockgram_internal_url")
+    doctor_on_start: bool = Field(
+        default=True,
+        description="Compare Mockgram's metadata with these URLs at start; log any mismatch.",
+    )
+
+    @field_validator("url", "mockgram_url", "mockgram_internal_url", "login_issuer")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -51,6 +88,12 @@ class AwesomeServiceSettings(BaseSettings):
     def _internal_defaults_to_public(self) -> AwesomeServiceSettings:
         if not self.mockgram_internal_url:
             self.mockgram_internal_url = self.mockgram_url
+        if not self.login_issuer:
+            self.login_issuer = self.mockgram_url
+        if not self.login_client_id:
+            self.login_client_id = self.client_id
+        if not self.login_client_secret:
+            self.login_client_secret = self.client_secret
         return self
 
     @property
@@ -62,3 +105,8 @@ class AwesomeServiceSettings(BaseSettings):
     def connect_redirect_uri(self) -> str:
         """The registered redirect URI of the 'Connect Mockgram' flow."""
         return f"{self.url}/connect/callback"
+
+    @property
+    def login_redirect_uri(self) -> str:
+        """The registered redirect URI of 'Log in with Mockgram'."""
+        return f"{self.url}/login/callback"

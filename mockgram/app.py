@@ -9,14 +9,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mockgram import bearer
+from mockgram import bearer, cors
 from mockgram import keys as signing_keys
+from mockgram import lab as lab_switches  # lab mode only (the attack lab)
 from mockgram.api import photos
 from mockgram.models import AppSecret, MockgramTable
-from mockgram.oauth import authorize, metadata, registration, token
-from mockgram.pages import apps, consent, developers, home, login
+from mockgram.oauth import authorize, introspection, metadata, registration, revocation, token
+from mockgram.oauth import responses as oidc_responses
+from mockgram.oauth import userinfo as oidc_userinfo
+from mockgram.pages import activity as activity_page
+from mockgram.pages import apps, consent, developers, errors_explained, home, login
+from mockgram.pages import avatars as oidc_avatars
 from mockgram.seed import seed_demo_data
 from mockgram.settings import MockgramSettings
+from shared import health
+from shared import tour as shared_tour
+from shared import unstorable as unstorable_input
 from shared.db import create_schema, load_or_create_secret, make_engine
 from shared.web import install_web_basics, make_templates, render_error
 
@@ -66,9 +74,21 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         photos,
     ):
         app.include_router(module.router)
+    app.include_router(health.router)  # GET /healthz for container health checks
+    app.include_router(revocation.router)  # POST /oauth/revoke (RFC 7009)
+    app.include_router(introspection.router)  # POST /oauth/introspect (RFC 7662)
 
     _install_error_pages(app)
     bearer.install(app)
+    cors.install(app)  # CORS for public clients: API, userinfo, token, revoke
+    errors_explained.install(app)  # error_uri pages + the failed-request recorder
+    app.include_router(shared_tour.router)  # POST /tour/toggle: show or hide the tour
+    app.include_router(lab_switches.router)  # lab mode only: one-shot defence switches
+    app.include_router(activity_page.router)  # GET /me/activity: John's account activity
+    app.include_router(oidc_userinfo.router)  # GET/POST /oauth/userinfo (OIDC Core §5.3)
+    app.include_router(oidc_responses.router)  # GET /oauth/form_post.js (form_post mode)
+    app.include_router(oidc_avatars.router)  # GET /users/{username}/avatar.png (picture)
+    unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
     return app
 
 

@@ -12,8 +12,9 @@ Mockgram accepts the token in exactly one place: the `Authorization: Bearer <tok
 Errors follow RFC 6750 §3: a `WWW-Authenticate: Bearer realm="mockgram"` challenge, with
 `error`, `error_description` (and `scope` for insufficient_scope) once a token was presented,
 and a JSON body `{"error", "error_description"}` for programs. With no token at all the
-challenge carries no error code (§3.1); the body then says `"error": "unauthorized"`, which is
-Mockgram's word, not an RFC 6750 code, so programs always find the same two keys.
+challenge carries no error code (§3.1: "SHOULD NOT include an error code"), and the body says
+so too: only `error_description`, because every `error` value RFC 6750 defines means a token
+(or a request) was wrong, and none was sent.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from mockgram.db import SessionDep
+from mockgram.failures import error_uri
 from mockgram.tokens import AccessToken, InvalidAccessToken, verify_access_token
 
 REALM = "mockgram"
@@ -59,16 +61,20 @@ class BearerError(Exception):
             parts.append(f'error_description="{_quotable(self.description)}"')
         if self.scope:
             parts.append(f'scope="{self.scope}"')
+        if self.error:
+            parts.append(f'error_uri="{error_uri(self.error)}"')  # RFC 6750 §3: the explain page
         return ", ".join(parts)
 
     def response(self) -> Response:
         """The JSON error response with its challenge header."""
-        body = {
-            "error": self.error or "unauthorized",
-            "error_description": self.description or "This request needs a bearer access token.",
-        }
+        body: dict[str, str] = {}
+        if self.error:  # §3.1: no error code when no token was presented
+            body["error"] = self.error
+        body["error_description"] = self.description or "This request needs a bearer token."
         if self.scope:
             body["scope"] = self.scope
+        if self.error:
+            body["error_uri"] = error_uri(self.error)
         headers = {"WWW-Authenticate": self.challenge(), "Cache-Control": "no-store"}
         return JSONResponse(body, status_code=self.status_code, headers=headers)
 

@@ -19,6 +19,20 @@ from mockgram.scopes import SCOPES, normalize_scope
 from shared.hashing import hash_secret, new_token
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+# OIDC Core §3 and OAuth 2.0 Multiple Response Type Encoding Practices §5, in canonical order.
+RESPONSE_TYPES = (
+    "code",
+    "token",
+    "id_token",
+    "id_token token",
+    "code id_token",
+    "code token",
+    "code id_token token",
+)
+RESPONSE_TYPE_WORDS = ("code", "id_token", "token")
+ID_TOKEN_ALGS = ("RS256", "ES256")  # never "none" (OIDC Core §2)
+DEFAULT_ID_TOKEN_ALG = "RS256"
+GRANT_TYPES = ("authorization_code", "implicit", "refresh_token")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_SCOPE = "photos.read"
 MAX_REDIRECT_URIS = 10
@@ -105,6 +119,93 @@ def validate_auth_method(value: object) -> str:
     return str(value)
 
 
+def parse_response_type(value: str) -> frozenset[str] | None:
+    """The words of a supported response_type, in any order (Multiple Response Types §5)."""
+    words = value.split(" ")
+    if len(words) != len(set(words)):
+        return None
+    combo = canonical_response_type(frozenset(words))
+    return frozenset(words) if combo in RESPONSE_TYPES and len(combo) == len(value) else None
+
+
+def canonical_response_type(words: frozenset[str]) -> str:
+    """The words in Mockgram's canonical order, e.g. "code id_token token"."""
+    return " ".join(word for word in RESPONSE_TYPE_WORDS if word in words)
+
+
+def allows_response_type(client: Client, words: frozenset[str]) -> bool:
+    """True when every word of the response_type is one the client registered (RFC 7591 §2)."""
+    return words <= set(client.response_types.split())
+
+
+def allowed_response_types(client: Client) -> list[str]:
+    """Every supported response_type the client may use."""
+    return [
+        combo
+        for combo in RESPONSE_TYPES
+        if set(combo.split()) <= set(client.response_types.split())
+    ]
+
+
+def validate_response_types(value: object) -> str:
+    """RFC 7591 §2 response_types (default ["code"]) → the words the client may combine."""
+    if value is None:
+        return "code"
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise InvalidClientMetadataError("response_types must be a list of response types.")
+    words: set[str] = set()
+    for item in value:
+        parsed = parse_response_type(item)
+        if parsed is None:
+            raise InvalidClientMetadataError(
+                "response_types may only contain: " + ", ".join(RESPONSE_TYPES) + "."
+            )
+        words |= parsed
+    return canonical_response_type(frozenset(words))
+
+
+def grant_types_for(response_types: str) -> list[str]:
+    """The grant types a client's response types need (RFC 7591 §2.1)."""
+    words = set(response_types.split())
+    grants = []
+    if "code" in words:
+        grants += ["authorization_code", "refresh_token"]
+    if words & {"token", "id_token"}:
+        grants.append("implicit")
+    return grants
+
+
+def validate_grant_types(value: object, *, response_types: str) -> None:
+    """grant_types, when given, are supported and match response_types (RFC 7591 §2.1)."""
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidClientMetadataError("grant_types must be a list of grant types.")
+    unknown = set(value) - set(GRANT_TYPES)
+    if unknown:
+        raise InvalidClientMetadataError(
+            "grant_types may only contain: " + ", ".join(GRANT_TYPES) + "."
+        )
+    words = set(response_types.split())
+    if "code" in words and "authorization_code" not in value:
+        raise InvalidClientMetadataError("response_type code needs grant type authorization_code.")
+    if words & {"token", "id_token"} and "implicit" not in value:
+        raise InvalidClientMetadataError(
+            "token and id_token response types need grant type implicit."
+        )
+
+
+def validate_id_token_alg(value: object) -> str:
+    """id_token_signed_response_alg: RS256 (default) or ES256 (OIDC Registration §2)."""
+    if value is None:
+        return DEFAULT_ID_TOKEN_ALG
+    if value not in ID_TOKEN_ALGS:
+        raise InvalidClientMetadataError(
+            "id_token_signed_response_alg must be one of: " + ", ".join(ID_TOKEN_ALGS) + "."
+        )
+    return str(value)
+
+
 def register_client(
     session: Session,
     *,
@@ -113,6 +214,8 @@ def register_client(
     token_endpoint_auth_method: str,
     scope: str,
     owner_user_id: int | None = None,
+    response_types: str = "code",
+    id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG,
 ) -> tuple[Client, str | None]:
     """Store a validated client; returns it with its clear secret (None for a public client)."""
     public = token_endpoint_auth_method == "none"
@@ -125,6 +228,8 @@ def register_client(
         redirect_uris="\n".join(redirect_uris),
         allowed_scopes=scope,
         token_endpoint_auth_method=token_endpoint_auth_method,
+        response_types=response_types,
+        id_token_signed_response_alg=id_token_signed_response_alg,
         owner_user_id=owner_user_id,
     )
     session.add(client)

@@ -1,28 +1,44 @@
 """Signing keys: created once, kept in the database, published at the JWKS endpoint.
 
-Tokens signed before a restart stay valid after it, and every worker signs with the same key.
+Two keys, one per algorithm Mockgram signs with (RFC 7518 §3.1): an RSA key (RS256) for access
+tokens and, by default, id_tokens; an EC P-256 key (ES256) for id_tokens of clients that
+registered `id_token_signed_response_alg=ES256` (OIDC Dynamic Client Registration §2). Both
+public halves are in the JWKS, each with its `kid`, `use=sig` and `alg` (RFC 7517 §4).
+
+Tokens signed before a restart stay valid after it, and every worker signs with the same keys.
+A database from before ES256 existed gets its EC key on the next start.
 """
 
 from __future__ import annotations
 
 import json
 
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mockgram.models import AppSecret, SigningKey
 
+PrivateKey = RSAKey | ECKey
+
+RS256 = "RS256"
+ES256 = "ES256"
+ALGORITHMS = (RS256, ES256)
+
 
 class SigningKeys:
-    """The active signing key and the public key set, loaded once per process."""
+    """The active key per algorithm and the public key set, loaded once per process."""
 
-    def __init__(self, private_keys: list[RSAKey]) -> None:
-        self.active = private_keys[0]
-        self.public_set = KeySet(
-            [RSAKey.import_key(k.as_dict(private=False)) for k in private_keys]
-        )
+    def __init__(self, private_keys: list[RSAKey], ec_keys: list[ECKey] | None = None) -> None:
+        self.active = private_keys[0]  # RS256: access tokens (RFC 9068 §2.1) and id_tokens
+        self.ec_keys = ec_keys or []
+        self.ec = self.ec_keys[0] if self.ec_keys else None  # ES256: id_tokens that ask for it
+        public: list[RSAKey | ECKey] = [
+            RSAKey.import_key(k.as_dict(private=False)) for k in private_keys
+        ]
+        public += [ECKey.import_key(k.as_dict(private=False)) for k in self.ec_keys]
+        self.public_set = KeySet(public)  # type: ignore[arg-type]
         # Precomputed: the JWKS endpoint serves these bytes as they are.
         self.jwks_json = json.dumps(self.public_set.as_dict(private=False)).encode()
 
@@ -30,36 +46,60 @@ class SigningKeys:
     def kid(self) -> str:
         return str(self.active.kid)
 
+    def for_alg(self, alg: str) -> PrivateKey:
+        """The active private key for RS256 or ES256; never `none` (OIDC Core §2)."""
+        if alg == RS256:
+            return self.active
+        if alg == ES256 and self.ec is not None:
+            return self.ec
+        raise ValueError(f"No signing key for {alg!r}.")
 
-def _generate() -> RSAKey:
-    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
+
+def _generate(alg: str) -> PrivateKey:
+    parameters = {"use": "sig", "alg": alg}
+    key: PrivateKey
+    if alg == ES256:
+        key = ECKey.generate_key("P-256", parameters=parameters, private=True)
+    else:
+        key = RSAKey.generate_key(2048, parameters=parameters, private=True)
     key.ensure_kid()
     return key
 
 
+# The guard row whose primary key lets exactly one of several racing workers create a key.
+_GUARDS = {RS256: "first-signing-key", ES256: "first-ec-signing-key"}
+
+
+def _create_first(session: Session, alg: str) -> None:
+    """Create the first key for `alg`; of racing workers one wins, the others roll back."""
+    key = _generate(alg)
+    session.add(AppSecret(name=_GUARDS[alg], value=str(key.kid)))
+    session.add(
+        SigningKey(kid=str(key.kid), alg=alg, private_jwk=json.dumps(key.as_dict(private=True)))
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+
+
 def load_or_create(engine: Engine) -> SigningKeys:
-    """Read the active keys; on an empty database create one. Of racing workers one wins."""
+    """Read the active keys; create what is missing (one per algorithm). Racing workers agree."""
     with Session(engine) as session:
-        rows = _active_rows(session)
-        if not rows:
-            key = _generate()
-            # The guard row's primary key lets exactly one worker create the first key.
-            session.add(AppSecret(name="first-signing-key", value=str(key.kid)))
-            session.add(
-                SigningKey(kid=str(key.kid), private_jwk=json.dumps(key.as_dict(private=True)))
-            )
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-            rows = _active_rows(session)
-        return SigningKeys([RSAKey.import_key(json.loads(row.private_jwk)) for row in rows])
+        for alg in ALGORITHMS:
+            if not _active_rows(session, alg):
+                _create_first(session, alg)
+        rsa = [
+            RSAKey.import_key(json.loads(row.private_jwk)) for row in _active_rows(session, RS256)
+        ]
+        ec = [ECKey.import_key(json.loads(row.private_jwk)) for row in _active_rows(session, ES256)]
+        return SigningKeys(rsa, ec)
 
 
-def _active_rows(session: Session) -> list[SigningKey]:
+def _active_rows(session: Session, alg: str) -> list[SigningKey]:
     statement = (
         select(SigningKey)
-        .where(SigningKey.active == True)  # noqa: E712
+        .where(SigningKey.active == True, SigningKey.alg == alg)  # noqa: E712
         .order_by(SigningKey.created_at.desc())  # type: ignore[attr-defined]
     )
     return list(session.exec(statement).all())

@@ -25,6 +25,7 @@ class User(MockgramTable, table=True):
     username: str = Field(index=True, unique=True, max_length=64)
     name: str = Field(max_length=120)
     email: str = Field(max_length=200)
+    email_verified: bool = False  # OIDC Core §5.1; the seeded demo people are verified
     password_hash: str
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -51,6 +52,10 @@ class Client(MockgramTable, table=True):
     redirect_uris: str = ""  # newline-separated, compared as exact strings (RFC 6749 §3.1.2)
     allowed_scopes: str = "photos.read"  # space-separated
     token_endpoint_auth_method: str = "client_secret_basic"
+    # RFC 7591 §2: the response_type words this client may combine (space-separated).
+    response_types: str = "code"
+    # OIDC Dynamic Client Registration §2: RS256 (default) or ES256.
+    id_token_signed_response_alg: str = "RS256"
     owner_user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -81,6 +86,12 @@ class AuthorizationRequest(MockgramTable, table=True):
     nonce: str | None = None
     code_challenge: str | None = None
     code_challenge_method: str | None = None
+    # OIDC Core §3.1.2.1: prompt (space-separated), max_age, login_hint as asked.
+    prompt: str | None = None
+    max_age: int | None = None
+    login_hint: str | None = None
+    # Set when prompt=login or max_age demands a new sign-in; cleared by that sign-in.
+    force_login: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     completed_at: datetime | None = None
@@ -115,6 +126,8 @@ class IssuedToken(MockgramTable, table=True):
     issued_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+    # The grant (refresh-token family) it belongs to: revoking the grant revokes it too.
+    grant_id: str | None = Field(default=None, index=True, max_length=64)
 
 
 class Consent(MockgramTable, table=True):
@@ -145,3 +158,35 @@ class AppSecret(MockgramTable, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     value: str
+
+
+class RefreshToken(MockgramTable, table=True):
+    """One refresh token (RFC 6749 §1.5, §6), stored as its SHA-256 only.
+
+    Tokens of one grant share a `grant_id` (the family): each use rotates to a new token and
+    stamps `used_at` on the old one; a second use of a used token revokes the family (RFC 9700
+    §4.14.2). `expires_at` is the family's absolute expiry, carried over on rotation.
+    """
+
+    token_hash: str = Field(primary_key=True, max_length=128)
+    grant_id: str = Field(index=True, max_length=64)
+    client_id: str = Field(foreign_key="client.client_id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    scope: str  # what John granted: a refresh may ask for this or less, never more (§6)
+    auth_time: datetime | None = None  # when John signed in: the refreshed id_token's auth_time
+    issued_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ActivityEvent(MockgramTable, table=True):
+    """One thing that happened to a person's account: a sign-in, a consent, a code, a token,
+    or a refused attempt. Shown to them on their activity page; never holds a secret."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(max_length=40)
+    client_id: str | None = Field(default=None, max_length=200)
+    detail: str = Field(default="", max_length=500)
+    at: datetime = Field(default_factory=utcnow, index=True)

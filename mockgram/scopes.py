@@ -1,4 +1,9 @@
-"""The scopes Mockgram knows, with the plain words the consent page shows (RFC 6749 §3.3)."""
+"""The scopes Mockgram knows, with the plain words the consent page shows (RFC 6749 §3.3).
+
+The first four are OpenID Connect's (OIDC Core §3.1.2.1, §5.4, §11): `openid` makes the request
+an OpenID Connect one (an id_token says who John is), `profile` and `email` release those
+claims at userinfo, `offline_access` asks for a refresh token. The last two are Mockgram's own.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,33 @@ class ScopeInfo:
     title: str
     description: str
     dangerous: bool = False
+    required: bool = False  # part of the request itself: shown, but not untickable
 
+
+OPENID = "openid"
 
 SCOPES: dict[str, ScopeInfo] = {
+    "openid": ScopeInfo(
+        "openid",
+        "Know who you are",
+        "Learn which Mockgram account you use, so the app can sign you in with it.",
+        required=True,
+    ),
+    "profile": ScopeInfo(
+        "profile",
+        "See your name and picture",
+        "Your name, your username and your profile picture.",
+    ),
+    "email": ScopeInfo(
+        "email",
+        "See your email address",
+        "The email address on your Mockgram account, and whether it is verified.",
+    ),
+    "offline_access": ScopeInfo(
+        "offline_access",
+        "Stay connected while you are away",
+        "Keep the access you allow here after you close the app, until you take it back.",
+    ),
     "photos.read": ScopeInfo(
         "photos.read",
         "See your photos",
@@ -33,6 +62,11 @@ def normalize_scope(scopes: Iterable[str]) -> str:
     """Known scopes in Mockgram's own order, duplicates collapsed (order is irrelevant, §3.3)."""
     wanted = set(scopes)
     return " ".join(name for name in SCOPES if name in wanted)
+
+
+def has_openid(scope: str) -> bool:
+    """True when the scope makes this an OpenID Connect request (OIDC Core §3.1.2.1)."""
+    return OPENID in scope.split()
 
 
 def describe(scope: str) -> list[ScopeInfo]:

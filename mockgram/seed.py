@@ -1,7 +1,8 @@
-"""Step 0, ready-made — the demo data: John, Jane, their photos and the AwesomeService client.
+"""Step 0, ready-made — the demo data: John, Jane, their photos and the AwesomeService clients.
 
 Runs on every start and is idempotent: a person who exists is left alone (with whatever photos
-they kept or deleted), and the AwesomeService client is brought in line with the settings, so
+they kept or deleted), and the AwesomeService clients — the confidential web app and the two
+single-page demos (public clients, RFC 6749 §2.1) — are brought in line with the settings, so
 changing AWESOMESERVICE_URL or its secret just works. Several workers may start at once: the one
 that loses a race on a unique key rolls back and carries on with what the winner wrote.
 """
@@ -20,7 +21,37 @@ from mockgram.models import Client, User
 from mockgram.settings import MockgramSettings
 from shared.hashing import hash_password, hash_secret
 
-AWESOMESERVICE_SCOPES = "photos.read photos.write"
+AWESOMESERVICE_SCOPES = "openid profile email offline_access photos.read"
+SPA_IMPLICIT_CLIENT_ID = "awesomeservice-spa-implicit"
+SPA_PKCE_CLIENT_ID = "awesomeservice-spa-pkce"
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """A seeded client as the settings say it should be."""
+
+    client_id: str
+    name: str
+    client_type: str
+    secret_hash: str | None
+    redirect_uris: str
+    allowed_scopes: str
+    token_endpoint_auth_method: str
+    response_types: str
+
+    def differs_from(self, client: Client) -> bool:
+        return any(
+            getattr(client, name) != getattr(self, name)
+            for name in (
+                "name",
+                "client_type",
+                "secret_hash",
+                "redirect_uris",
+                "allowed_scopes",
+                "token_endpoint_auth_method",
+                "response_types",
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -102,7 +133,8 @@ def seed_demo_data(engine: Engine, settings: MockgramSettings) -> None:
     with Session(engine) as session:
         for demo in DEMO_USERS:
             _seed_user(session, demo, settings)
-        _seed_client(session, settings)
+        for spec in seeded_clients(settings):
+            _seed_client(session, spec)
 
 
 def _seed_user(session: Session, demo: DemoUser, settings: MockgramSettings) -> None:
@@ -113,6 +145,7 @@ def _seed_user(session: Session, demo: DemoUser, settings: MockgramSettings) -> 
         username=demo.username,
         name=demo.name,
         email=demo.email,
+        email_verified=True,  # OIDC Core §5.1: the demo people's addresses count as verified
         password_hash=hash_password(settings.demo_password),
     )
     session.add(user)
@@ -131,30 +164,63 @@ def _seed_user(session: Session, demo: DemoUser, settings: MockgramSettings) -> 
         session.rollback()  # another worker seeded this person first
 
 
-def _seed_client(session: Session, settings: MockgramSettings) -> None:
-    """Create the AwesomeService client, or bring its secret and redirect URIs up to date."""
-    client_id = settings.awesomeservice_client_id
-    secret_hash = hash_secret(settings.awesomeservice_client_secret)
-    redirect_uris = "\n".join(settings.awesomeservice_redirect_uris)
+def seeded_clients(settings: MockgramSettings) -> list[ClientSpec]:
+    """AwesomeService (confidential) and its two single-page demos (public, no secret)."""
+    return [
+        ClientSpec(
+            client_id=settings.awesomeservice_client_id,
+            name="AwesomeService",
+            client_type="confidential",
+            secret_hash=hash_secret(settings.awesomeservice_client_secret),
+            redirect_uris="\n".join(settings.awesomeservice_redirect_uris),
+            allowed_scopes=AWESOMESERVICE_SCOPES,
+            token_endpoint_auth_method="client_secret_basic",
+            response_types="code",
+        ),
+        ClientSpec(
+            client_id=SPA_IMPLICIT_CLIENT_ID,
+            name="AwesomeService SPA (implicit, teaching only)",
+            client_type="public",
+            secret_hash=None,
+            redirect_uris=settings.spa_implicit_redirect_uri,
+            allowed_scopes="openid profile photos.read",
+            # RFC 6749 §2.1: a public client cannot authenticate at the token endpoint.
+            token_endpoint_auth_method="none",
+            response_types="token id_token token",
+        ),
+        ClientSpec(
+            client_id=SPA_PKCE_CLIENT_ID,
+            name="AwesomeService SPA (code + PKCE)",
+            client_type="public",
+            secret_hash=None,
+            redirect_uris=settings.spa_pkce_redirect_uri,
+            allowed_scopes="openid profile photos.read offline_access",
+            token_endpoint_auth_method="none",
+            response_types="code",
+        ),
+    ]
+
+
+def _seed_client(session: Session, spec: ClientSpec) -> None:
+    """Create a seeded client, or bring it in line with its spec (secret, URIs, scopes)."""
+    fields = {
+        "name": spec.name,
+        "client_type": spec.client_type,
+        "secret_hash": spec.secret_hash,
+        "redirect_uris": spec.redirect_uris,
+        "allowed_scopes": spec.allowed_scopes,
+        "token_endpoint_auth_method": spec.token_endpoint_auth_method,
+        "response_types": spec.response_types,
+    }
     for _attempt in range(2):
-        client = session.get(Client, client_id)
+        client = session.get(Client, spec.client_id)
         if client is None:
-            session.add(
-                Client(
-                    client_id=client_id,
-                    name="AwesomeService",
-                    client_type="confidential",
-                    secret_hash=secret_hash,
-                    redirect_uris=redirect_uris,
-                    allowed_scopes=AWESOMESERVICE_SCOPES,
-                    token_endpoint_auth_method="client_secret_basic",
-                )
-            )
-        elif client.secret_hash == secret_hash and client.redirect_uris == redirect_uris:
+            session.add(Client(client_id=spec.client_id, **fields))
+        elif not spec.differs_from(client):
             return
         else:
-            client.secret_hash = secret_hash
-            client.redirect_uris = redirect_uris
+            for name, value in fields.items():
+                setattr(client, name, value)
         try:
             session.commit()
             return

@@ -34,7 +34,16 @@ class MockgramSettings(BaseSettings):
     )
     code_ttl_seconds: int = 600
     access_token_ttl_seconds: int = 900
+    # RFC 9700 §4.14.2: a refresh-token family ends this long after the sign-in, rotation or not.
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    id_token_ttl_seconds: int = 600  # OIDC Core §2 exp: the id_token is read once, at sign-in
     pending_request_ttl_seconds: int = 1800
+    # Issue 4: the guided tour (on by default in the demo) and the attack lab's lab mode.
+    tour_default: bool = True
+    lab_mode: bool = Field(
+        default=False,
+        description="Lab mode: AwesomeService's attack lab may switch one defence off for one run.",
+    )
 
     # The seeded AwesomeService client reads the same variables AwesomeService itself reads.
     awesomeservice_url: str = Field(
@@ -77,4 +86,15 @@ class MockgramSettings(BaseSettings):
         return [
             f"{self.awesomeservice_url}/connect/callback",
             f"{self.awesomeservice_url}/login/callback",
+            f"{self.awesomeservice_url}/debugger/callback",
         ]
+
+    @property
+    def spa_implicit_redirect_uri(self) -> str:
+        """Issue 3: the implicit-flow demo page, a public client (teaching only)."""
+        return f"{self.awesomeservice_url}/spa/implicit"
+
+    @property
+    def spa_pkce_redirect_uri(self) -> str:
+        """Issue 3: the code + PKCE demo page, a public client."""
+        return f"{self.awesomeservice_url}/spa/pkce"

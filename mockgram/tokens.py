@@ -6,8 +6,9 @@ what it may do. The `jti` is recorded so a token can be revoked before it expire
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -32,6 +33,7 @@ class AccessToken:
     user_id: int
     client_id: str
     scopes: frozenset[str]
+    claims: dict[str, Any] = field(default_factory=dict)  # as signed: iat, exp, aud, iss, sub…
 
 
 def issue_access_token(
@@ -43,6 +45,7 @@ def issue_access_token(
     client_id: str,
     scope: str,
     code_hash: str | None = None,
+    grant_id: str | None = None,
 ) -> tuple[str, int]:
     """Sign an access token and record its jti (the caller commits). Returns (token, expires_in)."""
     now = utcnow()
@@ -67,6 +70,7 @@ def issue_access_token(
             user_id=user_id,
             scope=scope,
             code_hash=code_hash,
+            grant_id=grant_id,
             issued_at=now,
             expires_at=now + timedelta(seconds=ttl),
         )
@@ -74,10 +78,8 @@ def issue_access_token(
     return token, ttl
 
 
-def verify_access_token(
-    session: Session, token: str, *, keys: SigningKeys, settings: MockgramSettings
-) -> AccessToken:
-    """Check signature, type, issuer, audience, expiry and revocation (RFC 9068 §4)."""
+def signed_claims(token: str, *, keys: SigningKeys) -> dict[str, Any]:
+    """The claims of a JWT Mockgram signed as an access token; expiry is not looked at here."""
     try:
         decoded = jwt.decode(token, keys.public_set, algorithms=["RS256"])
     except (JoseError, ValueError, TypeError) as exc:
@@ -86,7 +88,14 @@ def verify_access_token(
         ) from exc
     if str(decoded.header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
         raise InvalidAccessToken("This is not an access token (typ must be at+jwt).")
-    claims = decoded.claims
+    return dict(decoded.claims)
+
+
+def verify_access_token(
+    session: Session, token: str, *, keys: SigningKeys, settings: MockgramSettings
+) -> AccessToken:
+    """Check signature, type, issuer, audience, expiry and revocation (RFC 9068 §4)."""
+    claims = signed_claims(token, keys=keys)
     audiences = claims.get("aud")
     audiences = audiences if isinstance(audiences, list) else [audiences]
     if claims.get("iss") != settings.issuer:
@@ -106,4 +115,5 @@ def verify_access_token(
         user_id=record.user_id,
         client_id=record.client_id,
         scopes=frozenset(record.scope.split()),
+        claims=claims,
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, MetaData, event, update
+from sqlalchemy import ColumnElement, MetaData, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -45,9 +45,18 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
         cursor.close()
 
 
+# Any fixed number: the PostgreSQL advisory lock all app processes take to create tables.
+SCHEMA_LOCK = 5_201_420_260
+
+
 def create_schema(engine: Engine, metadata: MetaData) -> None:
-    """Create every table of one app's metadata (idempotent)."""
-    metadata.create_all(engine)
+    """Create every table of one app's metadata (idempotent, and safe for replicas starting
+    together: on PostgreSQL one process creates the tables while the others wait, then see
+    them; two concurrent CREATE TABLEs of one name would otherwise fail on a catalog index)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+        metadata.create_all(connection)
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

@@ -7,12 +7,20 @@ import argparse
 import uvicorn
 
 
-def serve(*, package: str, description: str, default_port: int, argv: list[str] | None) -> None:
-    """Serve `<package>.app:create_app` (a factory, so each worker builds its own app)."""
+def make_parser(*, package: str, description: str, default_port: int) -> argparse.ArgumentParser:
+    """The command line of `python -m <package>` (docker-compose.yml's commands use it too)."""
     parser = argparse.ArgumentParser(prog=f"python -m {package}", description=description)
-    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface (default 127.0.0.1; 0.0.0.0 in a container)"
+    )
     parser.add_argument("--port", type=int, default=default_port, help=f"default {default_port}")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    return parser
+
+
+def serve(*, package: str, description: str, default_port: int, argv: list[str] | None) -> None:
+    """Serve `<package>.app:create_app` (a factory, so each worker builds its own app)."""
+    parser = make_parser(package=package, description=description, default_port=default_port)
     args = parser.parse_args(argv)
     uvicorn.run(
         f"{package}.app:create_app",

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.csrf import csrf_token
 from shared.flash import pop_flashes
 from shared.steps import STEPS
+from shared.tour import tour_on
 
 SHARED_DIR = Path(__file__).resolve().parent
 
@@ -62,6 +63,7 @@ def make_templates(app_templates: Path) -> Jinja2Templates:
     templates.env.globals["csrf_token"] = csrf_token
     templates.env.globals["steps"] = STEPS
     templates.env.globals["pop_flashes"] = pop_flashes
+    templates.env.globals["tour_on"] = tour_on
     return templates
 
 

@@ -1,13 +1,22 @@
-"""Project-wide test settings."""
+"""Project-wide test settings, and the two databases every app test runs on.
+
+Each test that builds an app asks for `mockgram_database_url` / `awesome_database_url`. Both
+follow one parameter, `database_kind`, so such a test runs twice: on in-memory SQLite (`sqlite`)
+and on PostgreSQL (`pg`), in a fresh schema per test and app on the server named by
+TEST_DATABASE_URL. Without that variable the `pg` runs are skipped, with the reason shown.
+Tests that use neither fixture run once.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 
 from shared import hashing
+from tests import postgres
 
 
 @pytest.fixture(autouse=True)
@@ -19,13 +28,57 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-@pytest.fixture
-def mockgram_database_url() -> str:
-    """Mockgram's database for one test (in-memory SQLite; PostgreSQL runs override it)."""
-    return "sqlite://"
+# Skips that come from the environment, not from a test: one summary line each, with the count,
+# instead of one line per skipped test.
+FOLDED_SKIPS = (postgres.SKIP_REASON, "real-browser test skipped")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = report.longrepr[2]
+        if reason.removeprefix("Skipped: ").startswith(FOLDED_SKIPS):
+            here = Path(__file__).relative_to(item.config.rootpath)
+            report.longrepr = (str(here), None, reason)  # type: ignore[assignment]
+    return report
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas() -> Iterator[postgres.Schemas]:
+    """The PostgreSQL server of TEST_DATABASE_URL (skips the test when it is not set)."""
+    url = postgres.server_url()
+    if url is None:
+        pytest.skip(postgres.SKIP_REASON)
+    schemas = postgres.Schemas(url)
+    yield schemas
+    schemas.close()
+
+
+@pytest.fixture(params=["sqlite", "pg"])
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Which database this run of the test uses: `sqlite` or `pg`."""
+    if request.param == "pg" and postgres.server_url() is None:
+        pytest.skip(postgres.SKIP_REASON)
+    return str(request.param)
+
+
+def _database_url(request: pytest.FixtureRequest, kind: str, label: str) -> Iterator[str]:
+    if kind == "sqlite":
+        yield "sqlite://"
+        return
+    schemas: postgres.Schemas = request.getfixturevalue("postgres_schemas")
+    with schemas.fresh(label) as url:
+        yield url
 
 
 @pytest.fixture
-def awesome_database_url() -> str:
+def mockgram_database_url(request: pytest.FixtureRequest, database_kind: str) -> Iterator[str]:
+    """Mockgram's database for one test: in-memory SQLite, or a fresh PostgreSQL schema."""
+    yield from _database_url(request, database_kind, "mockgram")
+
+
+@pytest.fixture
+def awesome_database_url(request: pytest.FixtureRequest, database_kind: str) -> Iterator[str]:
     """AwesomeService's database for one test (its own, apart from Mockgram's)."""
-    return "sqlite://"
+    yield from _database_url(request, database_kind, "awesome")

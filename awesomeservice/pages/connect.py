@@ -1,6 +1,8 @@
 """'Connect Mockgram': step 1 (show and send the request), steps 4–5 (the callback), disconnect.
 
-The protocol itself is in awesomeservice/oauth_client.py; these routes put it in front of John.
+The protocol itself is in awesomeservice/oauth_client.py (the endpoints found by discovery,
+awesomeservice/discovery.py) and awesomeservice/token_lifecycle.py (refresh, revocation);
+these routes put it in front of John.
 """
 
 from __future__ import annotations
@@ -11,17 +13,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from awesomeservice.backchannel import MockgramUnavailable
-from awesomeservice.connections import forget_connection, save_connection
+from awesomeservice.connections import forget_connection, get_connection, save_connection
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import (
     SESSION_BINDING_KEY,
     SESSION_USER_KEY,
+    DiscoveryDep,
     HttpDep,
     SettingsDep,
     TemplatesDep,
     UserDep,
 )
 from awesomeservice.errors import mockgram_unavailable
+from awesomeservice.id_token import IdTokenRejected, validate_id_token
+from awesomeservice.inspector import recorder as inspector  # issue 4
+from awesomeservice.inspector import stepping  # issue 4: step-through mode
+from awesomeservice.lab.switches import defence_off  # lab mode only, one shot
 from awesomeservice.oauth_client import (
     AUTHORIZATION_ERRORS,
     TOKEN_ERRORS,
@@ -32,6 +39,7 @@ from awesomeservice.oauth_client import (
     exchange_code,
     start_authorization,
 )
+from awesomeservice.token_lifecycle import Revocation, revoke
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.forms import text
@@ -48,16 +56,32 @@ async def connect(
     settings: SettingsDep,
     templates: TemplatesDep,
     user: UserDep,
+    http: HttpDep,
+    discovery: DiscoveryDep,
 ) -> Response:
     """Step 1: create a fresh state and PKCE pair, and show the request before it is sent."""
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
+    try:
+        # The authorization endpoint comes from Mockgram's discovery document (C6 checked there).
+        metadata = await discovery.metadata(http, settings.mockgram_url)
+    except MockgramUnavailable as exc:
+        return mockgram_unavailable(request, exc, step=1)
     binding = request.session.get(SESSION_BINDING_KEY)
     if not binding:
         binding = request.session[SESSION_BINDING_KEY] = new_token(16)
     assert user.id is not None
-    auth_request = start_authorization(session, settings, user_id=user.id, browser_binding=binding)
+    auth_request = start_authorization(
+        session,
+        settings,
+        user_id=user.id,
+        browser_binding=binding,
+        authorization_endpoint=metadata.authorization_endpoint,
+    )
+    inspector.record_authorization_request(auth_request.url)  # the flow inspector, step 1
+    if paused := stepping.pause_before_redirect(request, session, auth_request.url):
+        return paused
     return templates.TemplateResponse(
         request,
         "connect.html",
@@ -97,9 +121,16 @@ def _callback_page(
 
 @router.get("/connect/callback")
 async def callback(
-    request: Request, session: SessionDep, settings: SettingsDep, http: HttpDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    http: HttpDep,
+    discovery: DiscoveryDep,
 ) -> Response:
     """Steps 4 and 5: check state and iss, then redeem the code over the back channel."""
+    inspector.record_callback(str(request.url))  # the flow inspector, step 4
+    if paused := stepping.pause_before_exchange(request, session):
+        return paused
     query = request.query_params
     binding = request.session.get(SESSION_BINDING_KEY)
     user_id = request.session.get(SESSION_USER_KEY)
@@ -136,12 +167,21 @@ async def callback(
         )
 
     try:
+        metadata = await discovery.metadata(http, settings.mockgram_url)
+    except MockgramUnavailable as exc:
+        return mockgram_unavailable(request, exc, step=4)
+    try:
         # C1: state present, known, bound to this browser, unexpired, unused — and now used.
         pending = consume_state(
             session, state=query.get("state"), browser_binding=binding, user_id=user_id
         )
         # C3: the answer comes from Mockgram itself (RFC 9207 §2.4), before any redemption.
-        check_issuer(query.get("iss"), settings.mockgram_url)
+        if not defence_off(session, settings, defence="iss", browser_binding=binding):  # lab
+            check_issuer(
+                query.get("iss"),
+                metadata.issuer,
+                required=metadata.authorization_response_iss_parameter_supported,
+            )
     except CallbackRefused as refused:
         return _callback_page(
             request,
@@ -166,7 +206,9 @@ async def callback(
         )
 
     try:
-        tokens = await exchange_code(http, settings, code=code, pending=pending)
+        tokens = await exchange_code(
+            http, settings, code=code, pending=pending, token_endpoint=metadata.token_endpoint
+        )
     except MockgramUnavailable as exc:
         return mockgram_unavailable(request, exc, step=5)
     except TokenError as exc:
@@ -181,7 +223,33 @@ async def callback(
             step=5,
         )
 
-    save_connection(session, pending.user_id, tokens)
+    subject = None
+    if tokens.id_token is not None:
+        # Only when the scope asked for openid: remember whose tokens these are (C9 on refresh).
+        try:
+            checked = await validate_id_token(
+                tokens.id_token,
+                http=http,
+                discovery=discovery,
+                metadata=metadata,
+                client_id=settings.client_id,
+                nonce=None,
+                access_token=tokens.access_token,
+            )
+        except MockgramUnavailable as exc:
+            return mockgram_unavailable(request, exc, step=5)
+        except IdTokenRejected as exc:
+            return _callback_page(
+                request,
+                status_code=400,
+                title="Mockgram's id_token was refused",
+                message=exc.message,
+                rfc=exc.rfc,
+                error_code=exc.reason,
+                step=5,
+            )
+        subject = checked.sub
+    save_connection(session, pending.user_id, tokens, subject=subject)
     push_flash(
         request,
         f"Connected to Mockgram with scope “{tokens.scope}”. The token stays on our server.",
@@ -191,18 +259,59 @@ async def callback(
     return RedirectResponse("/photos", status_code=303)
 
 
+_REVOCATION_WORDS = {"refresh_token": "refresh token", "access_token": "access token"}
+
+
+def disconnect_message(results: list[Revocation]) -> tuple[str, str]:
+    """One sentence per outcome, for the flash after "Disconnect Mockgram"."""
+    revoked = [_REVOCATION_WORDS[r.token_type_hint] for r in results if r.outcome == "revoked"]
+    if results and len(revoked) == len(results):
+        return (
+            f"Disconnected: Mockgram revoked the {' and the '.join(revoked)} (RFC 7009), "
+            "and the tokens were deleted here.",
+            "ok",
+        )
+    if any(r.outcome == "unreachable" for r in results):
+        return (
+            "Mockgram could not be reached, so nothing was revoked there; the tokens were "
+            "deleted here anyway. To be sure, remove AwesomeService under “Apps with access” "
+            "on Mockgram.",
+            "error",
+        )
+    if any(r.outcome == "unsupported" for r in results):
+        return (
+            "Mockgram offers no revocation endpoint, so the tokens were only deleted here. "
+            "Remove AwesomeService under “Apps with access” on Mockgram to end its access.",
+            "info",
+        )
+    details = ", ".join(f"{_REVOCATION_WORDS[r.token_type_hint]}: {r.detail}" for r in results)
+    return (
+        f"Mockgram did not confirm the revocation ({details}); the tokens were deleted here. "
+        "Remove AwesomeService under “Apps with access” on Mockgram to be sure.",
+        "error",
+    )
+
+
 @router.post("/connect/disconnect")
-async def disconnect(request: Request, session: SessionDep, user: UserDep) -> Response:
-    """Forget the stored tokens (revocation at Mockgram is a separate step)."""
+async def disconnect(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    settings: SettingsDep,
+    http: HttpDep,
+    discovery: DiscoveryDep,
+) -> Response:
+    """Revoke the tokens at Mockgram (RFC 7009), then forget them here whatever it answered."""
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     assert user.id is not None
+    connection = get_connection(session, user.id)
+    if connection is None:
+        push_flash(request, "There was no Mockgram connection to disconnect.", "info")
+        return RedirectResponse("/", status_code=303)
+    results = await revoke(http, settings, discovery, connection)
     forget_connection(session, user.id)
-    push_flash(
-        request,
-        "Disconnected: the Mockgram tokens were deleted here. Mockgram still lists "
-        "AwesomeService under “Apps with access” until you remove it there.",
-        "info",
-    )
+    message, kind = disconnect_message(results)
+    push_flash(request, message, kind)
     return RedirectResponse("/", status_code=303)

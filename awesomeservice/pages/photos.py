@@ -8,9 +8,10 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from awesomeservice.backchannel import MockgramUnavailable
-from awesomeservice.connections import forget_connection, usable_connection
+from awesomeservice.connections import forget_connection
 from awesomeservice.db import SessionDep
-from awesomeservice.deps import CurrentUserDep, HttpDep, UserDep
+from awesomeservice.deps import CurrentUserDep, DiscoveryDep, HttpDep, UserDep
+from awesomeservice.discovery import Discovery
 from awesomeservice.errors import mockgram_unavailable
 from awesomeservice.mockgram_api import (
     ApiRefused,
@@ -21,6 +22,7 @@ from awesomeservice.mockgram_api import (
     try_delete,
 )
 from awesomeservice.models import MockgramConnection, User
+from awesomeservice.token_lifecycle import RefreshBusy, RefreshFailed, fresh_connection
 from shared.csrf import csrf_ok
 from shared.forms import text
 from shared.web import csrf_refused, render_error
@@ -28,14 +30,50 @@ from shared.web import csrf_refused, render_error
 router = APIRouter()
 
 
-def connect_needed(request: Request, *, revoked: bool = False) -> Response:
+def connect_needed(
+    request: Request, *, revoked: bool = False, refresh_failed: RefreshFailed | None = None
+) -> Response:
     """Explain that AwesomeService has no usable token, and offer to connect."""
     return request.app.state.templates.TemplateResponse(
         request,
         "photos_connect.html",
-        {"page_title": "Connect Mockgram", "revoked": revoked},
-        status_code=401 if revoked else 200,
+        {"page_title": "Connect Mockgram", "revoked": revoked, "refresh_failed": refresh_failed},
+        status_code=401 if revoked or refresh_failed else 200,
     )
+
+
+def refresh_busy(request: Request) -> Response:
+    """Another request of this user is renewing the token right now."""
+    response = render_error(
+        request,
+        status_code=503,
+        title="Your Mockgram access is being renewed",
+        message="Another page of yours is renewing AwesomeService's token at this moment.",
+        hint="Reload the page in a second.",
+        error_code="refresh_in_progress",
+        rfc="RFC 6749 §6",
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+async def connection_or_page(
+    request: Request, session: Session, http: httpx.AsyncClient, user: User
+) -> MockgramConnection | Response:
+    """The user's connection with a live access token (refreshed when expired), or the page
+    that says why there is none."""
+    assert user.id is not None
+    settings = request.app.state.settings
+    discovery: Discovery = request.app.state.discovery
+    try:
+        connection = await fresh_connection(session, http, settings, discovery, user.id)
+    except RefreshFailed as exc:
+        return connect_needed(request, refresh_failed=exc)
+    except RefreshBusy:
+        return refresh_busy(request)
+    except MockgramUnavailable as exc:
+        return mockgram_unavailable(request, exc, step=6)
+    return connection if connection is not None else connect_needed(request)
 
 
 def token_rejected(request: Request, session: SessionDep, user: User) -> Response:
@@ -64,10 +102,9 @@ async def fetch_photos(
 ) -> tuple[MockgramConnection, list[Photo]] | Response:
     """Step 6: the user's Mockgram photos and the connection that read them, or the page
     that explains why they are not available (not connected, revoked, refused, unreachable)."""
-    assert user.id is not None
-    connection = usable_connection(session, user.id)
-    if connection is None:
-        return connect_needed(request)
+    connection = await connection_or_page(request, session, http, user)
+    if isinstance(connection, Response):
+        return connection
     try:
         return connection, await list_photos(http, connection.access_token)
     except TokenRejected:
@@ -99,12 +136,26 @@ async def photos(request: Request, session: SessionDep, http: HttpDep, user: Use
 
 @router.get("/photos/{photo_id}/image")
 async def photo_image(
-    photo_id: int, session: SessionDep, http: HttpDep, user: CurrentUserDep
+    photo_id: int,
+    request: Request,
+    session: SessionDep,
+    http: HttpDep,
+    discovery: DiscoveryDep,
+    user: CurrentUserDep,
 ) -> Response:
     """Proxy one image, so the browser never holds (or needs) the token."""
     if user is None or user.id is None:
         return Response(status_code=401)
-    connection = usable_connection(session, user.id)
+    try:
+        connection = await fresh_connection(
+            session, http, request.app.state.settings, discovery, user.id
+        )
+    except RefreshFailed:
+        return Response(status_code=401)
+    except RefreshBusy:
+        return Response(status_code=503, headers={"Retry-After": "1"})
+    except MockgramUnavailable as exc:
+        return Response(status_code=504 if exc.kind == "timeout" else 502)
     if connection is None:
         return Response(status_code=404)
     try:
@@ -131,10 +182,9 @@ async def photo_try_delete(
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
-    assert user.id is not None
-    connection = usable_connection(session, user.id)
-    if connection is None:
-        return connect_needed(request)
+    connection = await connection_or_page(request, session, http, user)
+    if isinstance(connection, Response):
+        return connection
     try:
         answer = await try_delete(http, connection.access_token, photo_id)
     except MockgramUnavailable as exc:

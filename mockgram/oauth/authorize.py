@@ -1,10 +1,12 @@
-"""Step 1 in, step 4 out — the authorization endpoint (RFC 6749 §4.1.1–4.1.2, RFC 7636, RFC 9207).
+"""Step 1 in, step 4 out — the authorization endpoint (RFC 6749 §4.1, §4.2; OIDC Core §3; RFC 9207).
 
 The request is checked by small functions composed in order, like node-oidc-provider's
-actions: check_client → check_redirect_uri → check_repeated_params → check_response_type →
-check_response_mode → check_scope → check_pkce. Until the client and its redirect URI are
-known to be good, a failure is a 400 page (never a redirect); after that, errors go back to
-the client in the redirect with error, error_description, state and iss.
+actions: check_client → check_redirect_uri → check_response_mode → check_repeated_params →
+check_response_type → check_scope → check_openid_scope → check_nonce → check_pkce →
+check_prompt → check_max_age (→ check_silent for prompt=none). Until the client, its redirect
+URI and the response mode are known to be good, a failure is a 400 page (never a redirect);
+after that, errors go back to the client in the request's response mode (query, fragment or
+form_post) with error, error_description, error_uri, state and iss.
 
 Decisions, written down:
 - redirect_uri is compared with the registered ones as an exact string (RFC 6749 §3.1.2.3,
@@ -14,13 +16,29 @@ Decisions, written down:
 - Missing, unknown or repeated client_id, and a repeated redirect_uri → 400 page. Any other
   repeated parameter → invalid_request in the redirect. Empty values count as absent and
   unknown parameters are ignored (RFC 6749 §3.1).
-- Only response_type=code for now; a missing one is invalid_request, anything else is
-  unsupported_response_type. response_mode may only be `query`; anything else is a page, since
-  we cannot know how the client expects the error.
+- response_type: code, token, id_token and their OIDC combinations, words in any order
+  (OIDC Core §3, Multiple Response Types §5). Missing → invalid_request; anything else →
+  unsupported_response_type; a type the client did not register (Client.response_types) →
+  unauthorized_client. Such errors of a fragment-default type travel in the fragment.
+- response_mode: query (default for code), fragment (default for the rest) or form_post.
+  Checklist 8: a repeated or unknown response_mode, and response_mode=query for a type that
+  returns a token or an id_token, get a 400 page — never a redirect, since the client asked for
+  an envelope Mockgram will not use and guessing another could leak the error or the tokens.
 - scope is required (Mockgram must know what is asked); unknown scopes or scopes outside the
-  client's allowed_scopes → invalid_scope; order is irrelevant, duplicates collapse.
-- PKCE: S256 only. `plain`, an unknown method, a challenge without a method, or a challenge
-  that is not 43–128 unreserved characters → invalid_request; a public client must send one.
+  client's allowed_scopes → invalid_scope; order is irrelevant, duplicates collapse. A type
+  with id_token without the openid scope → invalid_scope (the scope is what must change; Authlib
+  answers the same).
+- nonce is required when the id_token comes from this endpoint (implicit and hybrid with
+  id_token, OIDC Core §3.2.2.1, §3.3.2.11) → invalid_request; the code flow may omit it.
+- PKCE (only when a code is issued): S256 only. `plain`, an unknown method, a challenge without
+  a method, or a challenge that is not 43–128 unreserved characters → invalid_request; a public
+  client must send one.
+- prompt: none, login, consent; `none` with another value, or an unknown value →
+  invalid_request. prompt=none answers at once or says login_required (not signed in,
+  max_age exceeded, login_hint names someone else) or consent_required (nothing remembered
+  covers the scope). prompt=login, an exceeded max_age, or a login_hint naming another account
+  mark the request `force_login`: the sign-in page comes back until John types his password
+  for this request. prompt=consent shows the consent page even when consent is remembered.
 - RFC 9700 §4.11.2 (the AS as an open redirector): error redirects happen at once, before John
   signs in, because they only ever go to an exactly-registered URI and registration can be
   closed (MOCKGRAM_REGISTRATION_OPEN=false). John is always authenticated (and asked) before
@@ -29,6 +47,7 @@ Decisions, written down:
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -37,19 +56,35 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
+from mockgram.clients import (
+    RESPONSE_TYPES,
+    allows_response_type,
+    canonical_response_type,
+    parse_response_type,
+)
 from mockgram.db import SessionDep
-from mockgram.deps import get_current_user
-from mockgram.models import AuthorizationRequest, Client
+from mockgram.deps import SESSION_AUTH_TIME_KEY, get_current_user
+from mockgram.models import AuthorizationRequest, Client, User
+from mockgram.oauth import consents
 from mockgram.oauth.codes import answer_if_consented
 from mockgram.oauth.errors import (
+    ConsentRequiredError,
     InvalidRequestError,
     InvalidScopeError,
+    LoginRequiredError,
     OAuthError,
+    UnauthorizedClientError,
     UnsupportedResponseTypeError,
-    error_redirect,
 )
 from mockgram.oauth.pending import bind_to_session
-from mockgram.scopes import SCOPES, normalize_scope
+from mockgram.oauth.responses import (
+    QUERY,
+    RESPONSE_MODES,
+    default_mode,
+    error_response,
+    returns_token,
+)
+from mockgram.scopes import SCOPES, has_openid, normalize_scope
 from mockgram.settings import MockgramSettings
 from shared.clock import utcnow
 from shared.hashing import new_token
@@ -71,7 +106,13 @@ KNOWN_PARAMS = (
     "code_challenge_method",
     "response_mode",
     "nonce",
+    "prompt",
+    "max_age",
+    "login_hint",
 )
+PROMPT_VALUES = ("none", "login", "consent")
+MAX_LOGIN_HINT = 64  # a username is at most 64 characters
+MAX_MAX_AGE = 2**31 - 1
 
 
 class AuthorizePageError(Exception):
@@ -94,34 +135,49 @@ async def authorize(request: Request, session: SessionDep) -> Response:
         params = await read_params(request)
         client = check_client(session, params)
         redirect_uri, redirect_uri_in_request = check_redirect_uri(client, params)
+        mode = check_response_mode(params)
     except AuthorizePageError as exc:
         return page_for(request, exc)
 
     # From here on the redirect URI is trusted; state goes back exactly as sent (§4.1.2.1).
     state = single(params, "state")
+    user = get_current_user(request, session)
     try:
         check_repeated_params(params)
-        check_response_type(params)
-        check_response_mode(params)
+        words = check_response_type(client, params)
         scope = check_scope(client, params)
-        code_challenge, code_challenge_method = check_pkce(client, params)
-    except AuthorizePageError as exc:
-        return page_for(request, exc)
+        check_openid_scope(words, scope)
+        nonce = check_nonce(words, params)
+        code_challenge, code_challenge_method = check_pkce(client, words, params)
+        prompt = check_prompt(params)
+        max_age = check_max_age(params)
+        login_hint = single(params, "login_hint")
+        force_login = needs_fresh_login(
+            request, user, prompt=prompt, max_age=max_age, login_hint=login_hint
+        )
+        if "none" in prompt:
+            check_silent(session, client, user, scope=scope, force_login=force_login)
     except OAuthError as exc:
-        return error_redirect(redirect_uri, exc, state=state, issuer=settings.issuer)
+        return error_response(
+            request, redirect_uri, exc, state=state, issuer=settings.issuer, mode=mode
+        )
 
     pending = AuthorizationRequest(
         id=new_token(32),
         client_id=client.client_id,
         redirect_uri=redirect_uri,
         redirect_uri_in_request=redirect_uri_in_request,
-        response_type="code",
-        response_mode="query",
+        response_type=canonical_response_type(words),
+        response_mode=mode,
         scope=scope,
         state=state,
-        nonce=single(params, "nonce"),
+        nonce=nonce,
         code_challenge=code_challenge,
         code_challenge_method=code_challenge_method,
+        prompt=" ".join(sorted(prompt)) or None,
+        max_age=max_age,
+        login_hint=login_hint[:MAX_LOGIN_HINT] if login_hint else None,
+        force_login=force_login,
         expires_at=utcnow() + timedelta(seconds=settings.pending_request_ttl_seconds),
     )
     session.add(pending)
@@ -147,10 +203,10 @@ def page_for(request: Request, exc: AuthorizePageError) -> Response:
 def next_step(
     request: Request, session: Session, *, pending: AuthorizationRequest, settings: MockgramSettings
 ) -> Response:
-    """Step 2 if John is not signed in, else the code if he already agreed, else step 3."""
+    """Step 2 if John must sign in, else the answer if he already agreed, else step 3."""
     query = urlencode({"request_id": pending.id})
     user = get_current_user(request, session)
-    if user is None or user.id is None:
+    if user is None or user.id is None or pending.force_login:
         return RedirectResponse(f"/login?{query}", status_code=303)
     answered = answer_if_consented(
         request, session, pending=pending, user_id=user.id, settings=settings
@@ -251,25 +307,57 @@ def check_repeated_params(params: Params) -> None:
             raise InvalidRequestError(f"The parameter {name} was sent more than once.")
 
 
-def check_response_type(params: Params) -> None:
-    """Only the authorization code flow for now (RFC 6749 §4.1.1, §4.1.2.1)."""
+def check_response_mode(params: Params) -> str:
+    """query, fragment or form_post; the default follows response_type (Multiple Response Types §5).
+
+    Refused with a page (we cannot know how the client expects the error): a repeated or
+    unsupported response_mode, and response_mode=query for a type that returns a token or an
+    id_token — those never travel in a query string (Multiple Response Types §5, §7).
+    """
+    values = params.get("response_mode", [])
+    if len(values) > 1:
+        raise AuthorizePageError(
+            "This request asks for its answer in more than one way",
+            "The parameter response_mode was sent more than once.",
+            rfc="RFC 6749 §3.1",
+        )
+    requested = values[0] if values else None
+    if requested is not None and requested not in RESPONSE_MODES:
+        raise AuthorizePageError(
+            "This app asked for an answer Mockgram cannot give",
+            "Mockgram answers in the query string, in the fragment or as a form post "
+            "(response_mode query, fragment or form_post); this app asked for something else.",
+            hint="The app must drop response_mode or use one of those three.",
+            rfc="OAuth 2.0 Multiple Response Type Encoding Practices §2.1",
+        )
+    words = parse_response_type(single(params, "response_type") or "")
+    if requested is None:
+        return default_mode(words) if words else QUERY
+    if requested == QUERY and words and returns_token(words):
+        raise AuthorizePageError(
+            "This app asked for its tokens in the address",
+            "Tokens and id_tokens are never put in a query string, where logs, history and "
+            "Referer headers would keep them; Mockgram will not send this answer.",
+            hint="The app must use response_mode=fragment or form_post for this response_type.",
+            rfc="OAuth 2.0 Multiple Response Type Encoding Practices §5, §7",
+        )
+    return requested
+
+
+def check_response_type(client: Client, params: Params) -> frozenset[str]:
+    """A supported response_type the client registered (RFC 6749 §4.1.1, §4.1.2.1; OIDC §3)."""
     response_type = single(params, "response_type")
     if response_type is None:
         raise InvalidRequestError("response_type is required.")
-    if response_type != "code":
-        raise UnsupportedResponseTypeError("Only response_type=code is supported.")
-
-
-def check_response_mode(params: Params) -> None:
-    """Only the query response mode (OAuth 2.0 Multiple Response Types §2.1)."""
-    response_mode = single(params, "response_mode")
-    if response_mode not in (None, "query"):
-        raise AuthorizePageError(
-            "This app asked for an answer Mockgram cannot give",
-            "Mockgram only answers in the query string (response_mode=query).",
-            hint="The app must drop response_mode or set it to query.",
-            rfc="OAuth 2.0 Multiple Response Type Encoding Practices §2.1",
+    words = parse_response_type(response_type)
+    if words is None:
+        raise UnsupportedResponseTypeError(
+            "response_type must be one of: " + ", ".join(RESPONSE_TYPES) + "."
         )
+    # RFC 6749 §4.1.2.1: the client is not allowed to use this response type.
+    if not allows_response_type(client, words):
+        raise UnauthorizedClientError(f"This client may not use response_type={response_type}.")
+    return words
 
 
 def check_scope(client: Client, params: Params) -> str:
@@ -287,8 +375,26 @@ def check_scope(client: Client, params: Params) -> str:
     return normalize_scope(requested)
 
 
-def check_pkce(client: Client, params: Params) -> tuple[str | None, str | None]:
-    """S256 only (RFC 7636 §4.3, RFC 9700 §2.1.1); public clients must use PKCE."""
+def check_openid_scope(words: frozenset[str], scope: str) -> None:
+    """An id_token is issued only to OpenID Connect requests (OIDC Core §3.1.2.1, §3.2.2.1)."""
+    if "id_token" in words and not has_openid(scope):
+        raise InvalidScopeError("response_type with id_token needs the openid scope.")
+
+
+def check_nonce(words: frozenset[str], params: Params) -> str | None:
+    """Required when the id_token comes from this endpoint (OIDC Core §3.2.2.1, §3.3.2.11)."""
+    nonce = single(params, "nonce")
+    if "id_token" in words and nonce is None:
+        raise InvalidRequestError("nonce is required when response_type includes id_token.")
+    return nonce
+
+
+def check_pkce(
+    client: Client, words: frozenset[str], params: Params
+) -> tuple[str | None, str | None]:
+    """S256 only (RFC 7636 §4.3, RFC 9700 §2.1.1); public clients must use PKCE for a code."""
+    if "code" not in words:
+        return None, None  # RFC 7636 protects a code; without one there is nothing to bind
     challenge = single(params, "code_challenge")
     method = single(params, "code_challenge_method")
     if challenge is None:
@@ -304,3 +410,59 @@ def check_pkce(client: Client, params: Params) -> tuple[str | None, str | None]:
     if not is_well_formed(challenge):
         raise InvalidRequestError("code_challenge must be 43 to 128 unreserved characters.")
     return challenge, method
+
+
+def check_prompt(params: Params) -> frozenset[str]:
+    """none, login, consent; `none` alone (OIDC Core §3.1.2.1)."""
+    values = frozenset((single(params, "prompt") or "").split())
+    unknown = values - set(PROMPT_VALUES)
+    if unknown:
+        raise InvalidRequestError(f"Unsupported prompt value: {' '.join(sorted(unknown))}.")
+    if "none" in values and len(values) > 1:
+        raise InvalidRequestError("prompt=none cannot be combined with other values.")
+    return values
+
+
+def check_max_age(params: Params) -> int | None:
+    """A non-negative number of seconds (OIDC Core §3.1.2.1)."""
+    value = single(params, "max_age")
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise InvalidRequestError("max_age must be a non-negative whole number of seconds.")
+    # Beyond 68 years every sign-in is recent enough; capping keeps the number storable.
+    return min(int(value), MAX_MAX_AGE)
+
+
+def needs_fresh_login(
+    request: Request,
+    user: User | None,
+    *,
+    prompt: frozenset[str],
+    max_age: int | None,
+    login_hint: str | None,
+) -> bool:
+    """True when John is signed in but must type his password again for this request."""
+    if user is None:
+        return False  # he signs in anyway
+    if "login" in prompt:
+        return True  # OIDC Core §3.1.2.1: prompt=login re-authenticates
+    if max_age == 0:
+        return True  # OIDC Core §3.1.2.1: "max_age=0 is equivalent to prompt=login"
+    if max_age is not None:
+        # OIDC Core §3.1.2.1: the last sign-in is older than max_age seconds.
+        auth_time = request.session.get(SESSION_AUTH_TIME_KEY)
+        if not isinstance(auth_time, int) or int(time.time()) - auth_time > max_age:
+            return True
+    # OIDC Core §3.1.2.1: login_hint names another account than the one signed in.
+    return login_hint is not None and login_hint != user.username
+
+
+def check_silent(
+    session: Session, client: Client, user: User | None, *, scope: str, force_login: bool
+) -> None:
+    """prompt=none: answer without any page, or say which page was needed (OIDC §3.1.2.6)."""
+    if user is None or user.id is None or force_login:
+        raise LoginRequiredError("John would have to sign in, and prompt=none forbids asking.")
+    if not consents.covers(session, user_id=user.id, client_id=client.client_id, scope=scope):
+        raise ConsentRequiredError("John would have to consent, and prompt=none forbids asking.")

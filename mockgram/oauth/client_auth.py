@@ -6,6 +6,9 @@ Three ways in, exactly one per request (§2.3: "MUST NOT use more than one metho
 - none: a public client sends only its client_id (PKCE then stands in for the secret).
 Mockgram accepts either secret method from any confidential client, whatever it registered as
 preferred. A secret in the query string is refused: URLs end up in logs (§2.3.1).
+A public client that sends a secret anyway (even an empty Basic password) gets `invalid_client`
+(401): it has no secret, so whatever it sent cannot match — the same answer as a wrong secret.
+The token, revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1) endpoints share this.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from urllib.parse import unquote_plus
 from sqlmodel import Session
 from starlette.requests import Request
 
+from mockgram import lab  # lab mode only: the attack lab
 from mockgram.models import Client
 from mockgram.oauth.errors import InvalidClientError, InvalidRequestError
 from shared.hashing import secret_matches
@@ -26,7 +30,7 @@ BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mockgram"'}
 
 
 def authenticate_client(request: Request, form: dict[str, str], session: Session) -> Client:
-    """The client making this token request, authenticated, or an OAuthError."""
+    """The client making this request, authenticated, or an OAuthError."""
     # §2.3.1: the secret must not travel in the request URI.
     if "client_secret" in request.query_params:
         raise InvalidRequestError("Never send client_secret in the query string.")
@@ -52,7 +56,7 @@ def authenticate_client(request: Request, form: dict[str, str], session: Session
         if client is None:
             raise InvalidClientError("Unknown client.")
         # A confidential client must prove who it is (§3.2.1).
-        if not client.is_public:
+        if not client.is_public and not lab.defence_off(request, session, "client_secret", body_id):
             raise InvalidClientError("This client must authenticate with its secret.")
         return client
 

@@ -13,6 +13,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from mockgram.failures import error_uri
+
 # RFC 6749 §5.1: responses carrying tokens or credentials must not be cached; errors too (§5.2).
 NO_STORE_HEADERS: dict[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -32,10 +34,12 @@ class OAuthError(Exception):
         self.headers = headers or {}
 
     def as_dict(self) -> dict[str, str]:
-        """The JSON body: `error` and, when there is one, `error_description`."""
+        """The JSON body: `error`, `error_description` when there is one, and `error_uri`."""
         body = {"error": self.error}
         if self.description:
             body["error_description"] = self.description
+        # RFC 6749 §5.2, RFC 7591 §3.2.2: error_uri, a page explaining the error (and this request).
+        body["error_uri"] = error_uri(self.error)
         return body
 
     def to_response(self) -> JSONResponse:
@@ -98,7 +102,7 @@ def safe_description(text: str) -> str:
 
 
 def json_error(exc: OAuthError) -> JSONResponse:
-    """Render an OAuth error as JSON with its status and no-store headers."""
+    """Render an OAuth error as JSON with its status, error_uri and no-store headers."""
     return JSONResponse(
         exc.as_dict(), status_code=exc.status_code, headers={**NO_STORE_HEADERS, **exc.headers}
     )
@@ -115,11 +119,21 @@ def append_query(uri: str, params: dict[str, str | None]) -> str:
 def error_redirect(
     redirect_uri: str, exc: OAuthError, *, state: str | None, issuer: str
 ) -> RedirectResponse:
-    """Back to the client with only error, error_description, state, iss (§4.1.2.1, RFC 9207)."""
+    """Back with only error, error_description, error_uri, state, iss (§4.1.2.1, RFC 9207)."""
     params = {
         "error": exc.error,
         "error_description": exc.description or None,
+        "error_uri": error_uri(exc.error, issuer=issuer),
         "state": state,
         "iss": issuer,
     }
     return RedirectResponse(append_query(redirect_uri, params), status_code=303)
+
+
+# OIDC Core §3.1.2.6: prompt=none could not be honoured without John.
+class LoginRequiredError(OAuthError):
+    error = "login_required"
+
+
+class ConsentRequiredError(OAuthError):
+    error = "consent_required"

@@ -1,7 +1,10 @@
-"""Discovery — authorization server metadata (RFC 8414 §2, §3) and the JWKS (RFC 7517 §5).
+"""Discovery — OpenID Provider / authorization server metadata and the JWKS.
 
-A client reads these once to learn every endpoint and what Mockgram supports. Both answers are
-precomputed bytes, built once per app: discovery is the hottest endpoint an AS has.
+One document (build_metadata) answers at both well-known addresses: OIDC Discovery §3–4
+(`/.well-known/openid-configuration`) and RFC 8414 §2–3 (`/.well-known/oauth-authorization-server`);
+it carries every field either requires. The JWKS (RFC 7517 §5) holds the RS256 and ES256
+public keys. A client reads these once to learn every endpoint and what Mockgram supports. All
+answers are precomputed bytes, built once per app: discovery is the hottest endpoint an AS has.
 """
 
 from __future__ import annotations
@@ -11,34 +14,68 @@ import json
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from mockgram.clients import AUTH_METHODS
+from mockgram.clients import AUTH_METHODS, ID_TOKEN_ALGS, RESPONSE_TYPES
+from mockgram.oauth.responses import RESPONSE_MODES
 from mockgram.scopes import SCOPES
 from mockgram.settings import MockgramSettings
 
 router = APIRouter()
 
 CACHE_PUBLIC = "public, max-age=300"
+# OIDC Discovery §3: the claims Mockgram can put in id_tokens and userinfo answers.
+CLAIMS_SUPPORTED = (
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "name",
+    "preferred_username",
+    "picture",
+    "email",
+    "email_verified",
+)
 
 
 def build_metadata(settings: MockgramSettings) -> dict[str, object]:
-    """The RFC 8414 §2 document; `issuer` is exactly the configured public URL (§3.3)."""
+    """The discovery document; `issuer` is exactly the configured public URL (RFC 8414 §3.3)."""
     issuer = settings.issuer
     metadata: dict[str, object] = {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/oauth/authorize",
         "token_endpoint": f"{issuer}/oauth/token",
+        "userinfo_endpoint": f"{issuer}/oauth/userinfo",  # OIDC Discovery §3
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
     }
     if settings.registration_open:
         metadata["registration_endpoint"] = f"{issuer}/oauth/register"
     metadata |= {
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",  # RFC 7009, RFC 8414 §2
+        "introspection_endpoint": f"{issuer}/oauth/introspect",  # RFC 7662, RFC 8414 §2
         "scopes_supported": list(SCOPES),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "response_types_supported": list(RESPONSE_TYPES),
+        "response_modes_supported": list(RESPONSE_MODES),
+        "grant_types_supported": ["authorization_code", "implicit", "refresh_token"],
+        "subject_types_supported": ["public"],  # OIDC Discovery §3: sub is str(user.id)
+        "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGS),
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        # Introspection is for confidential clients only (RFC 7662 §2.1).
+        "introspection_endpoint_auth_methods_supported": [
+            method for method in AUTH_METHODS if method != "none"
+        ],
         "code_challenge_methods_supported": ["S256"],
+        "claims_supported": list(CLAIMS_SUPPORTED),
+        "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
         "service_documentation": f"{issuer}/developers",
     }
     return metadata
@@ -53,9 +90,10 @@ def metadata_bytes(request: Request) -> bytes:
     return cached
 
 
+@router.get("/.well-known/openid-configuration")
 @router.get("/.well-known/oauth-authorization-server")
 async def authorization_server_metadata(request: Request) -> Response:
-    """RFC 8414 §3: the metadata document."""
+    """OIDC Discovery §4 and RFC 8414 §3: the same metadata document at both addresses."""
     return Response(
         metadata_bytes(request),
         media_type="application/json",

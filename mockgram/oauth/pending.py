@@ -53,3 +53,17 @@ def claim(session: Session, request_id: str) -> bool:
     """Mark the request answered; False if someone else already did (single use, no race)."""
     completed = col(AuthorizationRequest.completed_at)
     return stamp_unset(session, completed, col(AuthorizationRequest.id) == request_id) == 1
+
+
+def prompts(pending: AuthorizationRequest) -> frozenset[str]:
+    """The request's prompt values (OIDC Core §3.1.2.1), e.g. {"login"} or {"consent"}."""
+    return frozenset((pending.prompt or "").split())
+
+
+def mark_signed_in(session: Session, request_id: str) -> None:
+    """John just typed his password for this request: prompt=login / max_age are satisfied."""
+    pending = session.get(AuthorizationRequest, request_id)
+    if pending is not None and pending.force_login:
+        pending.force_login = False
+        session.add(pending)
+        session.commit()

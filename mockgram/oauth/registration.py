@@ -3,6 +3,13 @@
 A developer's program POSTs JSON metadata and gets back a client_id (chosen by Mockgram) and,
 for a confidential client, a secret. The rules are those of the developer portal
 (mockgram/clients.py). Set MOCKGRAM_REGISTRATION_OPEN=false to close this door (403).
+
+OpenID Connect Dynamic Client Registration §2 adds `id_token_signed_response_alg` (RS256, the
+default, or ES256; anything else, `none` included, is invalid_client_metadata). response_types
+is a list of supported response types (default ["code"]); Mockgram stores the words they use
+and allows every combination of them, and the answer lists those combinations. grant_types,
+when sent, must match them (RFC 7591 §2.1: code ↔ authorization_code, token/id_token ↔
+implicit).
 """
 
 from __future__ import annotations
@@ -14,10 +21,15 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from mockgram.clients import (
+    allowed_response_types,
+    grant_types_for,
     register_client,
     validate_auth_method,
+    validate_grant_types,
+    validate_id_token_alg,
     validate_name,
     validate_redirect_uris,
+    validate_response_types,
     validate_scope,
 )
 from mockgram.db import SessionDep
@@ -43,7 +55,10 @@ async def register(request: Request, session: SessionDep) -> Response:
         redirect_uris = validate_redirect_uris(metadata.get("redirect_uris"))
         auth_method = validate_auth_method(metadata.get("token_endpoint_auth_method"))
         scope = validate_scope(metadata.get("scope"))
-        check_flow_metadata(metadata)
+        response_types = validate_response_types(metadata.get("response_types"))
+        grant_types = metadata.get("grant_types")
+        validate_grant_types(grant_types, response_types=response_types)
+        id_token_alg = validate_id_token_alg(metadata.get("id_token_signed_response_alg"))
     except OAuthError as exc:
         return JSONResponse(exc.as_dict(), status_code=400, headers=NO_STORE_HEADERS)
 
@@ -53,6 +68,8 @@ async def register(request: Request, session: SessionDep) -> Response:
         redirect_uris=redirect_uris,
         token_endpoint_auth_method=auth_method,
         scope=scope,
+        response_types=response_types,
+        id_token_signed_response_alg=id_token_alg,
     )
     # RFC 7591 §3.2.1: the credentials plus every registered metadata value.
     body: dict[str, object] = {"client_id": client.client_id}
@@ -64,8 +81,9 @@ async def register(request: Request, session: SessionDep) -> Response:
         "client_name": client.name,
         "redirect_uris": client.redirect_uri_list,
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
-        "grant_types": ["authorization_code"],
-        "response_types": ["code"],
+        "grant_types": grant_types or grant_types_for(client.response_types),
+        "response_types": allowed_response_types(client),
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "scope": client.allowed_scopes,
     }
     return JSONResponse(body, status_code=201, headers=NO_STORE_HEADERS)
@@ -80,13 +98,3 @@ def parse_metadata(raw: bytes) -> dict[str, object]:
     if not isinstance(metadata, dict):
         raise InvalidClientMetadataError("The body must be a JSON object.")
     return metadata
-
-
-def check_flow_metadata(metadata: dict[str, object]) -> None:
-    """grant_types and response_types, when given, must be ones Mockgram supports (§2.1)."""
-    for field, supported in (("grant_types", "authorization_code"), ("response_types", "code")):
-        value = metadata.get(field)
-        if value is None:
-            continue
-        if not isinstance(value, list) or any(item != supported for item in value):
-            raise InvalidClientMetadataError(f"{field} may only contain {supported!r}.")

@@ -1,8 +1,8 @@
 """Apps with access: what John consented to (step 3), and the button that takes it back.
 
-Revoking deletes the remembered consent, revokes every access token the app holds for John
-(the photos API checks revocation on each request, so they stop working at once) and discards
-codes not yet redeemed — all in one transaction.
+Revoking deletes the remembered consent, revokes every access and refresh token the app holds
+for John (the photos API checks revocation on each request, so they stop working at once) and
+discards codes not yet redeemed — all in one transaction.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from fastapi.responses import Response
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
+from mockgram import activity  # issue 4: John's activity page
 from mockgram.db import SessionDep
 from mockgram.deps import CurrentUserDep, TemplatesDep
 from mockgram.models import AuthorizationCode, Client, Consent, IssuedToken
+from mockgram.oauth.refresh import revoke_refresh_tokens_of
 from mockgram.pages.home import see_other
 from mockgram.scopes import describe
 from shared.clock import as_utc, utcnow
@@ -91,12 +93,22 @@ def revoke_app(
     )
     # RFC 7009 §2.2 in spirit: once revoked, the resource server refuses the token at once.
     stamp_unset(session, col(IssuedToken.revoked_at), *mine)
+    # …and its refresh tokens, so it cannot quietly mint new access tokens (RFC 6749 §1.5).
+    revoke_refresh_tokens_of(session, user_id=user.id, client_id=client_id)
     session.exec(
         delete(AuthorizationCode).where(
             col(AuthorizationCode.user_id) == user.id,
             col(AuthorizationCode.client_id) == client_id,
             col(AuthorizationCode.redeemed_at).is_(None),
         )
+    )
+    activity.record(session, user_id=user.id, client_id=client_id, kind=activity.CONSENT_REVOKED)
+    activity.record(
+        session,
+        user_id=user.id,
+        client_id=client_id,
+        kind=activity.TOKEN_REVOKED,
+        detail="every access and refresh token",
     )
     session.commit()
     push_flash(request, f"{client.name} can no longer see your photos.", "ok")

@@ -2,7 +2,8 @@
 
 The page names the app (its name, client_id and where it will send him back) and says in
 plain words what each requested scope allows; photos.write is marked as the dangerous one.
-John may allow everything, untick scopes (a smaller grant, §3.3), or deny. The answer is bound
+John may allow everything, untick scopes (a smaller grant, §3.3), or deny; `openid` ("Know who
+you are") is the sign-in itself, so it is shown without a box to untick. The answer is bound
 to the pending request this browser started and to a CSRF token, and is accepted once:
 Allow remembers the consent, marks the request completed atomically and issues the code (step
 4); Deny, or Allow with nothing ticked, sends the app access_denied with state and iss.
@@ -17,19 +18,22 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
+from mockgram import activity  # issue 4: John's activity page
 from mockgram.db import SessionDep
 from mockgram.deps import get_current_user
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
-from mockgram.oauth.codes import answer_with_code
-from mockgram.oauth.errors import AccessDeniedError, error_redirect
+from mockgram.oauth.codes import answer_request
+from mockgram.oauth.errors import AccessDeniedError
 from mockgram.oauth.pending import (
     claim,
     is_bound_to_session,
     load_open_request,
+    prompts,
     unbind_from_session,
 )
-from mockgram.scopes import describe, normalize_scope
+from mockgram.oauth.responses import error_response
+from mockgram.scopes import SCOPES, describe, normalize_scope
 from shared.csrf import csrf_ok
 from shared.forms import text, texts
 from shared.web import render_error
@@ -67,6 +71,9 @@ def signed_in_with_open_request(
     # Checklist 28: the answer is bound to the pending request this browser started.
     if pending is None or not is_bound_to_session(request, request_id):
         return no_longer_valid(request)
+    # prompt=login, max_age or login_hint asked for a new sign-in that has not happened yet.
+    if pending.force_login:
+        return login_redirect(request_id)
     return user, pending
 
 
@@ -83,9 +90,13 @@ async def consent_page(request: Request, session: SessionDep) -> Response:
     client = session.get(Client, pending.client_id)
     if client is None:
         return no_longer_valid(request)
-    # Remembered consent: nothing new is asked, so the page would be a pointless click.
-    if consents.covers(session, user_id=user.id, client_id=client.client_id, scope=pending.scope):
-        answered = answer_with_code(
+    # Remembered consent: nothing new is asked, so the page would be a pointless click —
+    # unless the app asked for it with prompt=consent (OIDC Core §3.1.2.1).
+    remembered = consents.covers(
+        session, user_id=user.id, client_id=client.client_id, scope=pending.scope
+    )
+    if remembered and "consent" not in prompts(pending):
+        answered = answer_request(
             request,
             session,
             pending=pending,
@@ -143,29 +154,43 @@ async def consent_submit(request: Request, session: SessionDep) -> Response:
             step=3,
         )
 
-    # Nothing ticked is a "no", whatever button was pressed.
+    # openid is the request itself (an id_token says who signed in): it cannot be unticked.
+    ticked |= {name for name in requested if name in SCOPES and SCOPES[name].required}
+    # Nothing granted is a "no", whatever button was pressed.
     if decision == "deny" or not ticked:
+        activity.record(
+            session, user_id=user.id, kind=activity.CONSENT_DENIED, client_id=pending.client_id
+        )
         return deny(request, session, pending=pending)
 
     scope = normalize_scope(ticked)
     consents.remember(session, user_id=user.id, client_id=pending.client_id, scope=scope)
-    answered = answer_with_code(
+    activity.record(
+        session,
+        user_id=user.id,
+        kind=activity.CONSENT_GIVEN,
+        client_id=pending.client_id,
+        detail=f"scope “{scope}”",
+    )
+    answered = answer_request(
         request, session, pending=pending, user_id=user.id, scope=scope, settings=settings
     )
     return answered if answered is not None else no_longer_valid(request)
 
 
 def deny(request: Request, session: Session, *, pending: AuthorizationRequest) -> Response:
-    """RFC 6749 §4.1.2.1: access_denied, with state and iss, to the registered redirect URI."""
+    """RFC 6749 §4.1.2.1: access_denied, with state and iss, in the request's response mode."""
     settings = request.app.state.settings
     if not claim(session, pending.id):
         session.rollback()
         return no_longer_valid(request)
-    response = error_redirect(
+    response = error_response(
+        request,
         pending.redirect_uri,
         AccessDeniedError("The user denied the request."),
         state=pending.state,
         issuer=settings.issuer,
+        mode=pending.response_mode,
     )
     session.commit()
     unbind_from_session(request, pending.id)

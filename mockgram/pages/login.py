@@ -5,7 +5,9 @@ The form has a CSRF token; an unknown user and a wrong password get the same mes
 same status and (thanks to a dummy argon2 hash) the same time, so nobody can find out who has
 an account. After a successful sign-in the session is rotated and John goes on to the consent
 page for the pending request, or to a local page from a fixed allowlist — never to a URL
-someone else chose (RFC 9700 §4.11, checklist 30).
+someone else chose (RFC 9700 §4.11, checklist 30). OIDC Core §3.1.2.1: prompt=login, an
+exceeded max_age or a login_hint naming someone else bring John here even when he is signed
+in; login_hint prefills the username.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 from starlette.responses import Response
 
+from mockgram import activity  # issue 4: John's activity page
 from mockgram.db import SessionDep
 from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY
 from mockgram.models import Client, User
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
-from mockgram.oauth.pending import is_bound_to_session, load_open_request
+from mockgram.oauth.pending import is_bound_to_session, load_open_request, mark_signed_in
 from shared.csrf import csrf_ok
 from shared.forms import text
 from shared.hashing import verify_password
@@ -72,6 +75,7 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
     user = session.exec(select(User).where(User.username == username)).first() if username else None
     # The dummy hash makes an unknown user cost as much as a wrong password.
     if not verify_password(user.password_hash if user else None, password) or user is None:
+        activity.record(session, user_id=user and user.id, kind=activity.LOGIN_FAILED, commit=True)
         return render_login(
             request,
             session,
@@ -89,8 +93,11 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
     request.session[SESSION_USER_KEY] = user.id
     request.session["username"] = user.username
     request.session[SESSION_AUTH_TIME_KEY] = int(time.time())
+    activity.record(session, user_id=user.id, kind=activity.LOGIN, commit=True)  # issue 4
 
     if request_id and is_bound_to_session(request, request_id):
+        # prompt=login / max_age / login_hint asked for this sign-in: it has now happened.
+        mark_signed_in(session, request_id)
         return RedirectResponse(
             "/consent?" + urlencode({"request_id": request_id}), status_code=303
         )
@@ -125,10 +132,15 @@ def render_login(
 ) -> Response:
     """The sign-in page, with the asking app's name when the request belongs to this browser."""
     asking: Client | None = None
+    reauthenticate = False
     if request_id and is_bound_to_session(request, request_id):
         pending = load_open_request(session, request_id)
         if pending is not None:
             asking = session.get(Client, pending.client_id)
+            reauthenticate = pending.force_login and SESSION_USER_KEY in request.session
+            # OIDC Core §3.1.2.1: login_hint prefills the username; on a re-login, his own.
+            signed_in_as = request.session.get("username", "") if reauthenticate else ""
+            username = username or pending.login_hint or signed_in_as
     settings = request.app.state.settings
     return request.app.state.templates.TemplateResponse(
         request,
@@ -139,6 +151,7 @@ def render_login(
             "request_id": request_id if asking else "",
             "next_path": safe_next(next_path) if next_path else "",
             "asking": asking,
+            "reauthenticate": reauthenticate,
             "username": username,
             "error": error,
             "demo_mode": settings.demo_mode,

@@ -20,6 +20,8 @@ from tests.mockgram.resource_helpers import bearer, issue
 CHALLENGE_NO_TOKEN = 'Bearer realm="mockgram"'
 # RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
 DESCRIPTION = r'error_description="[\x20\x21\x23-\x5b\x5d-\x7e]+"'
+# RFC 6750 §3: the page explaining the error (mockgram/failures.py).
+ERROR_URI = r', error_uri="http://[^"]+/errors/[a-z_]+\?ref=[A-Za-z0-9_-]+"'
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def assert_invalid_token(response) -> None:  # type: ignore[no-untyped-def]
     assert response.json()["error"] == "invalid_token"
     challenge = response.headers["www-authenticate"]
     assert re.fullmatch(
-        r'Bearer realm="mockgram", error="invalid_token", ' + DESCRIPTION, challenge
+        r'Bearer realm="mockgram", error="invalid_token", ' + DESCRIPTION + ERROR_URI, challenge
     )
 
 
@@ -41,7 +43,7 @@ def assert_invalid_request(response) -> None:  # type: ignore[no-untyped-def]
     assert response.json()["error"] == "invalid_request"
     challenge = response.headers["www-authenticate"]
     assert re.fullmatch(
-        r'Bearer realm="mockgram", error="invalid_request", ' + DESCRIPTION, challenge
+        r'Bearer realm="mockgram", error="invalid_request", ' + DESCRIPTION + ERROR_URI, challenge
     )
 
 
@@ -91,7 +93,8 @@ def test_item_27_no_token_gets_401_challenge_without_error_code(client) -> None:
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == CHALLENGE_NO_TOKEN
     assert "error=" not in response.headers["www-authenticate"]
-    assert set(response.json()) == {"error", "error_description"}
+    # RFC 6750 §3.1: no error code when no token was sent — in the body either.
+    assert set(response.json()) == {"error_description"}
 
 
 def test_item_27_other_auth_scheme_is_no_token(client, make_client, john, db, mockgram_app) -> None:
@@ -244,7 +247,8 @@ def test_item_27_missing_scope_is_403_insufficient_scope_naming_the_scope(
     assert re.fullmatch(
         r'Bearer realm="mockgram", error="insufficient_scope", '
         + DESCRIPTION
-        + r', scope="photos\.write"',
+        + r', scope="photos\.write"'
+        + ERROR_URI,
         response.headers["www-authenticate"],
     )
 

@@ -267,3 +267,47 @@ def test_item_31_login_consent_and_error_pages_load_nothing_from_other_origins(c
                 ISSUER
             ), reference
         assert "<script>" not in page.text and ' style="' not in page.text
+
+
+# --- the OpenID Connect scopes, in plain words ------------------------------------------------
+
+
+@pytest.fixture
+def oidc_printshop(make_client, make_user):
+    make_user()
+    return make_client(scopes="openid profile email offline_access photos.read")[0]
+
+
+def test_consent_explains_the_openid_scopes_and_openid_cannot_be_unticked(client, oidc_printshop):
+    request_id = start(client, scope="openid profile email offline_access photos.read")
+    page = client.get("/consent", params={"request_id": request_id}).text
+    for words in (
+        "Know who you are",
+        "See your name and picture",
+        "See your email address",
+        "Stay connected while you are away",
+    ):
+        assert words in page
+    assert "Needed to sign you in" in page
+    boxes = re.findall(r'<input type="checkbox"[^>]*name="scope"[^>]*>', page)
+    assert [re.search(r'value="([^"]+)"', box).group(1) for box in boxes] == [
+        "profile",
+        "email",
+        "offline_access",
+        "photos.read",
+    ]
+    assert 'value="openid"' not in page
+
+
+def test_openid_is_granted_even_when_everything_else_is_unticked(client, oidc_printshop, db):
+    request_id = start(client, scope="openid profile photos.read")
+    response = post_consent(client, request_id, scope=None)
+    assert response.status_code == 303
+    assert codes(db)[0].scope == "openid"
+
+
+def test_deny_still_denies_an_openid_request(client, oidc_printshop, db):
+    request_id = start(client, scope="openid profile")
+    response = post_consent(client, request_id, decision="deny", scope=["profile"])
+    assert single_query(response.headers["location"])["error"] == "access_denied"
+    assert codes(db) == []

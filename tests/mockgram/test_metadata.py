@@ -29,10 +29,25 @@ def test_metadata_lists_the_endpoints_and_what_is_supported(client):
     assert metadata["token_endpoint"] == f"{ISSUER}/oauth/token"
     assert metadata["registration_endpoint"] == f"{ISSUER}/oauth/register"
     assert metadata["jwks_uri"] == f"{ISSUER}/.well-known/jwks.json"
-    assert metadata["scopes_supported"] == ["photos.read", "photos.write"]
-    assert metadata["response_types_supported"] == ["code"]
-    assert metadata["response_modes_supported"] == ["query"]
-    assert metadata["grant_types_supported"] == ["authorization_code"]
+    assert metadata["scopes_supported"] == [
+        "openid",
+        "profile",
+        "email",
+        "offline_access",
+        "photos.read",
+        "photos.write",
+    ]
+    assert metadata["response_types_supported"] == [
+        "code",
+        "token",
+        "id_token",
+        "id_token token",
+        "code id_token",
+        "code token",
+        "code id_token token",
+    ]
+    assert metadata["response_modes_supported"] == ["query", "fragment", "form_post"]
+    assert metadata["grant_types_supported"] == ["authorization_code", "implicit", "refresh_token"]
     assert metadata["token_endpoint_auth_methods_supported"] == [
         "client_secret_basic",
         "client_secret_post",
@@ -67,6 +82,10 @@ def test_jwks_serves_the_public_keys(client, mockgram_app):
     assert response.headers["cache-control"] == "public, max-age=300"
     assert response.content == mockgram_app.state.keys.jwks_json
     keys = response.json()["keys"]
-    assert keys and all(key["kty"] == "RSA" and key["kid"] for key in keys)
+    assert sorted((key["kty"], key["alg"], key["use"]) for key in keys) == [
+        ("EC", "ES256", "sig"),
+        ("RSA", "RS256", "sig"),
+    ]
+    assert all(key["kid"] for key in keys)
     # Public halves only.
     assert not any(private in key for key in keys for private in ("d", "p", "q", "dp", "dq"))

@@ -125,7 +125,12 @@ def test_item_04_missing_or_malformed_redirect_uris_is_invalid_redirect_uri(clie
         {"token_endpoint_auth_method": "private_key_jwt"},
         {"grant_types": ["implicit"]},
         {"grant_types": "authorization_code"},
-        {"response_types": ["token"]},
+        {"response_types": ["token"], "grant_types": ["authorization_code"]},
+        {"response_types": ["code id_token none"]},
+        {"response_types": "code"},
+        {"grant_types": ["password"]},
+        {"id_token_signed_response_alg": "none"},
+        {"id_token_signed_response_alg": "HS256"},
         {"client_name": "x" * 500},
         {"client_name": ["list"]},
     ],
@@ -168,3 +173,43 @@ def test_registered_client_can_run_the_whole_flow(client, make_user):
 def test_client_id_issued_at_is_now_in_utc(client):
     issued = register(client).json()["client_id_issued_at"]
     assert abs(issued - time.time()) < 60
+
+
+# --- OpenID Connect Dynamic Client Registration §2 -------------------------------------------
+
+
+def test_defaults_are_code_and_rs256(client, db):
+    body = register(client).json()
+    assert body["response_types"] == ["code"]
+    assert body["grant_types"] == ["authorization_code", "refresh_token"]
+    assert body["id_token_signed_response_alg"] == "RS256"
+    row = db.get(Client, body["client_id"])
+    assert (row.response_types, row.id_token_signed_response_alg) == ("code", "RS256")
+
+
+def test_es256_is_accepted_and_stored(client, db):
+    body = register(client, id_token_signed_response_alg="ES256").json()
+    assert body["id_token_signed_response_alg"] == "ES256"
+    assert db.get(Client, body["client_id"]).id_token_signed_response_alg == "ES256"
+
+
+def test_an_implicit_client_lists_every_combination_of_its_words(client, db):
+    response = register(
+        client,
+        token_endpoint_auth_method="none",
+        response_types=["id_token token", "token"],
+        grant_types=["implicit"],
+        scope="openid profile",
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["response_types"] == ["token", "id_token", "id_token token"]
+    assert body["grant_types"] == ["implicit"]
+    assert db.get(Client, body["client_id"]).response_types == "id_token token"
+
+
+def test_response_type_words_in_any_order_are_accepted(client):
+    body = register(
+        client, response_types=["id_token code"], grant_types=["authorization_code", "implicit"]
+    ).json()
+    assert body["response_types"] == ["code", "id_token", "code id_token"]

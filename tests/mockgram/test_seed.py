@@ -45,7 +45,7 @@ def counts(engine) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
 def test_seed_makes_john_jane_their_photos_and_the_client() -> None:
     engine = fresh_engine()
     seed_demo_data(engine, settings())
-    assert counts(engine) == (2, 24, 1)
+    assert counts(engine) == (2, 24, 3)
     with Session(engine) as session:
         john = session.exec(select(User).where(User.username == "john")).one()
         jane = session.exec(select(User).where(User.username == "jane")).one()
@@ -71,9 +71,46 @@ def test_seed_makes_john_jane_their_photos_and_the_client() -> None:
         assert client.redirect_uri_list == [
             "http://client.test/connect/callback",
             "http://client.test/login/callback",
+            "http://client.test/debugger/callback",
         ]
-        assert client.scope_set == {"photos.read", "photos.write"}
+        assert client.scope_set == {"openid", "profile", "email", "offline_access", "photos.read"}
         assert client.token_endpoint_auth_method == "client_secret_basic"
+        assert client.response_types == "code"
+
+
+def test_seed_makes_the_two_spa_demo_clients_public() -> None:
+    engine = fresh_engine()
+    seed_demo_data(engine, settings())
+    with Session(engine) as session:
+        implicit = session.get(Client, "awesomeservice-spa-implicit")
+        pkce = session.get(Client, "awesomeservice-spa-pkce")
+        assert implicit is not None and pkce is not None
+        for client in (implicit, pkce):
+            assert client.is_public
+            assert client.secret_hash is None
+            assert client.token_endpoint_auth_method == "none"
+        assert implicit.redirect_uri_list == ["http://client.test/spa/implicit"]
+        assert implicit.response_types == "token id_token token"
+        assert implicit.scope_set == {"openid", "profile", "photos.read"}
+        assert pkce.redirect_uri_list == ["http://client.test/spa/pkce"]
+        assert pkce.response_types == "code"
+        assert pkce.scope_set == {"openid", "profile", "photos.read", "offline_access"}
+
+
+def test_seed_brings_a_changed_spa_client_back_in_line() -> None:
+    engine = fresh_engine()
+    seed_demo_data(engine, settings())
+    with Session(engine) as session:
+        client = session.get(Client, "awesomeservice-spa-pkce")
+        assert client is not None
+        client.redirect_uris = "http://evil.test/cb"
+        session.add(client)
+        session.commit()
+    seed_demo_data(engine, settings(awesomeservice_url="http://prints.example:9000"))
+    with Session(engine) as session:
+        client = session.get(Client, "awesomeservice-spa-pkce")
+        assert client is not None
+        assert client.redirect_uri_list == ["http://prints.example:9000/spa/pkce"]
 
 
 def test_seed_is_idempotent_and_keeps_what_people_changed() -> None:
@@ -85,7 +122,7 @@ def test_seed_is_idempotent_and_keeps_what_people_changed() -> None:
         session.delete(deleted)
         session.commit()
     seed_demo_data(engine, settings(demo_password="another-pass"))
-    assert counts(engine) == (2, 23, 1)  # John's deletion stands; nobody seeded twice
+    assert counts(engine) == (2, 23, 3)  # John's deletion stands; nobody seeded twice
     with Session(engine) as session:
         john = session.exec(select(User).where(User.username == "john")).one()
         assert verify_password(john.password_hash, "demo-pass")
@@ -96,7 +133,7 @@ def test_seed_twice_gives_the_same_counts() -> None:
     seed_demo_data(engine, settings())
     first = counts(engine)
     seed_demo_data(engine, settings())
-    assert counts(engine) == first == (2, 24, 1)
+    assert counts(engine) == first == (2, 24, 3)
 
 
 def test_seed_updates_the_clients_redirect_uris_and_secret_when_settings_change() -> None:
@@ -114,9 +151,10 @@ def test_seed_updates_the_clients_redirect_uris_and_secret_when_settings_change(
         assert client.redirect_uri_list == [
             "http://prints.example:9000/connect/callback",
             "http://prints.example:9000/login/callback",
+            "http://prints.example:9000/debugger/callback",
         ]
         assert client.secret_hash == hash_secret("s2")
-    assert counts(engine) == (2, 24, 1)
+    assert counts(engine) == (2, 24, 3)
 
 
 def test_seed_from_two_workers_at_once_seeds_once(tmp_path) -> None:
@@ -136,6 +174,6 @@ def test_seed_from_two_workers_at_once_seeds_once(tmp_path) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    assert counts(engines[0]) == (2, 24, 1)
+    assert counts(engines[0]) == (2, 24, 3)
     for engine in engines:
         engine.dispose()

@@ -54,7 +54,8 @@ def test_whole_path_authorize_login_consent_code_token(client, printshop, mockgr
     response = redeem(client, query["code"])
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"access_token", "token_type", "expires_in", "scope"}
+    # A confidential client gets a refresh token (mockgram/oauth/refresh.py says why).
+    assert set(body) == {"access_token", "token_type", "expires_in", "scope", "refresh_token"}
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == mockgram_app.state.settings.access_token_ttl_seconds
     assert body["scope"] == "photos.read photos.write"

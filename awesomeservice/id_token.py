@@ -1,0 +1,247 @@
+"""Checking an id_token before believing it: OpenID Connect Core 1.0 §3.1.3.7 (checklist C4).
+
+An id_token is the provider's signed statement "this is who logged in, for you, just now". Each
+check below is one line of the spec; each refusal says which. The signature is checked with
+joserfc against the provider's published keys (JWKS), with an algorithm this client expects —
+never the one the token asks for: `alg: none` and HMAC signed with the public key are the two
+classic forgeries (RFC 8725 §2.1, §3.1).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+from awesomeservice.discovery import Discovery, ProviderMetadata
+
+# Clock skew we tolerate between the provider and us (OIDC Core §3.1.3.7 allows "a few minutes").
+LEEWAY_SECONDS = 60
+# The key type each algorithm needs (RFC 7518 §3.1); anything else is refused.
+KEY_TYPE_FOR_ALG = {"RS256": "RSA", "ES256": "EC"}
+
+
+class IdTokenRejected(Exception):
+    """The id_token failed one check; `reason` is a short code, `message` says which rule."""
+
+    def __init__(self, reason: str, message: str, rfc: str = "OIDC Core §3.1.3.7") -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+        self.rfc = rfc
+
+
+class UnknownKey(IdTokenRejected):
+    """The header names a `kid` the key set does not hold (maybe the provider rotated keys)."""
+
+
+@dataclass(frozen=True)
+class IdToken:
+    """A checked id_token: its decoded header and claims."""
+
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+    @property
+    def sub(self) -> str:
+        return str(self.claims["sub"])
+
+    @property
+    def iss(self) -> str:
+        return str(self.claims["iss"])
+
+
+def _b64url_json(segment: str) -> Any:
+    padded = segment + "=" * (-len(segment) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+
+
+def read_header(token: str) -> dict[str, Any]:
+    """The JOSE header, decoded but not trusted (RFC 7515 §7.1: three dot-separated parts)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise IdTokenRejected("malformed", "It is not a signed JWT (three parts).", "RFC 7515 §7.1")
+    try:
+        header = _b64url_json(parts[0])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IdTokenRejected(
+            "malformed", "Its header is not Base64url JSON.", "RFC 7515 §7.1"
+        ) from exc
+    if not isinstance(header, dict):
+        raise IdTokenRejected("malformed", "Its header is not a JSON object.", "RFC 7515 §4")
+    return header
+
+
+def token_hash(value: str, alg: str) -> str:
+    """at_hash / c_hash: the left half of SHA-256 of the value, Base64url (OIDC Core §3.3.2.11)."""
+    # RS256 and ES256 both use SHA-256.
+    digest = hashlib.sha256(value.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
+
+
+def _pick_key(keys: KeySet, header: dict[str, Any], alg: str) -> RSAKey | ECKey:
+    """The provider's key the header points at, of the right type for `alg`."""
+    kid = header.get("kid")
+    wanted = KEY_TYPE_FOR_ALG[alg]
+    candidates = [key for key in keys.keys if key.key_type == wanted]
+    if isinstance(kid, str):
+        candidates = [key for key in candidates if key.kid == kid]
+        if not candidates:
+            raise UnknownKey(
+                "kid_unknown",
+                f"It was signed with key “{kid[:64]}”, which the provider does not publish.",
+                "OIDC Core §10.1.1",
+            )
+    elif len(candidates) != 1:
+        # OIDC Core §10.1: without a kid the key must be unambiguous.
+        raise IdTokenRejected(
+            "kid_missing", "It names no key (kid) and the provider has several.", "OIDC Core §10.1"
+        )
+    key = candidates[0]
+    # RFC 7517 §4.4: a key that declares its algorithm is used with that algorithm only.
+    if key.alg not in (None, alg):
+        raise IdTokenRejected("alg_key_mismatch", f"Key {key.kid} is for {key.alg}, not {alg}.")
+    if isinstance(key, RSAKey | ECKey):
+        return key
+    raise IdTokenRejected("alg_key_mismatch", "The key is not an RSA or EC key.")
+
+
+def verify_id_token(
+    token: str,
+    *,
+    keys: KeySet,
+    issuer: str,
+    client_id: str,
+    algorithms: list[str],
+    nonce: str | None,
+    access_token: str | None = None,
+    code: str | None = None,
+    require_at_hash: bool = False,
+    require_c_hash: bool = False,
+    now: float | None = None,
+) -> IdToken:
+    """Run every check of OIDC Core §3.1.3.7 (and §3.2.2.11, §3.3.2.11 for the hashes)."""
+    now = time.time() if now is None else now
+    header = read_header(token)
+    alg = header.get("alg")
+    # RFC 8725 §3.1, OIDC Core §3.1.3.7 step 7: only the algorithm we expect; never "none",
+    # never HS256 (an HMAC "signed" with the provider's public key would verify otherwise).
+    if not isinstance(alg, str) or alg not in algorithms or alg not in KEY_TYPE_FOR_ALG:
+        raise IdTokenRejected(
+            "alg_not_allowed",
+            f"It is signed with “{str(alg)[:20]}”; only {', '.join(algorithms)} is accepted here.",
+            "OIDC Core §3.1.3.7; RFC 8725 §3.1",
+        )
+    key = _pick_key(keys, header, alg)
+    # OIDC Core §3.1.3.7 step 6: the signature, with the provider's key and the expected alg.
+    try:
+        decoded = jwt.decode(token, key, algorithms=[alg])
+    except JoseError as exc:
+        raise IdTokenRejected(
+            "bad_signature", "Its signature does not verify with the provider's key."
+        ) from exc
+    except (ValueError, TypeError) as exc:
+        raise IdTokenRejected("malformed", "Its payload is not a JSON object.") from exc
+    claims = dict(decoded.claims)
+
+    # Step 2: iss must equal the issuer, exactly.
+    if claims.get("iss") != issuer:
+        raise IdTokenRejected(
+            "iss_mismatch", f"It was issued by “{str(claims.get('iss'))[:200]}”, not “{issuer}”."
+        )
+    sub = claims.get("sub")
+    # OIDC Core §2: sub is required, a string of at most 255 ASCII characters.
+    if not isinstance(sub, str) or not sub or len(sub) > 255 or not sub.isascii():
+        raise IdTokenRejected("sub_invalid", "It has no valid subject (sub).", "OIDC Core §2")
+    # Step 3: aud must contain our client_id and no audience we do not trust.
+    aud = claims.get("aud")
+    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    if client_id not in audiences:
+        raise IdTokenRejected("aud_mismatch", f"It is meant for {audiences!r:.200}, not for us.")
+    if any(audience != client_id for audience in audiences):
+        raise IdTokenRejected(
+            "aud_untrusted", "It is also meant for other audiences we do not trust."
+        )
+    # Steps 4–5: with several audiences azp is needed; when present it must be us.
+    azp = claims.get("azp")
+    if len(audiences) > 1 and azp is None:
+        raise IdTokenRejected("azp_missing", "It has several audiences and no azp.")
+    if azp is not None and azp != client_id:
+        raise IdTokenRejected("azp_mismatch", f"It was handed to “{str(azp)[:100]}”, not to us.")
+    # Step 9: exp in the future.
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise IdTokenRejected("exp_missing", "It has no expiry time (exp).")
+    if exp + LEEWAY_SECONDS <= now:
+        raise IdTokenRejected("expired", "It has expired (exp is in the past).")
+    # Step 10: iat present (and not from the future).
+    iat = claims.get("iat")
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        raise IdTokenRejected("iat_missing", "It does not say when it was issued (iat).")
+    if iat > now + LEEWAY_SECONDS:
+        raise IdTokenRejected("iat_future", "It claims to be issued in the future (iat).")
+    # Step 11: the nonce we sent must come back unchanged (binds the token to this login).
+    if nonce is not None:
+        got = claims.get("nonce")
+        if not isinstance(got, str) or not secrets.compare_digest(got.encode(), nonce.encode()):
+            raise IdTokenRejected(
+                "nonce_mismatch", "Its nonce is not the one this login sent (replay?)."
+            )
+    # OIDC Core §3.2.2.9 / §3.3.2.11: at_hash ties the access token to this id_token.
+    _check_hash(claims, "at_hash", access_token, alg, required=require_at_hash)
+    # OIDC Core §3.3.2.11: c_hash ties the code to this id_token.
+    _check_hash(claims, "c_hash", code, alg, required=require_c_hash)
+    return IdToken(header=header, claims=claims)
+
+
+def _check_hash(
+    claims: dict[str, Any], name: str, value: str | None, alg: str, *, required: bool
+) -> None:
+    present = claims.get(name)
+    if present is None:
+        if required:
+            raise IdTokenRejected(f"{name}_missing", f"It has no {name}, which this flow needs.")
+        return
+    if value is None:
+        return  # nothing to compare it with (e.g. c_hash in a token from the token endpoint)
+    expected = token_hash(value, alg)
+    if not isinstance(present, str) or not secrets.compare_digest(present, expected):
+        raise IdTokenRejected(f"bad_{name}", f"Its {name} does not match what we received.")
+
+
+async def validate_id_token(
+    token: str,
+    *,
+    http: httpx.AsyncClient,
+    discovery: Discovery,
+    metadata: ProviderMetadata,
+    client_id: str,
+    nonce: str | None,
+    access_token: str | None = None,
+    code: str | None = None,
+) -> IdToken:
+    """verify_id_token against the provider's JWKS, fetched again once for an unknown kid."""
+    arguments: dict[str, Any] = {
+        "issuer": metadata.issuer,
+        "client_id": client_id,
+        "algorithms": metadata.id_token_algorithms,
+        "nonce": nonce,
+        "access_token": access_token,
+        "code": code,
+    }
+    keys = await discovery.jwks(http, metadata)
+    try:
+        return verify_id_token(token, keys=keys, **arguments)
+    except UnknownKey:
+        # OIDC Core §10.1.1: the provider may have rotated its keys: fetch the set once more.
+        keys = await discovery.jwks(http, metadata, refresh=True)
+        return verify_id_token(token, keys=keys, **arguments)

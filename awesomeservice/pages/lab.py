@@ -1,0 +1,110 @@
+"""The attack lab: `/lab` lists eight attacks; each button runs one for real against the live
+apps (Mockgram over the back channel, AwesomeService in-process) and shows the requests, the
+defence's answer and why the attack fails.
+
+Lab mode (setting `lab_mode`, off by default, a red banner on every page when on) adds, for the
+defences AwesomeService owns, a "switch this defence off for one run" button. Outside lab mode
+that button is not shown and the form field is ignored (awesomeservice/lab/switches.py).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from awesomeservice.backchannel import MockgramUnavailable
+from awesomeservice.db import SessionDep
+from awesomeservice.deps import SESSION_BINDING_KEY, HttpDep, SettingsDep, TemplatesDep
+from awesomeservice.lab.attacks import ATTACKS, BY_SLUG, LabContext, Outcome
+from awesomeservice.lab.browser import LabCannotRun
+from awesomeservice.lab.switches import (
+    DEFENCES,
+    MOCKGRAM_DEFENCES,
+    switch_off,
+    switch_off_at_mockgram,
+)
+from shared.csrf import csrf_ok
+from shared.forms import text
+from shared.hashing import new_token
+from shared.web import csrf_refused, render_error
+
+router = APIRouter()
+
+
+@router.get("/lab")
+def lab(request: Request, templates: TemplatesDep, settings: SettingsDep) -> Response:
+    """The eight attacks, each with its button."""
+    return templates.TemplateResponse(
+        request,
+        "lab.html",
+        {
+            "page_title": "Attack lab",
+            "attacks": ATTACKS,
+            "defences": DEFENCES | MOCKGRAM_DEFENCES,
+        },
+    )
+
+
+@router.post("/lab/{slug}")
+async def run_attack(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    http: HttpDep,
+) -> Response:
+    """Run one attack now and show what happened."""
+    attack = BY_SLUG.get(slug)
+    if attack is None:
+        return render_error(
+            request, status_code=404, title="No such attack", message="The lab has eight."
+        )
+    form = await request.form()
+    if not csrf_ok(request, text(form, "csrf_token")):
+        return csrf_refused(request)
+    binding = request.session.get(SESSION_BINDING_KEY)
+    if not binding:
+        binding = request.session[SESSION_BINDING_KEY] = new_token(16)
+    switched_off = False
+    # Lab mode only: outside it the field is ignored and no switch is ever stored.
+    problem = ""
+    if settings.lab_mode and attack.switchable and text(form, "defence_off") == "1":
+        if attack.switchable in MOCKGRAM_DEFENCES:
+            client_id = (
+                settings.spa_pkce_client_id if attack.switchable == "pkce" else (settings.client_id)
+            )
+            switched_off = await switch_off_at_mockgram(
+                http, settings, defence=attack.switchable, client_id=client_id
+            )
+            if not switched_off:
+                problem = "Mockgram did not switch its defence off: is MOCKGRAM_LAB_MODE on? "
+        else:
+            switch_off(session, settings, defence=attack.switchable, browser_binding=binding)
+            switched_off = True
+    context = LabContext(
+        http=http,
+        settings=settings,
+        session=session,
+        app=request.app,
+        cookie_header=request.headers.get("cookie", ""),
+        user_id=request.session.get("user_id"),
+        browser_binding=binding,
+    )
+    try:
+        outcome = await attack.run(context)
+    except (LabCannotRun, MockgramUnavailable) as exc:
+        outcome = Outcome(held=False)
+        problem += str(exc.detail if isinstance(exc, MockgramUnavailable) else exc)
+    return templates.TemplateResponse(
+        request,
+        "lab_result.html",
+        {
+            "page_title": f"Attack {attack.number}: {attack.title}",
+            "attack": attack,
+            "outcome": outcome,
+            "problem": problem,
+            "switched_off": switched_off,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,288 @@
+"""'Log in with Mockgram' for people: the button, the callback, and the claims received.
+
+The protocol is in awesomeservice/oidc_login.py (OIDC Core §3.1) and awesomeservice/id_token.py
+(§3.1.3.7); these routes say what happened at every turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from awesomeservice.backchannel import MockgramUnavailable
+from awesomeservice.db import SessionDep
+from awesomeservice.deps import (
+    SESSION_BINDING_KEY,
+    SESSION_USER_KEY,
+    CurrentUserDep,
+    DiscoveryDep,
+    HttpDep,
+    SettingsDep,
+    TemplatesDep,
+    UserDep,
+)
+from awesomeservice.discovery import Discovery
+from awesomeservice.errors import mockgram_unavailable
+from awesomeservice.id_token import IdTokenRejected
+from awesomeservice.inspector import recorder as inspector  # issue 4
+from awesomeservice.inspector import stepping  # issue 4: step-through mode
+from awesomeservice.oauth_client import (
+    AUTHORIZATION_ERRORS,
+    TOKEN_ERRORS,
+    CallbackRefused,
+    TokenError,
+    check_issuer,
+)
+from awesomeservice.oidc_login import (
+    LoginRefused,
+    consume_login_state,
+    finish_login,
+    last_login,
+    start_login,
+)
+from awesomeservice.pages.accounts import sign_in
+from awesomeservice.settings import AwesomeServiceSettings
+from shared.csrf import csrf_ok
+from shared.flash import push_flash
+from shared.forms import text
+from shared.hashing import new_token
+from shared.web import csrf_refused
+
+router = APIRouter()
+
+OUTCOMES = {
+    "signed_in": "Signed in with Mockgram.",
+    "linked": "Your Mockgram account is now linked: next time “Log in with Mockgram” is enough.",
+    "created": "Welcome! We made you an AwesomeService account from your Mockgram profile.",
+}
+
+
+async def _start(
+    request: Request,
+    session: Session,
+    settings: AwesomeServiceSettings,
+    http: httpx.AsyncClient,
+    discovery: Discovery,
+    user_id: int | None,
+) -> Response:
+    """Discovery, then a fresh state/nonce/PKCE and the redirect to the provider (303)."""
+    try:
+        metadata = await discovery.metadata(http, settings.login_issuer)
+    except MockgramUnavailable as exc:
+        return mockgram_unavailable(request, exc, step=1)
+    binding = request.session.get(SESSION_BINDING_KEY)
+    if not binding:
+        binding = request.session[SESSION_BINDING_KEY] = new_token(16)
+    url = start_login(session, settings, metadata, browser_binding=binding, user_id=user_id)
+    inspector.record_authorization_request(url)  # the flow inspector, step 1
+    if paused := stepping.pause_before_redirect(request, session, url):
+        return paused
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/login/mockgram")
+async def login_with_mockgram(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    http: HttpDep,
+    discovery: DiscoveryDep,
+    templates: TemplatesDep,
+    user: CurrentUserDep,
+) -> Response:
+    """Signed out: straight to the provider. Signed in: a form to link (POST, CSRF-protected)."""
+    if user is not None:
+        return templates.TemplateResponse(
+            request,
+            "login_link.html",
+            {"page_title": "Link your Mockgram account"},
+        )
+    return await _start(request, session, settings, http, discovery, None)
+
+
+@router.post("/login/mockgram")
+async def login_with_mockgram_post(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    http: HttpDep,
+    discovery: DiscoveryDep,
+    user: CurrentUserDep,
+) -> Response:
+    """The button: log in (signed out) or link this account (signed in)."""
+    form = await request.form()
+    if not csrf_ok(request, text(form, "csrf_token")):
+        return csrf_refused(request)
+    return await _start(request, session, settings, http, discovery, user.id if user else None)
+
+
+def _refused(
+    request: Request,
+    *,
+    status_code: int,
+    title: str,
+    message: str,
+    rfc: str = "",
+    error_code: str = "",
+    detail: str = "",
+    kind: str = "bad",
+) -> Response:
+    """The login's outcome page. No step banner: the banners narrate the Connect story."""
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "login_callback.html",
+        {
+            "page_title": title,
+            "title": title,
+            "message": message,
+            "rfc": rfc,
+            "error_code": error_code,
+            "detail": detail,
+            "kind": kind,
+        },
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/login/callback")
+async def login_callback(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    http: HttpDep,
+    discovery: DiscoveryDep,
+) -> Response:
+    """The provider's answer: state, iss, code → tokens → id_token → userinfo → account."""
+    inspector.record_callback(str(request.url))  # the flow inspector, step 4
+    if paused := stepping.pause_before_exchange(request, session):
+        return paused
+    query = request.query_params
+    binding = request.session.get(SESSION_BINDING_KEY)
+    user_id = request.session.get(SESSION_USER_KEY)
+
+    # OIDC Core §3.1.2.6: the provider answered with an error.
+    error = query.get("error")
+    if error:
+        with contextlib.suppress(CallbackRefused):
+            consume_login_state(
+                session, state=query.get("state"), browser_binding=binding, user_id=user_id
+            )
+        if error == "access_denied":
+            return _refused(
+                request,
+                status_code=200,
+                title="You chose not to log in with Mockgram",
+                message="Nothing was shared and nobody was signed in.",
+                rfc="OIDC Core §3.1.2.6",
+                error_code="access_denied",
+                kind="neutral",
+            )
+        return _refused(
+            request,
+            status_code=400,
+            title="Mockgram did not log you in",
+            message=AUTHORIZATION_ERRORS.get(error, "The provider refused the request."),
+            rfc="OIDC Core §3.1.2.6",
+            error_code=error[:64],
+            detail=(query.get("error_description") or "")[:200],
+        )
+
+    try:
+        metadata = await discovery.metadata(http, settings.login_issuer)
+    except MockgramUnavailable as exc:
+        return mockgram_unavailable(request, exc, step=4)
+    try:
+        # C1: state present, ours, for this browser, unexpired, unused.
+        pending = consume_login_state(
+            session, state=query.get("state"), browser_binding=binding, user_id=user_id
+        )
+        # C3, RFC 9207 §2.4: iss exact, required when the provider advertises it.
+        check_issuer(
+            query.get("iss"),
+            metadata.issuer,
+            required=metadata.authorization_response_iss_parameter_supported,
+        )
+    except CallbackRefused as refused:
+        return _refused(
+            request,
+            status_code=400,
+            title=refused.title,
+            message=refused.message,
+            rfc=refused.rfc,
+            error_code=refused.reason,
+        )
+    code = query.get("code")
+    if not code:
+        return _refused(
+            request,
+            status_code=400,
+            title="This answer has no code",
+            message="The provider's answer carried neither a code nor an error.",
+            rfc="OIDC Core §3.1.2.5",
+            error_code="code_missing",
+        )
+    try:
+        result = await finish_login(
+            session, http, settings, discovery, metadata, pending=pending, code=code
+        )
+    except MockgramUnavailable as exc:
+        return mockgram_unavailable(request, exc, step=5)
+    except TokenError as exc:
+        return _refused(
+            request,
+            status_code=502 if exc.error == "invalid_client" else 400,
+            title="The provider would not trade the code for tokens",
+            message=TOKEN_ERRORS.get(exc.error, "The token request was refused."),
+            rfc="RFC 6749 §5.2",
+            error_code=exc.error[:64],
+            detail=exc.description[:200],
+        )
+    except IdTokenRejected as exc:
+        return _refused(
+            request,
+            status_code=400,
+            title="The id_token was refused",
+            message=f"{exc.message} Nobody was signed in.",
+            rfc=exc.rfc,
+            error_code=exc.reason,
+        )
+    except LoginRefused as exc:
+        return _refused(
+            request,
+            status_code=400,
+            title=exc.title,
+            message=exc.message,
+            rfc=exc.rfc,
+            error_code=exc.reason,
+        )
+    # A fresh session for the account (no session fixation); the code leaves the address bar.
+    sign_in(request, result.user)
+    push_flash(request, OUTCOMES[result.outcome], "ok")
+    return RedirectResponse("/login/mockgram/claims", status_code=303)
+
+
+@router.get("/login/mockgram/claims")
+def claims_received(
+    request: Request, session: SessionDep, templates: TemplatesDep, user: UserDep
+) -> Response:
+    """What the last login received: the id_token's header and claims, and userinfo."""
+    assert user.id is not None
+    record = last_login(session, user.id)
+    context: dict[str, object] = {"page_title": "What Mockgram told us", "record": record}
+    if record is not None:
+        claims = json.loads(record.id_token_claims)
+        context |= {
+            "header": json.dumps(json.loads(record.id_token_header), indent=2),
+            "claims": json.dumps(claims, indent=2),
+            "userinfo": json.dumps(json.loads(record.userinfo), indent=2),
+            "claim_rows": sorted(claims.items()),
+        }
+    return templates.TemplateResponse(
+        request, "login_claims.html", context, headers={"Cache-Control": "no-store"}
+    )

@@ -1,0 +1,52 @@
+// The implicit flow (RFC 6749 §4.2) — teaching only: RFC 9700 §2.1.2 says do not use it.
+"use strict";
+
+(() => {
+  const STATE_KEY = "spa-implicit-state";
+  const { config } = SPA;
+
+  // Step 1: off to Mockgram with response_type=token; the answer comes in the fragment.
+  document.getElementById("spa-start").addEventListener("click", () => {
+    const state = SPA.randomValue();
+    sessionStorage.setItem(STATE_KEY, state);
+    window.location.assign(SPA.authorizationUrl({
+      response_type: "token",
+      client_id: config.clientId,
+      redirect_uri: config.redirectUri,
+      scope: config.scope,
+      state,
+    }));
+  });
+
+  // Step 4, the implicit way: the token itself is in the URL fragment.
+  const fragment = window.location.hash.slice(1);
+  if (!fragment) return;
+  const answer = new URLSearchParams(fragment);
+  // Take it out of the address bar at once (the history entry was already made).
+  history.replaceState(null, "", window.location.pathname);
+  SPA.note("The answer arrived in the address bar's fragment (#access_token=…). This page " +
+           "read it and removed it from the address bar with history.replaceState — but the " +
+           "browser's history had already seen it. That is the implicit flow's weakness.");
+
+  const stateOk = SPA.takeState(STATE_KEY, answer.get("state"));
+  if (!stateOk) {
+    SPA.say("Refused: the state in the answer is not the one this tab sent (RFC 6749 §10.12). " +
+            "The token was not used.", "error");
+    return;
+  }
+  if (!SPA.issuerOk(answer.get("iss"))) {
+    SPA.say("Refused: the answer names another issuer (RFC 9207). The token was not used.", "error");
+    return;
+  }
+  if (answer.get("error")) {
+    SPA.say("Mockgram answered " + answer.get("error") + ": " +
+            (answer.get("error_description") || ""), answer.get("error") === "access_denied" ? "info" : "error");
+    return;
+  }
+  const accessToken = answer.get("access_token");
+  if (!accessToken || (answer.get("token_type") || "").toLowerCase() !== "bearer") {
+    SPA.say("The answer carried no bearer access token.", "error");
+    return;
+  }
+  SPA.showPhotos(accessToken).catch(() => SPA.say("Could not reach Mockgram's API.", "error"));
+})();

@@ -1,0 +1,80 @@
+// The authorization code flow with PKCE from a single-page app (RFC 6749 §4.1, RFC 7636),
+// a public client: no secret, the token endpoint called from the browser with CORS.
+"use strict";
+
+(() => {
+  const STATE_KEY = "spa-pkce-state";
+  const VERIFIER_KEY = "spa-pkce-verifier";
+  const { config } = SPA;
+
+  // RFC 7636 §4.2: code_challenge = BASE64URL(SHA256(ASCII(code_verifier))).
+  async function s256(verifier) {
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+    return SPA.base64url(digest);
+  }
+
+  // Step 1: a fresh state and verifier, kept in this tab only, and off to Mockgram.
+  document.getElementById("spa-start").addEventListener("click", async () => {
+    const state = SPA.randomValue();
+    const verifier = SPA.randomValue();
+    sessionStorage.setItem(STATE_KEY, state);
+    sessionStorage.setItem(VERIFIER_KEY, verifier);
+    window.location.assign(SPA.authorizationUrl({
+      response_type: "code",
+      client_id: config.clientId,
+      redirect_uri: config.redirectUri,
+      scope: config.scope,
+      state,
+      code_challenge: await s256(verifier),
+      code_challenge_method: "S256",
+    }));
+  });
+
+  const answer = new URLSearchParams(window.location.search);
+  if (!answer.has("code") && !answer.has("error")) return;
+  // The code leaves the address bar at once.
+  history.replaceState(null, "", window.location.pathname);
+  SPA.note("Mockgram sent back a one-time code in the query string; this page removed it " +
+           "from the address bar and will redeem it with its PKCE verifier.");
+
+  const verifier = sessionStorage.getItem(VERIFIER_KEY);
+  sessionStorage.removeItem(VERIFIER_KEY);
+  if (!SPA.takeState(STATE_KEY, answer.get("state"))) {
+    SPA.say("Refused: the state in the answer is not the one this tab sent (RFC 6749 §10.12). " +
+            "The code was not redeemed.", "error");
+    return;
+  }
+  if (!SPA.issuerOk(answer.get("iss"))) {
+    SPA.say("Refused: the answer names another issuer (RFC 9207). The code was not redeemed.", "error");
+    return;
+  }
+  if (answer.get("error")) {
+    SPA.say("Mockgram answered " + answer.get("error") + ": " +
+            (answer.get("error_description") || ""), answer.get("error") === "access_denied" ? "info" : "error");
+    return;
+  }
+
+  // Step 5 from the browser: a cross-origin POST that Mockgram allows for this origin (CORS).
+  async function redeem() {
+    SPA.say("Trading the code and the PKCE verifier for a token…", "info");
+    const response = await fetch(config.tokenEndpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: answer.get("code"),
+        redirect_uri: config.redirectUri,
+        client_id: config.clientId, // a public client identifies itself, it cannot authenticate
+        code_verifier: verifier || "",
+      }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok || typeof body.access_token !== "string") {
+      SPA.say("The token endpoint refused: " + (body.error || response.status) + " " +
+              (body.error_description || ""), "error");
+      return;
+    }
+    await SPA.showPhotos(body.access_token);
+  }
+  redeem().catch(() => SPA.say("Could not reach Mockgram's token endpoint.", "error"));
+})();

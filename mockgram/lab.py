@@ -1,0 +1,72 @@
+"""Lab mode at Mockgram: AwesomeService's attack lab may switch one of Mockgram's defences off
+for one run, to show the attack succeeding — only when MOCKGRAM_LAB_MODE is on (off by default,
+announced by a red banner on every page).
+
+A switch is a database row (any worker may serve the next request), names one defence and one
+client, lives two minutes, and is used up by the first request it lets through. Outside lab mode
+the route answers 404 and `defence_off` is False without looking at the table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Field, Session, col, select
+
+from mockgram.db import SessionDep
+from mockgram.models import MockgramTable
+from shared.clock import as_utc, utcnow
+from shared.db import stamp_unset
+
+# The defences the lab may switch off, each checked at its own code site.
+DEFENCES = {
+    "client_secret": "client authentication at the token endpoint (RFC 6749 §3.2.1)",
+    "single_use": "single use of authorization codes (RFC 6749 §4.1.2)",
+    "pkce": "the PKCE code_verifier check (RFC 7636 §4.6)",
+}
+LIFETIME = timedelta(minutes=2)
+
+router = APIRouter(include_in_schema=False)
+
+
+class LabSwitch(MockgramTable, table=True):
+    """One Mockgram defence switched off for the next request of one client."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    defence: str = Field(max_length=32, index=True)
+    client_id: str = Field(max_length=100, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+
+
+def defence_off(request: Request, session: Session, defence: str, client_id: str) -> bool:
+    """True once, when lab mode is on and the lab switched `defence` off for this client."""
+    if not request.app.state.settings.lab_mode:
+        return False
+    switch = session.exec(
+        select(LabSwitch).where(
+            col(LabSwitch.defence) == defence,
+            col(LabSwitch.client_id) == client_id,
+            col(LabSwitch.used_at).is_(None),
+        )
+    ).first()
+    if switch is None or as_utc(switch.created_at) < utcnow() - LIFETIME:
+        return False
+    # One shot even with several workers: only one UPDATE sees used_at still empty.
+    return stamp_unset(session, col(LabSwitch.used_at), col(LabSwitch.id) == switch.id) == 1
+
+
+@router.post("/lab/defence-off")
+async def switch_off(request: Request, session: SessionDep) -> Response:
+    """Lab mode only: switch one defence off for the next request of one client."""
+    if not request.app.state.settings.lab_mode:
+        return JSONResponse({"error": "not_found"}, status_code=404)
+    form = await request.form()
+    defence, client_id = form.get("defence"), form.get("client_id")
+    if defence not in DEFENCES or not isinstance(client_id, str) or not client_id:
+        return JSONResponse({"error": "invalid_request"}, status_code=400)
+    session.add(LabSwitch(defence=str(defence), client_id=client_id[:100]))
+    session.commit()
+    return JSONResponse({"switched_off": defence, "client_id": client_id, "runs": 1})

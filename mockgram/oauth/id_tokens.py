@@ -1,0 +1,98 @@
+"""The id_token: who signed in, for which app, when (OIDC Core §2, §3.1.3.6, §3.2.2.10, §3.3.2.11).
+
+A JWT signed with the algorithm the client registered (`id_token_signed_response_alg`: RS256
+by default, or ES256), never `alg: none`. It says who John is (`sub`, the same `str(user.id)` as
+the access token's), who it is for (`aud` = [client_id], `azp` = client_id), when (`iat`,
+`exp`, `auth_time`: when John last typed his password), and echoes the request's `nonce`.
+
+When the id_token travels beside an access token or a code in the front channel, it binds them
+(§3.2.2.10, §3.3.2.11): `at_hash` / `c_hash` = base64url of the left half of the SHA-256 hash
+of the ASCII token or code (SHA-256 because RS256 and ES256 both hash with it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from joserfc import jwt
+from sqlmodel import Session
+from starlette.requests import Request
+
+from mockgram.keys import ALGORITHMS, RS256, SigningKeys
+from mockgram.models import AuthorizationCode, Client, User
+from mockgram.oauth.claims import user_claims
+from mockgram.oauth.errors import InvalidGrantError
+from mockgram.settings import MockgramSettings
+from shared.clock import as_utc, utcnow
+
+
+def half_hash(value: str) -> str:
+    """Left half of SHA-256(value), base64url without padding (OIDC Core §3.2.2.10, §3.3.2.11)."""
+    digest = hashlib.sha256(value.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
+
+
+def signing_alg(client: Client) -> str:
+    """The client's registered algorithm; RS256 when it registered none (OIDC Registration §2)."""
+    alg = client.id_token_signed_response_alg or RS256
+    return alg if alg in ALGORITHMS else RS256
+
+
+def issue_id_token(
+    *,
+    keys: SigningKeys,
+    settings: MockgramSettings,
+    client: Client,
+    user: User,
+    scope: str,
+    nonce: str | None,
+    auth_time: int | None,
+    access_token: str | None = None,
+    code: str | None = None,
+    include_claims: bool = False,
+) -> str:
+    """Sign an id_token for `user` and `client` (OIDC Core §2); see the module docstring."""
+    now = int(utcnow().timestamp())
+    claims: dict[str, object] = {
+        "iss": settings.issuer,  # §2: exactly the issuer of the discovery document
+        "sub": str(user.id),  # §2: locally unique, never reassigned
+        "aud": [client.client_id],  # §2: the client_id is among the audiences
+        "azp": client.client_id,  # §2: the party the token was issued to
+        "iat": now,
+        "exp": now + settings.id_token_ttl_seconds,
+    }
+    if auth_time is not None:
+        claims["auth_time"] = auth_time  # §2: when John authenticated (required with max_age)
+    if nonce is not None:
+        claims["nonce"] = nonce  # §3.1.3.6 / §3.2.2.10: echoed unchanged
+    if access_token is not None:
+        claims["at_hash"] = half_hash(access_token)  # §3.2.2.10
+    if code is not None:
+        claims["c_hash"] = half_hash(code)  # §3.3.2.11
+    if include_claims:
+        # §5.4: with response_type=id_token no access token exists, so the claims ride here.
+        claims |= user_claims(user, scope=scope, settings=settings)
+    alg = signing_alg(client)
+    key = keys.for_alg(alg)
+    header = {"alg": alg, "typ": "JWT", "kid": str(key.kid)}
+    return jwt.encode(header, claims, key)
+
+
+def id_token_for_code(
+    request: Request, session: Session, *, client: Client, record: AuthorizationCode
+) -> str:
+    """The token endpoint's id_token for a redeemed code (OIDC Core §3.1.3.3, §3.1.3.6)."""
+    user = session.get(User, record.user_id)
+    if user is None:
+        raise InvalidGrantError("The user this code was issued for no longer exists.")
+    auth_time = int(as_utc(record.auth_time).timestamp()) if record.auth_time else None
+    return issue_id_token(
+        keys=request.app.state.keys,
+        settings=request.app.state.settings,
+        client=client,
+        user=user,
+        scope=record.scope,
+        nonce=record.nonce,  # §3.1.3.6: the nonce of the authorization request
+        auth_time=auth_time,
+    )

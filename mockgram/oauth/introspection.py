@@ -1,0 +1,163 @@
+"""Token introspection — "is this token still good, and what may it do?" (RFC 7662).
+
+A confidential client posts a token and learns whether it is active and, if so, what it says:
+handy for a client that keeps opaque refresh tokens, and for a reader who wants to see what
+Mockgram thinks of a token without decoding it. The checklist: client authentication (RFC 7662
+§2.1) → `token` present → find it as either kind → active? → the answer.
+
+Decisions, written down:
+- Confidential clients only (§4: the endpoint must not become a token-scanning oracle). No
+  credentials, bad credentials or a public client → 401 `invalid_client` with
+  `WWW-Authenticate: Basic` (§2.3).
+- A client introspects only tokens issued to itself: another client's token, even an active
+  one, is `{"active": false}` (§2.2 leaves it to the AS; §4 warns against telling strangers).
+- Anything not active — unknown, malformed, forged, expired, revoked, rotated away, foreign —
+  is exactly `{"active": false}` (§2.2: "SHOULD NOT include any additional information").
+- An active access token answers active, scope, client_id, username, token_type ("Bearer"),
+  exp, iat, sub, aud, iss and jti, as signed in the JWT. An active refresh token answers the
+  same minus aud and jti (it is not for the API) and minus token_type, which RFC 7662 defines
+  as an access token type (RFC 6749 §7.1) and a refresh token does not have.
+- `token_type_hint` only changes which kind is looked up first (§2.1); unknown hints are ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+from starlette.responses import Response
+
+from mockgram.db import SessionDep
+from mockgram.models import Client, User
+from mockgram.oauth.client_auth import BASIC_CHALLENGE, authenticate_client
+from mockgram.oauth.errors import (
+    NO_STORE_HEADERS,
+    InvalidClientError,
+    InvalidRequestError,
+    OAuthError,
+    json_error,
+)
+from mockgram.oauth.refresh import find_refresh_token
+from mockgram.oauth.token import read_form
+from mockgram.tokens import InvalidAccessToken, verify_access_token
+from shared.clock import as_utc, utcnow
+
+router = APIRouter()
+
+INACTIVE: dict[str, Any] = {"active": False}
+
+
+@router.post("/oauth/introspect")
+async def introspection_endpoint(request: Request, session: SessionDep) -> Response:
+    """Say whether a token is active and what it carries (RFC 7662 §2.1, §2.2)."""
+    try:
+        form = await read_form(request)
+        client = authenticate_client(request, form, session)
+        # §2.1, §4: only clients that can keep a secret may ask.
+        if client.is_public:
+            raise InvalidClientError("Introspection is for confidential clients only.")
+        # §2.1: token is REQUIRED.
+        token = form.get("token")
+        if token is None:
+            raise InvalidRequestError("token is required.")
+    except InvalidClientError as exc:
+        # §2.3: a failed client authentication is 401 with a challenge.
+        exc.headers = {**BASIC_CHALLENGE, **exc.headers}
+        return json_error(exc)
+    except OAuthError as exc:
+        return json_error(exc)
+    hint = form.get("token_type_hint")
+    answer = introspect(request, session, token=token, client=client, hint=hint)
+    return JSONResponse(answer, headers=NO_STORE_HEADERS)
+
+
+@router.api_route(
+    "/oauth/introspect",
+    methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    include_in_schema=False,
+)
+async def introspect_wrong_method() -> Response:
+    """Only POST (RFC 7662 §2.1)."""
+    return JSONResponse(
+        {
+            "error": "invalid_request",
+            "error_description": "The introspection endpoint accepts POST.",
+        },
+        status_code=405,
+        headers={**NO_STORE_HEADERS, "Allow": "POST"},
+    )
+
+
+def introspect(
+    request: Request, session: Session, *, token: str, client: Client, hint: str | None
+) -> dict[str, Any]:
+    """The §2.2 answer for one token, as either kind."""
+    kinds = [access_token_answer, refresh_token_answer]
+    if hint == "refresh_token":
+        kinds.reverse()  # §2.1: the hint only decides where to look first
+    for answer in kinds:
+        found = answer(request, session, token, client)
+        if found is not None:
+            return found
+    return INACTIVE
+
+
+def access_token_answer(
+    request: Request, session: Session, token: str, client: Client
+) -> dict[str, Any] | None:
+    """Active claims of a valid access token of this client; INACTIVE or None (not one)."""
+    state = request.app.state
+    try:
+        # The resource server's own checks: signature, typ, iss, aud, exp, revocation.
+        access = verify_access_token(session, token, keys=state.keys, settings=state.settings)
+    except InvalidAccessToken:
+        return None
+    if access.client_id != client.client_id:
+        return INACTIVE  # a foreign token: nothing to say about it
+    user = session.get(User, access.user_id)
+    if user is None:
+        return INACTIVE
+    claims = access.claims
+    return {
+        "active": True,
+        "scope": str(claims.get("scope", "")),
+        "client_id": access.client_id,
+        "username": user.username,
+        "token_type": "Bearer",
+        "exp": claims.get("exp"),
+        "iat": claims.get("iat"),
+        "sub": claims.get("sub"),
+        "aud": claims.get("aud"),
+        "iss": claims.get("iss"),
+        "jti": access.jti,
+    }
+
+
+def refresh_token_answer(
+    request: Request, session: Session, token: str, client: Client
+) -> dict[str, Any] | None:
+    """Active facts of a usable refresh token of this client; INACTIVE or None (not one)."""
+    record = find_refresh_token(session, token)
+    if record is None:
+        return None
+    usable = (
+        record.client_id == client.client_id
+        and record.revoked_at is None
+        and record.used_at is None  # rotated away: no longer valid
+        and as_utc(record.expires_at) > utcnow()
+    )
+    user = session.get(User, record.user_id)
+    if not usable or user is None:
+        return INACTIVE
+    return {
+        "active": True,
+        "scope": record.scope,
+        "client_id": record.client_id,
+        "username": user.username,
+        "exp": int(as_utc(record.expires_at).timestamp()),
+        "iat": int(as_utc(record.issued_at).timestamp()),
+        "sub": str(record.user_id),
+        "iss": request.app.state.settings.issuer,
+    }

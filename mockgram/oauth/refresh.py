@@ -1,0 +1,205 @@
+"""Refresh tokens and the refresh_token grant (RFC 6749 §1.5, §6; RFC 9700 §4.14).
+
+AwesomeService's access token lives fifteen minutes; the refresh token lets its back end get a
+new one without sending John through steps 1–4 again. The grant reads as a checklist: client
+authentication (done by the token endpoint) → token known → issued to this client → family not
+expired → not revoked → scope no wider than granted → single use (rotation) → new tokens.
+
+Decisions, written down:
+- Who gets one: the authorization_code grant issues a refresh token when the granted scope
+  holds `offline_access` (OIDC Core §11), or always when the client is confidential — a server
+  that keeps its secret can keep a refresh token as well (RFC 6749 §1.5 leaves it to the AS). A
+  public client (a SPA) gets one only by asking for offline_access and John consenting to it.
+  Never the implicit flow, never the authorization endpoint (RFC 6749 §4.2.2).
+- Opaque and random (256 bits), stored as its SHA-256 only, like codes and client secrets.
+- One grant, one family: every token issued from one code redemption — access and refresh —
+  carries the same `grant_id`. Rotation on every use, for every client (RFC 9700 §4.14.2): the
+  old refresh token is claimed atomically (UPDATE … SET used_at WHERE used_at IS NULL) and a new
+  one issued. Presenting a used one again is reuse: `invalid_grant`, and the whole family is
+  revoked, newest tokens included, because Mockgram cannot tell the thief from John's app.
+- Only the client a token was issued to can trigger that: another client's token is
+  `invalid_grant` and changes nothing (RFC 6749 §10.4), so a stranger cannot log John out.
+- The family has an absolute expiry (`refresh_token_ttl_seconds`, default 30 days from the
+  code redemption); rotation carries it over, so a refresh token is never immortal.
+- `scope` may narrow the new access token (§6); the new refresh token keeps the grant's scope,
+  so the next refresh may ask for all of it again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlmodel import Session, col
+
+from mockgram.models import Client, IssuedToken, RefreshToken, User
+from mockgram.oauth.errors import (
+    NO_STORE_HEADERS,
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+)
+from mockgram.oauth.id_tokens import issue_id_token
+from mockgram.scopes import normalize_scope
+from mockgram.settings import MockgramSettings
+from mockgram.tokens import issue_access_token
+from shared.clock import as_utc, utcnow
+from shared.db import stamp_unset
+from shared.hashing import hash_secret, new_token
+
+OFFLINE_ACCESS = "offline_access"
+
+
+def new_grant_id() -> str:
+    """A fresh family id for the tokens of one code redemption."""
+    return new_token(16)
+
+
+def gets_refresh_token(client: Client, scope: str) -> bool:
+    """The code grant's rule: offline_access asked and granted, or a confidential client."""
+    return OFFLINE_ACCESS in scope.split() or not client.is_public
+
+
+def issue_refresh_token(
+    session: Session,
+    *,
+    settings: MockgramSettings,
+    grant_id: str,
+    client_id: str,
+    user_id: int,
+    scope: str,
+    auth_time: datetime | None,
+    expires_at: datetime | None = None,
+) -> str:
+    """Create a refresh token of the family `grant_id` (the caller commits); returns it."""
+    now = utcnow()
+    token = new_token(32)  # 256 bits (RFC 6749 §10.10)
+    session.add(
+        RefreshToken(
+            token_hash=hash_secret(token),
+            grant_id=grant_id,
+            client_id=client_id,
+            user_id=user_id,
+            scope=scope,
+            auth_time=auth_time,
+            issued_at=now,
+            expires_at=expires_at or now + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+    )
+    return token
+
+
+def find_refresh_token(session: Session, token: str) -> RefreshToken | None:
+    """The stored refresh token for a presented value, looked up by its hash."""
+    return session.get(RefreshToken, hash_secret(token))
+
+
+def revoke_grant(session: Session, grant_id: str) -> None:
+    """Revoke a whole family: its refresh tokens and its access tokens (the caller commits)."""
+    stamp_unset(session, col(RefreshToken.revoked_at), col(RefreshToken.grant_id) == grant_id)
+    stamp_unset(session, col(IssuedToken.revoked_at), col(IssuedToken.grant_id) == grant_id)
+
+
+def revoke_refresh_tokens_of(session: Session, *, user_id: int, client_id: str) -> None:
+    """Revoke every refresh token a client holds for one person (the caller commits)."""
+    stamp_unset(
+        session,
+        col(RefreshToken.revoked_at),
+        col(RefreshToken.user_id) == user_id,
+        col(RefreshToken.client_id) == client_id,
+    )
+
+
+def refresh_grant(
+    request: Request, session: Session, *, client: Client, form: dict[str, str]
+) -> JSONResponse:
+    """The refresh_token grant, check by check (RFC 6749 §6); the client is authenticated."""
+    settings: MockgramSettings = request.app.state.settings
+
+    # §6: refresh_token is required; it is looked up by its hash.
+    presented = form.get("refresh_token")
+    if presented is None:
+        raise InvalidRequestError("refresh_token is required.")
+    record = find_refresh_token(session, presented)
+    if record is None:
+        raise InvalidGrantError("The refresh token is invalid.")
+
+    # §6, §10.4: the token is bound to the client it was issued to.
+    if record.client_id != client.client_id:
+        raise InvalidGrantError("The refresh token was issued to another client.")
+
+    # RFC 9700 §4.14.2: the family's absolute expiry.
+    if as_utc(record.expires_at) <= utcnow():
+        raise InvalidGrantError("The refresh token has expired.")
+
+    # RFC 7009 §2.2: a revoked token is refused.
+    if record.revoked_at is not None:
+        raise InvalidGrantError("The refresh token was revoked.")
+
+    # §6: the requested scope must not include anything not originally granted.
+    scope = record.scope
+    requested = form.get("scope")
+    if requested is not None:
+        wanted = set(requested.split())
+        if not wanted or not wanted <= set(record.scope.split()):
+            raise InvalidScopeError("A refresh may ask for the granted scope or less, not more.")
+        scope = normalize_scope(wanted)
+
+    grant_id, user_id, auth_time = record.grant_id, record.user_id, record.auth_time
+    granted_scope, family_expires_at = record.scope, record.expires_at
+
+    # RFC 9700 §4.14.2: rotation — exactly one request may use this token; a second is reuse.
+    used = col(RefreshToken.used_at)
+    if stamp_unset(session, used, col(RefreshToken.token_hash) == record.token_hash) != 1:
+        revoke_grant(session, grant_id)
+        session.commit()
+        raise InvalidGrantError(
+            "The refresh token was already used; every token of this grant is now revoked."
+        )
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise InvalidGrantError("The person this grant belongs to no longer exists.")
+
+    access_token, expires_in = issue_access_token(
+        session,
+        keys=request.app.state.keys,
+        settings=settings,
+        user_id=user_id,
+        client_id=client.client_id,
+        scope=scope,
+        grant_id=grant_id,
+    )
+    refresh_token = issue_refresh_token(
+        session,
+        settings=settings,
+        grant_id=grant_id,
+        client_id=client.client_id,
+        user_id=user_id,
+        scope=granted_scope,
+        auth_time=auth_time,
+        expires_at=as_utc(family_expires_at),
+    )
+    # §5.1 and §6: the same response as the code grant, with the rotated refresh token.
+    body: dict[str, str | int] = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "scope": scope,
+        "refresh_token": refresh_token,
+    }
+    if "openid" in scope.split():
+        # OIDC Core §12.2: same iss, sub, aud; auth_time of the original sign-in; no nonce.
+        body["id_token"] = issue_id_token(
+            keys=request.app.state.keys,
+            settings=settings,
+            client=client,
+            user=user,
+            scope=scope,
+            nonce=None,
+            auth_time=None if auth_time is None else int(as_utc(auth_time).timestamp()),
+            access_token=access_token,
+        )
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE_HEADERS)

@@ -1,0 +1,137 @@
+"""Token revocation — "Disconnect" done properly (RFC 7009).
+
+When AwesomeService lets go of John's account it tells Mockgram, so the tokens stop working at
+once instead of living on until they expire. The endpoint reads as a checklist: client
+authentication (as at the token endpoint, RFC 7009 §2.1) → `token` present → find it →
+issued to this client? → revoke.
+
+Decisions, written down:
+- An access token (a JWT) is found by its signature and `jti`; expiry is not looked at, so an
+  expired-but-genuine token can still be revoked (§2: revoking an invalid token is harmless).
+  Revoking it revokes that token only (§2.1 lets the AS revoke its grant too; Mockgram does not,
+  so a client can drop one token and keep its refresh token).
+- A refresh token revokes its whole grant: every refresh token of the family and every access
+  token issued from it (§2.1: "SHOULD also invalidate all access tokens based on the same
+  authorization grant").
+- `token_type_hint` only changes which kind is looked up first (§2.1: the search then extends
+  to every kind). An unknown hint value is ignored rather than answered with
+  `unsupported_token_type` (§2.2.1): that error means the server cannot revoke the presented
+  token's type, and Mockgram can revoke every type it issues.
+- Unknown, malformed or already-revoked tokens get 200 and an empty body (§2.2). A token issued
+  to another client also gets 200 and is NOT revoked (§2.1: the AS checks the token was issued
+  to the requester) — the caller cannot tell the two apart, so nothing is learnt.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import Session, col
+from starlette.responses import Response
+
+from mockgram import activity  # issue 4: John's activity page
+from mockgram.db import SessionDep
+from mockgram.keys import SigningKeys
+from mockgram.models import Client, IssuedToken
+from mockgram.oauth.client_auth import authenticate_client
+from mockgram.oauth.errors import NO_STORE_HEADERS, InvalidRequestError, OAuthError, json_error
+from mockgram.oauth.refresh import find_refresh_token, revoke_grant
+from mockgram.oauth.token import read_form
+from mockgram.tokens import InvalidAccessToken, signed_claims
+from shared.db import stamp_unset
+
+router = APIRouter()
+
+ACCESS_TOKEN = "access_token"
+
+
+@router.post("/oauth/revoke")
+async def revocation_endpoint(request: Request, session: SessionDep) -> Response:
+    """Revoke an access or refresh token the calling client holds (RFC 7009 §2.1)."""
+    try:
+        form = await read_form(request)
+        # §2.1: the client authenticates exactly as at the token endpoint.
+        client = authenticate_client(request, form, session)
+        # §2.1: token is REQUIRED.
+        token = form.get("token")
+        if token is None:
+            raise InvalidRequestError("token is required.")
+        revoke(
+            session,
+            request.app.state.keys,
+            token=token,
+            client=client,
+            hint=form.get("token_type_hint"),
+        )
+        session.commit()
+    except OAuthError as exc:
+        session.rollback()
+        return json_error(exc)
+    # §2.2: 200 and an empty body, whether the token was known or not.
+    return Response(status_code=200, headers=NO_STORE_HEADERS)
+
+
+@router.api_route(
+    "/oauth/revoke",
+    methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    include_in_schema=False,
+)
+async def revoke_wrong_method() -> Response:
+    """Only POST (RFC 7009 §2.1)."""
+    return JSONResponse(
+        {"error": "invalid_request", "error_description": "The revocation endpoint accepts POST."},
+        status_code=405,
+        headers={**NO_STORE_HEADERS, "Allow": "POST"},
+    )
+
+
+def revoke(
+    session: Session, keys: SigningKeys, *, token: str, client: Client, hint: str | None
+) -> None:
+    """Find the token as either kind; revoke it if it is this client's (the caller commits)."""
+    finders = [revoke_refresh_token, revoke_access_token]
+    if hint == ACCESS_TOKEN:
+        finders.reverse()  # §2.1: the hint only decides where to look first
+    for found in finders:
+        if found(session, keys, token, client):
+            return
+
+
+def revoke_access_token(session: Session, keys: SigningKeys, token: str, client: Client) -> bool:
+    """Revoke a genuine access token by its jti; True when the token was found at all."""
+    try:
+        claims = signed_claims(token, keys=keys)  # signature first; expiry does not matter
+    except InvalidAccessToken:
+        return False
+    record = session.get(IssuedToken, str(claims.get("jti", "")))
+    if record is None:
+        return False
+    # §2.1: only the client the token was issued to may revoke it.
+    if record.client_id == client.client_id:
+        stamp_unset(session, col(IssuedToken.revoked_at), col(IssuedToken.jti) == record.jti)
+        activity.record(
+            session,
+            user_id=record.user_id,
+            client_id=client.client_id,
+            kind=activity.TOKEN_REVOKED,
+            detail="an access token, by the app (RFC 7009)",
+        )
+    return True
+
+
+def revoke_refresh_token(session: Session, keys: SigningKeys, token: str, client: Client) -> bool:
+    """Revoke a refresh token's whole grant; True when the token was found at all."""
+    record = find_refresh_token(session, token)
+    if record is None:
+        return False
+    # §2.1: only the client the token was issued to may revoke it.
+    if record.client_id == client.client_id:
+        revoke_grant(session, record.grant_id)
+        activity.record(
+            session,
+            user_id=record.user_id,
+            client_id=client.client_id,
+            kind=activity.TOKEN_REVOKED,
+            detail="a refresh token and its grant, by the app (RFC 7009)",
+        )
+    return True

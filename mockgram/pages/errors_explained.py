@@ -1,0 +1,230 @@
+"""The pages every `error_uri` points at: `/errors/{code}` explains one OAuth error code — its
+cause, the fix, the RFC section — and, given `?ref=`, shows the (redacted) request that failed.
+
+RFC 6749 §4.1.2.1 and §5.2 (error_uri), RFC 6750 §3 (bearer errors), RFC 7591 §3.2.2
+(registration errors), RFC 7009 §2.2.1, OpenID Connect Core §3.1.2.6. The recording side is
+mockgram/failures.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+
+from mockgram import failures
+from shared.web import render_error
+
+router = APIRouter(tags=["Error explanations"])
+
+
+@dataclass(frozen=True)
+class Explanation:
+    title: str
+    cause: str
+    fix: str
+    rfc: str
+    step: int | None = None
+
+
+EXPLANATIONS: dict[str, Explanation] = {
+    "invalid_request": Explanation(
+        "The request was malformed",
+        "A required parameter was missing, a parameter was sent twice, a value was not "
+        "allowed (for example PKCE with the plain method), or the request came in a form "
+        "Mockgram does not read (a token in the query string, JSON where a form was due).",
+        "Read error_description: it names the parameter. Send each parameter once, as "
+        "application/x-www-form-urlencoded at the token endpoint, tokens only in the "
+        "Authorization header.",
+        "RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7636 §4.4.1",
+    ),
+    "invalid_client": Explanation(
+        "The client could not be authenticated",
+        "The client_id is unknown, the client secret is wrong or missing, or the client sent "
+        "it in two ways at once. A confidential client must prove who it is at the token "
+        "endpoint; this is what makes a stolen authorization code useless (the article's "
+        "reason for step 5).",
+        "Send client_id and the secret Mockgram gave you in step 0, once: as HTTP Basic "
+        "(client_secret_basic, id and secret form-urlencoded before Base64) or in the body "
+        "(client_secret_post). Public clients send only client_id and use PKCE.",
+        "RFC 6749 §2.3.1, §3.2.1, §5.2",
+        5,
+    ),
+    "invalid_grant": Explanation(
+        "The code or refresh token was not accepted",
+        "The authorization code (or refresh token) is unknown, expired, already used, issued "
+        "to another client, or the redirect_uri or PKCE code_verifier does not match the "
+        "authorization request. A code works once: a replayed code also revokes the tokens "
+        "its first redemption produced.",
+        "Redeem each code once, within ten minutes, with the same redirect_uri as in step 1 "
+        "and the code_verifier whose SHA-256 was the code_challenge. Start the flow again to "
+        "get a new code.",
+        "RFC 6749 §4.1.2, §4.1.3, §5.2; RFC 7636 §4.6; RFC 9700 §4.5.3",
+        5,
+    ),
+    "unauthorized_client": Explanation(
+        "This client may not use this flow",
+        "The client is registered, but not for this response_type or grant_type — for "
+        "example the implicit flow for a client registered for the code flow only.",
+        "Use a flow the client is registered for, or register it for this one.",
+        "RFC 6749 §4.1.2.1, §5.2",
+        1,
+    ),
+    "unsupported_grant_type": Explanation(
+        "Mockgram does not know this grant type",
+        "grant_type was not one of the grants Mockgram implements.",
+        "Use authorization_code (or refresh_token); the server metadata lists "
+        "grant_types_supported.",
+        "RFC 6749 §5.2; RFC 8414 §2",
+        5,
+    ),
+    "invalid_scope": Explanation(
+        "The scope was refused",
+        "A requested scope is unknown, missing, or not allowed for this client, or a refresh "
+        "asked for more than was granted.",
+        "Ask only for scopes in scopes_supported that the client is registered for; the "
+        "print shop needs photos.read, never photos.write.",
+        "RFC 6749 §3.3, §4.1.2.1, §5.2",
+        1,
+    ),
+    "access_denied": Explanation(
+        "The request was denied",
+        "John pressed Deny on the consent page, unticked every scope, or the operation is "
+        "closed (for example client registration when it is switched off).",
+        "Nothing is broken: the user said no. Offer to try again later; never retry in a loop.",
+        "RFC 6749 §4.1.2.1",
+        3,
+    ),
+    "unsupported_response_type": Explanation(
+        "Mockgram does not return this kind of response",
+        "response_type named something Mockgram does not support.",
+        "Use a response type from response_types_supported in the server metadata; code "
+        "is the one to use.",
+        "RFC 6749 §4.1.2.1; OAuth 2.0 Multiple Response Types §3",
+        1,
+    ),
+    "server_error": Explanation(
+        "Something went wrong inside Mockgram",
+        "An unexpected condition on Mockgram's side, not the client's mistake.",
+        "Try again later; the error was logged on Mockgram.",
+        "RFC 6749 §4.1.2.1",
+    ),
+    "temporarily_unavailable": Explanation(
+        "Mockgram is busy",
+        "Mockgram is overloaded or under maintenance.",
+        "Try again later.",
+        "RFC 6749 §4.1.2.1",
+    ),
+    "invalid_token": Explanation(
+        "The access token was not accepted",
+        "The bearer token is expired, revoked (John removed the app, or a code replay revoked "
+        "it), malformed, signed by someone else, or meant for another audience.",
+        "Get a new token: refresh it, or run the flow again. Never put tokens in URLs.",
+        "RFC 6750 §3.1; RFC 9068 §4",
+        6,
+    ),
+    "insufficient_scope": Explanation(
+        "The token may not do that",
+        "The token is valid but lacks the scope this call needs — like the print shop's "
+        "photos.read token trying to delete a photo, the article's opening problem. The "
+        "WWW-Authenticate header names the scope that would be enough.",
+        "Nothing to fix for a well-behaved client: it asked for the least it needs. If the "
+        "app truly needs more, it must ask the user for that scope in a new authorization.",
+        "RFC 6750 §3.1",
+        6,
+    ),
+    "login_required": Explanation(
+        "John must sign in first",
+        "The request said prompt=none, but nobody is signed in to Mockgram in this browser.",
+        "Send the request again without prompt=none, so Mockgram can show its sign-in page.",
+        "OpenID Connect Core §3.1.2.6",
+        2,
+    ),
+    "consent_required": Explanation(
+        "John has not agreed to this yet",
+        "The request said prompt=none, but John has not consented to this client and scope.",
+        "Send the request again without prompt=none, so Mockgram can ask him.",
+        "OpenID Connect Core §3.1.2.6",
+        3,
+    ),
+    "interaction_required": Explanation(
+        "Mockgram needs to show John a page",
+        "The request said prompt=none, but some interaction with John is needed.",
+        "Send the request again without prompt=none.",
+        "OpenID Connect Core §3.1.2.6",
+        2,
+    ),
+    "invalid_redirect_uri": Explanation(
+        "A redirect URI cannot be registered",
+        "A redirect URI is not absolute, has a fragment, or uses plain http on a host that is "
+        "not a loopback address.",
+        "Register absolute https URIs (http only for localhost or 127.0.0.1), without #.",
+        "RFC 7591 §2, §3.2.2; RFC 6749 §3.1.2",
+        0,
+    ),
+    "invalid_client_metadata": Explanation(
+        "The client metadata was refused",
+        "A registration field is missing, malformed or not allowed (name, scope, "
+        "token_endpoint_auth_method, grant or response types).",
+        "Read error_description: it names the field.",
+        "RFC 7591 §3.2.2",
+        0,
+    ),
+    "unsupported_token_type": Explanation(
+        "Mockgram cannot revoke this kind of token",
+        "token_type_hint named a token type the revocation endpoint does not know.",
+        "Use access_token or refresh_token as the hint, or send no hint.",
+        "RFC 7009 §2.2.1",
+    ),
+}
+
+
+@router.get("/errors/{code}", include_in_schema=False)
+def explain(request: Request, code: str) -> Response:
+    """Cause, fix and RFC section of one error code, and the recorded request when named."""
+    explanation = EXPLANATIONS.get(code)
+    if explanation is None:
+        return render_error(
+            request,
+            status_code=404,
+            title="Mockgram does not know this error code",
+            message="There is no explanation page for it: it is not an error Mockgram returns.",
+            back_url="/errors",
+            back_label="All error codes",
+        )
+    ref = request.query_params.get("ref", "")
+    failed = failures.load(request.app.state.engine, ref) if ref else None
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "errors_explained.html",
+        {
+            "page_title": f"Error {code}",
+            "code": code,
+            "explanation": explanation,
+            "ref": ref,
+            "failed": failed,
+            "failed_query": failures.pairs(failed.query) if failed else [],
+            "failed_headers": failures.pairs(failed.headers) if failed else [],
+            "failed_body": failures.pairs(failed.body) if failed else [],
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/errors", include_in_schema=False)
+def index(request: Request) -> Response:
+    """Every error code Mockgram returns, each linking to its page."""
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "errors_index.html",
+        {"page_title": "Error codes", "explanations": EXPLANATIONS},
+    )
+
+
+def install(app: FastAPI) -> None:
+    """The explain pages, and the middleware that records failed protocol requests."""
+    app.include_router(router)
+    app.add_middleware(
+        failures.FailureRecorder, engine=app.state.engine, issuer=app.state.settings.issuer
+    )

@@ -1,0 +1,118 @@
+"""The OAuth debugger completes a code flow against Mockgram: compose, send, sign in, consent,
+see the answer decoded, exchange the code (secret and PKCE verifier from the server side)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from sqlmodel import Session, select
+
+from awesomeservice.models import DebuggerRequest
+from tests.e2e.browser import find_form
+from tests.e2e.conftest import AWESOME, CLIENT_SECRET, MOCKGRAM, MOCKGRAM_PASSWORD, World
+
+
+def _send(world: World, **fields: str) -> object:
+    browser = world.browser
+    page = browser.get(f"{AWESOME}/debugger")
+    assert page.status_code == 200 and "Compose an authorization request" in page.text
+    form = find_form(page.text, "/debugger")
+    return browser.submit(form, **fields)
+
+
+def _sign_in_and_allow(world: World, sent: object) -> object:
+    browser = world.browser
+    login = browser.follow(browser.follow(sent))
+    assert urlsplit(browser.url).path == "/login"
+    consent = browser.follow(
+        browser.submit(find_form(login.text, "/login"), username="john", password=MOCKGRAM_PASSWORD)
+    )
+    assert urlsplit(browser.url).path == "/consent"
+    return browser.submit(find_form(consent.text, "/consent"), button=("decision", "allow"))
+
+
+def test_debugger_completes_a_code_flow_against_mockgram(world: World) -> None:
+    browser = world.browser
+    sent = _send(
+        world,
+        client_secret=CLIENT_SECRET,
+        scope="openid photos.read",
+        state="debugger-state-123",
+        nonce="debugger-nonce-456",
+    )
+    assert sent.status_code == 303
+    location = sent.headers["location"]
+    assert location.startswith(f"{MOCKGRAM}/oauth/authorize?")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    assert query["client_id"] == "awesomeservice"
+    assert query["redirect_uri"] == f"{AWESOME}/debugger/callback"
+    assert query["state"] == "debugger-state-123" and query["nonce"] == "debugger-nonce-456"
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert CLIENT_SECRET not in location
+    with Session(world.awesome.state.engine) as db:
+        stored = db.exec(select(DebuggerRequest)).one()
+        assert stored.client_secret == CLIENT_SECRET and stored.code_verifier
+
+    back = _sign_in_and_allow(world, sent)
+    assert back.headers["location"].startswith(f"{AWESOME}/debugger/callback?")
+    answer = browser.follow(back)
+    assert answer.status_code == 200
+    assert "matches" in answer.text and "equals" in answer.text  # state and iss checked
+    assert CLIENT_SECRET not in answer.text
+
+    exchanged = browser.submit(find_form(answer.text, "/debugger/exchange"))
+    assert exchanged.status_code == 200, exchanged.text[:2000]
+    text = exchanged.text
+    assert "The token endpoint answered <strong>200</strong>" in text
+    assert "access_token" in text and "Valid signature" in text
+    assert "nonce equals the one sent" in text and "FAILED" not in text
+    assert CLIENT_SECRET not in text
+    with Session(world.awesome.state.engine) as db:
+        stored = db.exec(select(DebuggerRequest)).one()
+        assert stored.exchanged_at is not None and stored.client_secret == ""
+
+    # The same code cannot be exchanged twice from the debugger.
+    assert "Exchange the code" not in text
+
+
+def test_debugger_explains_an_error_answer(world: World) -> None:
+    # A scope the client may not have: Mockgram answers invalid_scope at once (checklist 6).
+    sent = _send(world, scope="photos.write")
+    back = world.browser.follow(sent)
+    assert back.headers["location"].startswith(f"{AWESOME}/debugger/callback?")
+    page = world.browser.follow(back)
+    assert page.status_code == 400
+    assert "invalid_scope" in page.text and "not allowed for this client" in page.text
+    assert "matches" in page.text  # the state came back and is ours
+
+
+def test_debugger_refuses_a_plain_http_provider(world: World) -> None:
+    page = _send(world, discovery_url="http://169.254.169.254/latest")
+    assert page.status_code == 400 and "https://" in page.text
+
+
+def test_the_fragment_page_posts_the_fragment_back(world: World) -> None:
+    page = world.browser.get(f"{AWESOME}/debugger/callback")
+    assert page.status_code == 200
+    assert 'src="/static/inspector/debugger_fragment.js"' in page.text
+    script = world.browser.get(f"{AWESOME}/static/inspector/debugger_fragment.js")
+    assert script.status_code == 200 and "replaceState" in script.text
+    posted = world.awesome_client.post(
+        f"{AWESOME}/debugger/callback",
+        data={"_mode": "fragment", "error": "access_denied", "state": "nobody-sent-this"},
+    )
+    assert posted.status_code == 400
+    assert "access_denied" in posted.text and "unknown" in posted.text
+
+
+def test_a_cross_site_form_post_is_relayed_without_touching_the_session(world: World) -> None:
+    # form_post from another site arrives without SameSite=Lax cookies (no inspector cookie).
+    stranger = world.awesome_client.__class__(world.awesome, base_url=AWESOME)
+    with stranger:
+        relay = stranger.post(
+            f"{AWESOME}/debugger/callback", data={"code": "abc", "state": "some-state"}
+        )
+    assert relay.status_code == 200 and 'data-relay="1"' in relay.text
+    assert "set-cookie" not in relay.headers  # neither a new session nor a new inspector id
+    form = find_form(relay.text, "/debugger/callback")
+    assert dict(form.fields)["_mode"] == "form_post" and dict(form.fields)["code"] == "abc"

@@ -1,0 +1,244 @@
+"""The flow inspector follows the whole story: every entry in order, labelled with the article's
+step and its RFC section, secrets redacted in every page, export and log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlmodel import Session, select
+
+from awesomeservice.models import MockgramConnection, PendingAuthorization
+from tests.e2e.browser import find_form
+from tests.e2e.conftest import (
+    AWESOME,
+    AWESOME_PASSWORD,
+    CLIENT_SECRET,
+    MOCKGRAM,
+    MOCKGRAM_PASSWORD,
+    World,
+)
+from tests.e2e.test_story import _connect_until_consent, _sign_in_to_awesomeservice
+
+ENTRY = re.compile(r'<li class="timeline-entry[^"]*" data-kind="([a-z_]+)" data-step="(\d*)">')
+# Calls a flow may make besides its numbered steps (discovery and keys may be cached).
+HOUSEKEEPING = {"discovery", "jwks", "userinfo"}
+
+
+def _entries(html: str) -> list[tuple[str, str]]:
+    """(kind, step) of every timeline entry on the page, in page order."""
+    return ENTRY.findall(html)
+
+
+def _run_the_story(world: World) -> dict[str, str]:
+    """Sign in, connect, allow, see photos, try a delete; return what must stay hidden."""
+    browser = world.browser
+    _sign_in_to_awesomeservice(world)
+    authorization_url, consent = _connect_until_consent(world)
+    redirect = browser.submit(find_form(consent.text, "/consent"), button=("decision", "allow"))
+    code = parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
+    photos = browser.follow(browser.follow(redirect))
+    assert photos.status_code == 200
+    first_photo = re.search(r'action="(/photos/\d+/try-delete)"', photos.text)
+    assert first_photo
+    refused = browser.submit(find_form(photos.text, first_photo.group(1)))
+    assert "insufficient_scope" in refused.text
+    with Session(world.awesome.state.engine) as db:
+        connection = db.exec(select(MockgramConnection)).one()
+        verifier = db.exec(select(PendingAuthorization)).one().code_verifier
+    hidden = {
+        "client secret": CLIENT_SECRET,
+        "John's Mockgram password": MOCKGRAM_PASSWORD,
+        "John's AwesomeService password": AWESOME_PASSWORD,
+        "the whole code": code,
+        "the PKCE verifier": verifier,
+        "the whole access token": connection.access_token,
+    }
+    if connection.refresh_token:
+        hidden["the whole refresh token"] = connection.refresh_token
+    assert parse_qs(urlsplit(authorization_url).query)["client_id"] == ["awesomeservice"]
+    return hidden
+
+
+def test_the_timeline_follows_the_story_step_by_step(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    hidden = _run_the_story(world)
+    page = world.browser.get(f"{AWESOME}/inspector")
+    assert page.status_code == 200
+    entries = _entries(page.text)
+    numbered = [(kind, step) for kind, step in entries if kind not in HOUSEKEEPING]
+    # One flow: step 1 sent, step 4 received, step 5 the exchange, then step 6 API calls.
+    assert numbered[:3] == [
+        ("authorization_request", "1"),
+        ("callback", "4"),
+        ("token_request", "5"),
+    ]
+    assert numbered[3:] and all(entry == ("api_call", "6") for entry in numbered[3:])
+    assert {kind for kind, _ in entries} - {
+        "authorization_request",
+        "callback",
+        "token_request",
+        "api_call",
+    } <= HOUSEKEEPING
+    text = unescape(page.text)
+    # Labels: the article's step titles and links to the RFC sections.
+    for link in (
+        "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1",
+        "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
+        "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
+        "https://www.rfc-editor.org/rfc/rfc6750#section-2.1",
+    ):
+        assert f'href="{link}"' in page.text
+    assert "The article: AwesomeService trades the code for a token." in text
+    # The token request: Basic with the client id decoded and the secret hidden.
+    assert "Basic ****  (client_id “awesomeservice”, secret hidden)" in text
+    assert f"{hidden['the whole code'][:4]}… ({len(hidden['the whole code'])} chars)" in text
+    # The access token decoded, its signature checked against Mockgram's JWKS, expiry in words.
+    assert "Valid signature (RS256" in text or "Valid signature (ES256" in text
+    assert re.search(r"expires in 1[0-9] minutes", text)
+    assert '"scope": "photos.read"' in text
+    # The refused delete: 403 and the bearer challenge.
+    assert "insufficient_scope" in text and '→ <span class="status status-4xx">403' in page.text
+
+    diagram = world.browser.get(f"{AWESOME}/inspector/diagram")
+    assert diagram.status_code == 200 and "<svg" in diagram.text
+    assert "Mockgram photos API" in diagram.text
+
+    mermaid = world.browser.get(f"{AWESOME}/inspector/export.mmd")
+    assert mermaid.status_code == 200
+    lines = mermaid.text.strip().splitlines()
+    assert lines[0] == "sequenceDiagram"
+    arrow = re.compile(r"^    (B|C|AS|API)(->>|-->>)(B|C|AS|API): .+$")
+    for line in lines[1:]:
+        assert line.startswith("    participant ") or arrow.match(line), line
+    assert "    C->>B: 1. redirect to the authorization endpoint" in lines
+    assert "    C->>AS: 5. POST /oauth/token" in lines
+    assert any(line.startswith("    C->>API: 6. GET /api/photos") for line in lines)
+
+    har = world.browser.get(f"{AWESOME}/inspector/export.har")
+    assert har.status_code == 200
+    log = json.loads(har.text)["log"]
+    assert log["version"] == "1.2" and len(log["entries"]) == len(entries)
+    for item in log["entries"]:
+        assert {"startedDateTime", "time", "request", "response", "cache", "timings"} <= set(item)
+        assert {"method", "url", "headers", "queryString", "cookies"} <= set(item["request"])
+        assert {"status", "content", "headers", "redirectURL"} <= set(item["response"])
+    token_entry = next(e for e in log["entries"] if e["request"]["url"].endswith("/oauth/token"))
+    assert token_entry["comment"].startswith("Step 5:")
+    posted = {p["name"]: p["value"] for p in token_entry["request"]["postData"]["params"]}
+    assert posted["grant_type"] == "authorization_code"
+    assert posted["code_verifier"].endswith("chars)") and posted["code"].endswith("chars)")
+
+    # Nothing secret in any page, export or log line.
+    pages = {
+        "timeline": page.text,
+        "diagram": diagram.text,
+        "mermaid": mermaid.text,
+        "har": har.text,
+        "log": "\n".join(record.getMessage() for record in caplog.records),
+    }
+    for where, content in pages.items():
+        for what, secret in hidden.items():
+            if where == "log" and what == "the whole code":
+                # The test's own browser logs the URLs it visits, the callback's among them
+                # (as a server's access log would); the code there is already redeemed.
+                continue
+            assert secret not in content, f"{what} appears in the {where}"
+            assert secret not in unescape(content), f"{what} appears in the {where}"
+
+
+def test_each_browser_sees_only_its_own_recording_and_can_clear_it(world: World) -> None:
+    _run_the_story(world)
+    # Another browser (no inspector cookie) sees nothing.
+    stranger = world.awesome_client.__class__(world.awesome, base_url=AWESOME)
+    with stranger:
+        other = stranger.get(f"{AWESOME}/inspector")
+        assert other.status_code == 200 and _entries(other.text) == []
+        assert "Nothing recorded yet" in other.text
+
+    page = world.browser.get(f"{AWESOME}/inspector")
+    assert _entries(page.text)
+    form = find_form(page.text, "/inspector/clear")
+    refused = world.awesome_client.post(f"{AWESOME}/inspector/clear", data={"csrf_token": "wrong"})
+    assert refused.status_code == 403
+    assert _entries(world.browser.get(f"{AWESOME}/inspector").text)
+    cleared = world.browser.submit(form)
+    assert cleared.status_code == 303
+    after = world.browser.get(f"{AWESOME}/inspector")
+    assert _entries(after.text) == [] and "The recording was cleared." in after.text
+
+
+def test_the_inspector_id_survives_signing_in(world: World) -> None:
+    world.browser.get(f"{AWESOME}/inspector")
+    before = world.awesome_client.cookies.get("awesomeservice_inspector")
+    assert before
+    _sign_in_to_awesomeservice(world)
+    assert world.awesome_client.cookies.get("awesomeservice_inspector") == before
+
+
+def _turn_stepping_on(world: World) -> None:
+    page = world.browser.get(f"{AWESOME}/inspector")
+    toggled = world.browser.submit(find_form(page.text, "/inspector/stepping"))
+    assert toggled.status_code == 303
+    assert "Step-through is <strong>on</strong>" in world.browser.get(f"{AWESOME}/inspector").text
+
+
+def test_step_through_pauses_and_a_changed_code_breaks_the_exchange(world: World) -> None:
+    browser = world.browser
+    _sign_in_to_awesomeservice(world)
+    _turn_stepping_on(world)
+    paused = browser.submit(find_form(browser.get(f"{AWESOME}/").text, "/connect"))
+    assert paused.status_code == 200 and "About to send your browser" in paused.text
+    sent = browser.submit(find_form(paused.text, "/inspector/step/send"))
+    assert sent.status_code == 303 and sent.headers["location"].startswith(f"{MOCKGRAM}/")
+    login = browser.follow(browser.follow(sent))
+    consent = browser.follow(
+        browser.submit(find_form(login.text, "/login"), username="john", password=MOCKGRAM_PASSWORD)
+    )
+    back = browser.submit(find_form(consent.text, "/consent"), button=("decision", "allow"))
+    before_exchange = browser.follow(back)
+    assert before_exchange.status_code == 200
+    assert "About to trade the code for tokens" in before_exchange.text
+    assert CLIENT_SECRET not in before_exchange.text
+    with Session(world.awesome.state.engine) as db:
+        assert db.exec(select(MockgramConnection)).first() is None  # nothing traded yet
+
+    edited = browser.submit(
+        find_form(before_exchange.text, "/inspector/step/send"), p_code="a-code-nobody-issued"
+    )
+    assert edited.status_code == 303
+    assert "code=a-code-nobody-issued" in edited.headers["location"]
+    refused = browser.follow(edited)
+    assert refused.status_code == 400 and "invalid_grant" in refused.text
+    timeline = world.browser.get(f"{AWESOME}/inspector").text
+    kinds = [kind for kind, _ in _entries(timeline) if kind not in HOUSEKEEPING]
+    # Newest flow first: the edited callback, then the token request refused.
+    assert kinds[:4] == ["authorization_request", "callback", "callback", "token_request"]
+    assert "400 invalid_grant" in unescape(timeline)
+
+
+def test_step_through_a_changed_redirect_uri_is_refused_by_mockgram(world: World) -> None:
+    browser = world.browser
+    _sign_in_to_awesomeservice(world)
+    _turn_stepping_on(world)
+    paused = browser.submit(find_form(browser.get(f"{AWESOME}/").text, "/connect"))
+    sent = browser.submit(
+        find_form(paused.text, "/inspector/step/send"),
+        p_redirect_uri="http://attacker.test/steal",
+        p_client_id="someone-else",  # not editable: ignored
+    )
+    location = sent.headers["location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["redirect_uri"] == ["http://attacker.test/steal"]
+    assert query["client_id"] == ["awesomeservice"]
+    answer = browser.get(location)
+    assert answer.status_code == 400  # an error page at Mockgram, never a redirect
+    timeline = unescape(world.browser.get(f"{AWESOME}/inspector").text)
+    assert "as sent after you edited it" in timeline
+    assert "redirect_uri=http%3A%2F%2Fattacker.test%2Fsteal" in timeline

@@ -1,0 +1,165 @@
+"""The SPA demos' JavaScript in a real browser (headless Chromium) against real servers:
+John gets a token in the page, the photos appear through blob: URLs, and the address bar is
+cleaned. Skipped, with the reason, where Chromium or Playwright is missing."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from awesomeservice.app import create_app as create_awesomeservice
+from awesomeservice.settings import AwesomeServiceSettings
+from mockgram.app import create_app as create_mockgram
+from mockgram.settings import MockgramSettings
+from tests.e2e.servers import bind_free_port
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "spa-browser-password"
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium at /usr/bin")
+
+
+@contextmanager
+def _serve(app: FastAPI, sock: object) -> Iterator[None]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    ready = threading.Event()
+    while not server.started and thread.is_alive():
+        ready.wait(0.02)
+    assert server.started, "the server did not start"
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def servers(mockgram_database_url: str, awesome_database_url: str) -> Iterator[tuple[str, str]]:
+    """Both apps on loopback ports known to each other: (awesomeservice URL, Mockgram URL)."""
+    m_sock, a_sock = bind_free_port(), bind_free_port()
+    mockgram_url = f"http://127.0.0.1:{m_sock.getsockname()[1]}"
+    awesome_url = f"http://127.0.0.1:{a_sock.getsockname()[1]}"
+    mockgram = create_mockgram(
+        MockgramSettings(
+            issuer=mockgram_url,
+            database_url=mockgram_database_url,
+            secret_key="spa-browser-mockgram",
+            demo_password=PASSWORD,
+            awesomeservice_url=awesome_url,
+        )
+    )
+    awesome = create_awesomeservice(
+        AwesomeServiceSettings(
+            url=awesome_url,
+            database_url=awesome_database_url,
+            mockgram_url=mockgram_url,
+            secret_key="spa-browser-awesome",
+        )
+    )
+    with _serve(mockgram, m_sock), _serve(awesome, a_sock):
+        yield awesome_url, mockgram_url
+    m_sock.close()
+    a_sock.close()
+
+
+@contextmanager
+def _chromium_page() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context()
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def in_browser(scenario: Callable[[object], None]) -> None:
+    """Run `scenario(page)` in a thread of its own: Playwright's sync API refuses a thread
+    where another test left an asyncio loop behind."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with _chromium_page() as page:
+                scenario(page)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the browser scenario did not finish"
+    if failures:
+        raise failures[0]
+
+
+def _sign_in_and_allow(page: object, mockgram_url: str) -> None:
+    page.wait_for_url(f"{mockgram_url}/login**")  # type: ignore[attr-defined]
+    page.fill('input[name="username"]', "john")  # type: ignore[attr-defined]
+    page.fill('input[name="password"]', PASSWORD)  # type: ignore[attr-defined]
+    page.click('main form[action^="/login"] button[type="submit"]')  # type: ignore[attr-defined]
+    page.wait_for_url(f"{mockgram_url}/consent**")  # type: ignore[attr-defined]
+    page.click('button[name="decision"][value="allow"]')  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("flow", ["implicit", "pkce"])
+def test_spa_gets_a_token_and_shows_johns_photos(servers: tuple[str, str], flow: str) -> None:
+    in_browser(lambda page: _token_and_photos(page, *servers, flow))
+
+
+def _token_and_photos(page: object, awesome_url: str, mockgram_url: str, flow: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.goto(f"{awesome_url}/spa/{flow}")  # type: ignore[attr-defined]
+    page.click("#spa-start")  # type: ignore[attr-defined]
+    _sign_in_and_allow(page, mockgram_url)
+    page.wait_for_url(f"{awesome_url}/spa/{flow}**")  # type: ignore[attr-defined]
+    page.wait_for_selector('#spa-photos img[src^="blob:"]', timeout=15_000)  # type: ignore[attr-defined]
+    status = page.text_content("#spa-status") or ""  # type: ignore[attr-defined]
+    assert "read 12 photos" in status
+    # The answer (token or code) was removed from the address bar, and the page says so.
+    assert page.url == f"{awesome_url}/spa/{flow}"  # type: ignore[attr-defined]
+    note = page.text_content("#spa-fragment") or ""  # type: ignore[attr-defined]
+    assert "replaceState" in note or "removed it" in note
+    # Nothing but the state (and, for PKCE, nothing at all now) is left in sessionStorage.
+    stored = page.evaluate("Object.keys(sessionStorage)")  # type: ignore[attr-defined]
+    assert stored == []
+    assert errors == []
+
+
+def test_implicit_spa_refuses_an_answer_with_a_foreign_state(servers: tuple[str, str]) -> None:
+    in_browser(lambda page: _foreign_state(page, servers[0]))
+
+
+def _foreign_state(page: object, awesome_url: str) -> None:
+    page.goto(f"{awesome_url}/spa/implicit")  # type: ignore[attr-defined]
+    page.evaluate("sessionStorage.setItem('spa-implicit-state', 'mine')")  # type: ignore[attr-defined]
+    page.goto("about:blank")  # type: ignore[attr-defined]  # a fresh document, same tab
+    page.goto(  # type: ignore[attr-defined]
+        f"{awesome_url}/spa/implicit#access_token=injected&token_type=Bearer&state=theirs"
+    )
+    page.locator("#spa-status", has_text="Refused").wait_for()  # type: ignore[attr-defined]
+    assert page.url == f"{awesome_url}/spa/implicit"  # type: ignore[attr-defined]
+    assert page.locator("#spa-photos img").count() == 0  # type: ignore[attr-defined]

@@ -1,0 +1,128 @@
+"""Tour mode: every page of the story shows its step banner (which step of six, who talks to
+whom, what just happened, what comes next); one click hides or shows it, per browser; the
+toggle returns to local paths only; the tour index lists the steps and the flows."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from shared.steps import STEPS
+from tests.e2e.browser import find_form
+from tests.e2e.conftest import AWESOME, AWESOME_PASSWORD, MOCKGRAM, MOCKGRAM_PASSWORD, World
+
+
+def shown(html: str) -> str:
+    return html.replace("&#39;", "'").replace("&#34;", '"').replace("&amp;", "&")
+
+
+def assert_banner(html: str, number: int) -> None:
+    text = shown(html)
+    step = STEPS[number]
+    assert f"Step {number} of 6 — {step.headline}" in text
+    assert step.who in text and step.happened in text and step.coming in text
+    assert "Hide the tour" in text
+
+
+def story_until_consent(world: World) -> tuple[str, str]:
+    """Sign in at the print shop, press Connect, sign in at Mockgram; return (step 1, 3 pages)."""
+    browser = world.browser
+    page = browser.get(f"{AWESOME}/login")
+    browser.follow(
+        browser.submit(find_form(page.text, "/login"), username="john", password=AWESOME_PASSWORD)
+    )
+    home = browser.get(f"{AWESOME}/")
+    preview = browser.submit(find_form(home.text, "/connect"))
+    link = re.search(r'href="(' + re.escape(MOCKGRAM) + r'/oauth/authorize\?[^"]+)"', preview.text)
+    assert link
+    login_page = browser.follow(browser.get(link.group(1).replace("&amp;", "&")))
+    assert_banner(login_page.text, 2)
+    consent = browser.follow(
+        browser.submit(
+            find_form(login_page.text, "/login"), username="john", password=MOCKGRAM_PASSWORD
+        )
+    )
+    return preview.text, consent.text
+
+
+def test_each_story_page_shows_its_banner(world: World) -> None:
+    preview, consent = story_until_consent(world)
+    assert_banner(preview, 1)
+    assert_banner(consent, 3)
+    assert "Step 3 of 6 — Mockgram asks John whether AwesomeService may read his photos" in shown(
+        consent
+    )
+    photos = world.browser.follow(
+        world.browser.submit(find_form(consent, "/consent"), button=("decision", "allow"))
+    )
+    photos = world.browser.follow(photos)
+    assert urlsplit(world.browser.url).path == "/photos"
+    assert_banner(photos.text, 6)
+    assert_banner(world.browser.get(f"{MOCKGRAM}/developers").text, 0)
+
+
+def test_hide_and_show_the_tour_in_one_click_and_back_to_the_same_page(world: World) -> None:
+    _preview, consent = story_until_consent(world)
+    consent_url = world.browser.url
+    hidden = world.browser.submit(find_form(consent, "/tour/toggle"))
+    assert hidden.status_code == 303
+    assert hidden.headers["location"] == consent_url.removeprefix(MOCKGRAM)
+    page = world.browser.follow(hidden)
+    assert "Hide the tour" not in page.text and "Show the tour" in page.text
+    assert "Step 3 of 6 ·" in page.text  # a slim reminder stays
+    assert find_form(page.text, "/consent")  # the consent form itself is untouched
+    # The choice is per app and per browser: AwesomeService still shows it.
+    assert "Hide the tour" in world.browser.get(f"{AWESOME}/tour").text
+    page = world.browser.get(consent_url)
+    assert "Show the tour" in page.text  # the choice outlives the page: it is in the session
+    shown_again = world.browser.follow(world.browser.submit(find_form(page.text, "/tour/toggle")))
+    assert_banner(shown_again.text, 3)
+
+
+def test_toggle_goes_back_to_local_paths_only(world: World) -> None:
+    page = world.browser.get(f"{AWESOME}/tour")
+    form = find_form(page.text, "/tour/toggle")
+    for back in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "evil", "/\x00"):
+        response = world.browser.submit(form, back=back)
+        assert response.status_code == 303 and response.headers["location"] == "/"
+    ok = world.browser.submit(form, back="/orders?x=1")
+    assert ok.headers["location"] == "/orders?x=1"
+
+
+def test_toggle_without_csrf_token_changes_nothing(world: World) -> None:
+    response = world.awesome_client.post("/tour/toggle", data={"show": "0", "back": "/tour"})
+    assert response.status_code == 403
+    assert "Hide the tour" in world.browser.get(f"{AWESOME}/tour").text
+
+
+def test_tour_default_setting_off_hides_banners_until_asked(world: World) -> None:
+    world.mockgram.state.settings.tour_default = False
+    try:
+        page = world.browser.get(f"{MOCKGRAM}/developers")
+        assert "Show the tour" in page.text and "Hide the tour" not in page.text
+    finally:
+        world.mockgram.state.settings.tour_default = True
+
+
+def test_tour_index_lists_steps_and_flows_and_mockgram_links_to_it(world: World) -> None:
+    page = world.browser.get(f"{AWESOME}/tour")
+    assert page.status_code == 200
+    text = shown(page.text)
+    for number in range(7):
+        assert STEPS[number].headline in text
+    for href in (
+        "/login/mockgram",
+        "/spa/implicit",
+        "/spa/pkce",
+        "/inspector",
+        "/debugger",
+        "/lab",
+    ):
+        assert f'href="{href}"' in page.text
+    assert 'action="/connect"' in page.text
+    assert f'href="{AWESOME}/tour"' in world.browser.get(f"{MOCKGRAM}/").text
+
+
+def test_no_lab_banner_by_default(world: World) -> None:
+    assert "lab-banner" not in world.browser.get(f"{AWESOME}/tour").text
+    assert "lab-banner" not in world.browser.get(f"{MOCKGRAM}/").text

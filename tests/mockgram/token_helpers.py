@@ -1,0 +1,70 @@
+"""Helpers for refresh, revocation and introspection tests: real tokens from the real endpoints."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi.testclient import TestClient
+
+from tests.mockgram.oauth_helpers import CLIENT_ID, CLIENT_SECRET, get_code, redeem
+
+BASIC = (CLIENT_ID, CLIENT_SECRET)
+
+
+def code_grant(
+    client: TestClient,
+    *,
+    scope: str = "photos.read",
+    auth: tuple[str, str] | None = BASIC,
+    client_id: str | None = None,
+) -> dict:
+    """Run the code flow as John and redeem the code; returns the token response body."""
+    overrides: dict[str, str] = {"scope": scope}
+    if client_id is not None:
+        overrides["client_id"] = client_id
+    code = get_code(client, **overrides)["code"]
+    response = redeem(client, code, auth=auth, client_id=client_id)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def refresh(
+    client: TestClient, refresh_token: str | None, *, auth: tuple[str, str] | None = BASIC, **fields
+) -> httpx.Response:
+    """POST grant_type=refresh_token (Basic auth by default); field=None drops it."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **fields}
+    body = {name: value for name, value in data.items() if value is not None}
+    return client.post("/oauth/token", data=body, auth=auth)
+
+
+def revoke(
+    client: TestClient, token: str | None, *, auth: tuple[str, str] | None = BASIC, **fields
+) -> httpx.Response:
+    """POST to the revocation endpoint (Basic auth by default); field=None drops it."""
+    data = {"token": token, **fields}
+    body = {name: value for name, value in data.items() if value is not None}
+    return client.post("/oauth/revoke", data=body, auth=auth)
+
+
+def introspect(
+    client: TestClient, token: str | None, *, auth: tuple[str, str] | None = BASIC, **fields
+) -> httpx.Response:
+    """POST to the introspection endpoint (Basic auth by default); field=None drops it."""
+    data = {"token": token, **fields}
+    body = {name: value for name, value in data.items() if value is not None}
+    return client.post("/oauth/introspect", data=body, auth=auth)
+
+
+def api_status(client: TestClient, access_token: str) -> int:
+    """What the photos API answers to this access token right now."""
+    headers = {"Authorization": f"Bearer {access_token}"}
+    return client.get("/api/photos", headers=headers).status_code
+
+
+def assert_oauth_error(response: httpx.Response, error: str, status: int = 400) -> dict:
+    """A JSON OAuth error with no-store headers (RFC 6749 §5.2)."""
+    assert response.status_code == status, response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["pragma"] == "no-cache"
+    body = response.json()
+    assert body["error"] == error
+    return body
