@@ -13,6 +13,7 @@ from mockgram import bearer, cors
 from mockgram import keys as signing_keys
 from mockgram import lab as lab_switches  # lab mode only (the attack lab)
 from mockgram.api import photos
+from mockgram.failures import error_uri
 from mockgram.models import AppSecret, MockgramTable
 from mockgram.oauth import authorize, introspection, metadata, registration, revocation, token
 from mockgram.oauth import responses as oidc_responses
@@ -109,6 +110,9 @@ def _install_error_pages(app: FastAPI) -> None:
                 {
                     "error": "invalid_request" if exc.status_code < 500 else "server_error",
                     "error_description": str(exc.detail),
+                    "error_uri": error_uri(
+                        "invalid_request" if exc.status_code < 500 else "server_error"
+                    ),
                 },
                 status_code=exc.status_code,
                 headers=getattr(exc, "headers", None),
@@ -124,7 +128,11 @@ def _install_error_pages(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
             return JSONResponse(
-                {"error": "invalid_request", "error_description": "The request is malformed."},
+                {
+                    "error": "invalid_request",
+                    "error_description": "The request is malformed.",
+                    "error_uri": error_uri("invalid_request"),
+                },
                 status_code=400,
             )
         return render_error(
@@ -138,7 +146,12 @@ def _install_error_pages(app: FastAPI) -> None:
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         if _wants_json(request):
             return JSONResponse(
-                {"error": "server_error", "error_description": "Unexpected error."}, status_code=500
+                {
+                    "error": "server_error",
+                    "error_description": "Unexpected error.",
+                    "error_uri": error_uri("server_error"),
+                },
+                status_code=500,
             )
         return render_error(
             request,

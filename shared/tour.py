@@ -30,6 +30,21 @@ def tour_on(request: Request) -> bool:
     return bool(getattr(request.app.state.settings, "tour_default", True))
 
 
+# An answer from an authorization server: never copied into a page again (checklist C7), and
+# never replayed — going "back" to a callback would only be refused for its used state.
+_PROTOCOL_ANSWER_PARAMS = frozenset(
+    {"code", "state", "iss", "access_token", "id_token", "refresh_token", "error"}
+)
+
+
+def tour_back(request: Request) -> str:
+    """Where the switch returns to: this page, or '/' when its URL carries a protocol answer."""
+    if _PROTOCOL_ANSWER_PARAMS & set(request.query_params.keys()):
+        return "/"
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
 def local_path(value: str) -> str:
     """`value` if it is a path on this site, else '/' (never an open redirect)."""
     return value if _LOCAL_PATH.match(value) else "/"

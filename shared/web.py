@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.csrf import csrf_token
 from shared.flash import pop_flashes
 from shared.steps import STEPS
-from shared.tour import tour_on
+from shared.tour import tour_back, tour_on
 
 SHARED_DIR = Path(__file__).resolve().parent
 
@@ -64,6 +64,7 @@ def make_templates(app_templates: Path) -> Jinja2Templates:
     templates.env.globals["steps"] = STEPS
     templates.env.globals["pop_flashes"] = pop_flashes
     templates.env.globals["tour_on"] = tour_on
+    templates.env.globals["tour_back"] = tour_back
     return templates
 
 

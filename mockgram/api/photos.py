@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile as ParsedFile  # what the form p
 
 from mockgram.bearer import require_scope
 from mockgram.db import SessionDep
+from mockgram.failures import error_uri
 from mockgram.images import new_photo
 from mockgram.models import Photo
 from mockgram.tokens import AccessToken
@@ -87,7 +88,12 @@ def not_found() -> JSONResponse:
 
 def bad_upload(description: str) -> JSONResponse:
     return JSONResponse(
-        {"error": "invalid_request", "error_description": description}, status_code=400
+        {
+            "error": "invalid_request",
+            "error_description": description,
+            "error_uri": error_uri("invalid_request"),
+        },
+        status_code=400,
     )
 
 

@@ -108,6 +108,14 @@ def json_error(exc: OAuthError) -> JSONResponse:
     )
 
 
+def method_not_allowed(endpoint: str) -> JSONResponse:
+    """405 for an endpoint that only accepts POST, still an OAuth error with its error_uri."""
+    response = json_error(InvalidRequestError(f"The {endpoint} endpoint accepts POST only."))
+    response.status_code = 405
+    response.headers["Allow"] = "POST"
+    return response
+
+
 def append_query(uri: str, params: dict[str, str | None]) -> str:
     """Add parameters to a redirect URI, keeping any query it was registered with (§3.1.2)."""
     parts = urlsplit(uri)

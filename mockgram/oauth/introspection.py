@@ -38,6 +38,7 @@ from mockgram.oauth.errors import (
     InvalidRequestError,
     OAuthError,
     json_error,
+    method_not_allowed,
 )
 from mockgram.oauth.refresh import find_refresh_token
 from mockgram.oauth.token import read_form
@@ -80,14 +81,7 @@ async def introspection_endpoint(request: Request, session: SessionDep) -> Respo
 )
 async def introspect_wrong_method() -> Response:
     """Only POST (RFC 7662 §2.1)."""
-    return JSONResponse(
-        {
-            "error": "invalid_request",
-            "error_description": "The introspection endpoint accepts POST.",
-        },
-        status_code=405,
-        headers={**NO_STORE_HEADERS, "Allow": "POST"},
-    )
+    return method_not_allowed("introspection")
 
 
 def introspect(

@@ -33,7 +33,13 @@ from mockgram.clients import (
     validate_scope,
 )
 from mockgram.db import SessionDep
-from mockgram.oauth.errors import NO_STORE_HEADERS, InvalidClientMetadataError, OAuthError
+from mockgram.oauth.errors import (
+    NO_STORE_HEADERS,
+    AccessDeniedError,
+    InvalidClientMetadataError,
+    OAuthError,
+    json_error,
+)
 from shared.clock import as_utc
 
 router = APIRouter()
@@ -44,11 +50,7 @@ async def register(request: Request, session: SessionDep) -> Response:
     """RFC 7591 §3.1: register a client from its JSON metadata; 201 with its credentials."""
     settings = request.app.state.settings
     if not settings.registration_open:
-        return JSONResponse(
-            {"error": "access_denied", "error_description": "Registration is closed."},
-            status_code=403,
-            headers=NO_STORE_HEADERS,
-        )
+        return json_error(AccessDeniedError("Registration is closed."))
     try:
         metadata = parse_metadata(await request.body())
         name = validate_name(metadata.get("client_name"))

@@ -25,7 +25,6 @@ Decisions, written down:
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from sqlmodel import Session, col
 from starlette.responses import Response
 
@@ -34,7 +33,13 @@ from mockgram.db import SessionDep
 from mockgram.keys import SigningKeys
 from mockgram.models import Client, IssuedToken
 from mockgram.oauth.client_auth import authenticate_client
-from mockgram.oauth.errors import NO_STORE_HEADERS, InvalidRequestError, OAuthError, json_error
+from mockgram.oauth.errors import (
+    NO_STORE_HEADERS,
+    InvalidRequestError,
+    OAuthError,
+    json_error,
+    method_not_allowed,
+)
 from mockgram.oauth.refresh import find_refresh_token, revoke_grant
 from mockgram.oauth.token import read_form
 from mockgram.tokens import InvalidAccessToken, signed_claims
@@ -78,11 +83,7 @@ async def revocation_endpoint(request: Request, session: SessionDep) -> Response
 )
 async def revoke_wrong_method() -> Response:
     """Only POST (RFC 7009 §2.1)."""
-    return JSONResponse(
-        {"error": "invalid_request", "error_description": "The revocation endpoint accepts POST."},
-        status_code=405,
-        headers={**NO_STORE_HEADERS, "Allow": "POST"},
-    )
+    return method_not_allowed("revocation")
 
 
 def revoke(

@@ -44,6 +44,7 @@ from mockgram.oauth.errors import (
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
     json_error,
+    method_not_allowed,
 )
 from mockgram.oauth.id_tokens import id_token_for_code
 from mockgram.scopes import has_openid
@@ -103,11 +104,7 @@ def check_grant_type(client: Client, form: dict[str, str]) -> str:
 )
 async def token_wrong_method() -> Response:
     """Only POST (RFC 6749 §3.2)."""
-    return JSONResponse(
-        {"error": "invalid_request", "error_description": "The token endpoint accepts POST only."},
-        status_code=405,
-        headers={**NO_STORE_HEADERS, "Allow": "POST"},
-    )
+    return method_not_allowed("token")
 
 
 async def read_form(request: Request) -> dict[str, str]:

@@ -89,6 +89,15 @@ def test_toggle_goes_back_to_local_paths_only(world: World) -> None:
     assert ok.headers["location"] == "/orders?x=1"
 
 
+def test_toggle_on_a_callback_page_never_repeats_the_code(world: World) -> None:
+    """C7: a callback URL's code and state are not copied into the page, nor replayed."""
+    world.browser.get(f"{AWESOME}/login")
+    page = world.browser.get(f"{AWESOME}/connect/callback?code=SECRETCODE123&state=forged")
+    assert "SECRETCODE123" not in page.text
+    form = find_form(page.text, "/tour/toggle")
+    assert dict(form.fields)["back"] == "/"
+
+
 def test_toggle_without_csrf_token_changes_nothing(world: World) -> None:
     response = world.awesome_client.post("/tour/toggle", data={"show": "0", "back": "/tour"})
     assert response.status_code == 403

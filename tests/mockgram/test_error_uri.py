@@ -141,3 +141,29 @@ def test_redaction_helpers() -> None:
     assert failures.redact_authorization("Basic !!!") == "Basic [malformed, redacted]"
     assert failures.redact_authorization("Bearer abc") == "Bearer [redacted]"
     assert failures.error_uri("invalid_grant", issuer="http://i") == "http://i/errors/invalid_grant"
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_post_only_endpoints_answer_405_with_error_uri(client, path: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert ISSUER_ERRORS.match(body["error_uri"]).group(1) == "invalid_request"
+
+
+def test_closed_registration_carries_error_uri(client, mockgram_app) -> None:  # type: ignore[no-untyped-def]
+    mockgram_app.state.settings.registration_open = False
+    response = client.post("/oauth/register", json={"redirect_uris": [CLIENT_REDIRECT]})
+    assert response.status_code == 403
+    body = response.json()
+    assert body["error"] == "access_denied"
+    assert ISSUER_ERRORS.match(body["error_uri"]).group(1) == "access_denied"
+
+
+def test_json_404_for_programs_carries_error_uri(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/nothing-here", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert "/errors/invalid_request" in response.json()["error_uri"]
