@@ -1,6 +1,7 @@
 """Run the demo: `python3 scripts/demo.py` starts Mockgram (:8001) and AwesomeService (:8000).
 
 Both apps run side by side with SQLite files under ./data and seeded demo data. Ctrl-C stops both.
+`--lab` turns on lab mode in both apps: the attack lab may switch one defence off for one run.
 Ports and URLs come from the same environment variables the apps read (see README).
 """
 
@@ -65,6 +66,9 @@ def main() -> int:
             )
             return 1
     env = dict(os.environ)
+    lab = "--lab" in sys.argv[1:]
+    if lab:
+        env["MOCKGRAM_LAB_MODE"] = env["AWESOMESERVICE_LAB_MODE"] = "true"
     env.setdefault("MOCKGRAM_ISSUER", f"http://localhost:{MOCKGRAM_PORT}")
     env.setdefault("AWESOMESERVICE_URL", f"http://localhost:{AWESOME_PORT}")
     env.setdefault("AWESOMESERVICE_MOCKGRAM_URL", env["MOCKGRAM_ISSUER"])
@@ -98,7 +102,12 @@ def main() -> int:
             f"  Sign in to AwesomeService as john / {awesome_password}\n"
             f"  Mockgram will ask for John's Mockgram password: john / {mockgram_password}\n"
             "  (two accounts, two passwords: the print shop never sees the second one)\n\n"
-            "  Ctrl-C stops both.\n",
+            + (
+                "  LAB MODE is on: the attack lab can switch a defence off for one run.\n\n"
+                if lab
+                else ""
+            )
+            + "  Ctrl-C stops both.\n",
             flush=True,
         )
         while all(p.poll() is None for p in processes):
