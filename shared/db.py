@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, MetaData, event, func, select, update
+from sqlalchemy import ColumnElement, MetaData, event, func, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -57,6 +57,36 @@ def create_schema(engine: Engine, metadata: MetaData) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
         metadata.create_all(connection)
+        missing = missing_columns(connection, metadata)
+    if missing:
+        raise OutdatedDatabase(engine.url.render_as_string(hide_password=True), missing)
+
+
+class OutdatedDatabase(RuntimeError):
+    """The database was made by an older version: tables exist but lack today's columns.
+
+    create_all never alters a table, so without this check the app would start and then fail
+    on its first query; saying so at start, with the fix, is kinder.
+    """
+
+    def __init__(self, url: str, missing: list[str]) -> None:
+        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        super().__init__(
+            f"The database {url} was created by an older version of this app and lacks the "
+            f"columns {shown}. Delete that database file (the demo data is seeded again on "
+            "start) or point the app's DATABASE_URL setting at a new database."
+        )
+        self.missing = missing
+
+
+def missing_columns(connection: Any, metadata: MetaData) -> list[str]:
+    """`table.column` for each column the metadata has and the database lacks."""
+    inspector = inspect(connection)
+    missing: list[str] = []
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
+    return missing
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

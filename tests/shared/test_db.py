@@ -2,10 +2,18 @@
 
 from datetime import datetime
 
+import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, col
 
-from shared.db import create_schema, load_or_create_secret, make_engine, stamp_unset
+from shared.db import (
+    OutdatedDatabase,
+    create_schema,
+    load_or_create_secret,
+    make_engine,
+    stamp_unset,
+)
 
 
 class _Table(SQLModel, registry=registry()):
@@ -41,3 +49,15 @@ def test_generated_secret_is_created_once_and_then_read_back() -> None:
     first = load_or_create_secret(engine, Secret, "session-key")
     assert len(first) >= 43
     assert load_or_create_secret(engine, Secret, "session-key") == first
+
+
+def test_a_database_from_an_older_version_is_named_with_its_missing_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    with engine.begin() as connection:  # Ticket as an older version made it: no used_at yet
+        connection.execute(text("CREATE TABLE ticket (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(OutdatedDatabase) as refused:
+        create_schema(engine, _Table.metadata)
+    assert refused.value.missing == ["ticket.used_at"]
+    assert "old.db" in str(refused.value) and "Delete that database file" in str(refused.value)
+    engine.dispose()
