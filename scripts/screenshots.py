@@ -2,7 +2,9 @@
 
 Starts both apps on free loopback ports (fresh SQLite files in a temporary folder), plays John
 in headless Chromium (Playwright for Python; Debian's /usr/bin/chromium, or CHROMIUM_PATH), and
-saves one PNG per step: 01-awesomeservice-home.png, 02-…, at a 1200×800 viewport. It uses
+saves one PNG per step: 01-awesomeservice-home.png, 02-…, at a 1200×800 viewport; then the
+inspector, its diagram, the tour index, the attack lab, the SPA demos, the debugger and John's
+activity page on Mockgram. It uses
 the demo's ports 8000 and 8001 when they are free (stop `scripts/demo.py` first for that).
 """
 
@@ -64,6 +66,24 @@ def main() -> int:
                 print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
             story.the_whole_story(page, apps.awesome, apps.mockgram, shot)
+            # Beyond the story: the pages that show each step happening.
+            for path, name in (
+                ("/inspector", "inspector"),
+                ("/inspector/diagram", "inspector-diagram"),
+                ("/tour", "tour-index"),
+                ("/lab", "attack-lab"),
+                ("/spa/pkce", "spa-code-pkce"),
+                ("/spa/implicit", "spa-implicit"),
+                ("/debugger", "debugger"),
+            ):
+                page.goto(f"{apps.awesome}{path}")
+                shot(name)
+            page.goto(f"{apps.awesome}/lab")
+            page.locator("form[action^='/lab/'] button").first.click()
+            page.wait_for_load_state()
+            shot("attack-lab-stolen-code")
+            page.goto(f"{apps.mockgram}/me/activity")
+            shot("mockgram-activity")
             browser.close()
     print(f"{len(taken)} screenshots in {args.out}")
     return 0
