@@ -12,11 +12,20 @@ from awesomeservice.db import SessionDep
 from awesomeservice.discovery import Discovery
 from awesomeservice.models import User
 from awesomeservice.settings import AwesomeServiceSettings
+from shared.hashing import new_token
 
 SESSION_USER_KEY = "user_id"
 SESSION_USERNAME_KEY = "username"
 # A random id per signed-in browser session: pending authorizations are bound to it (C1).
 SESSION_BINDING_KEY = "browser_binding"
+
+
+def browser_binding(request: Request) -> str:
+    """This browser session's binding id, made on first use; step 1 stores it with the state."""
+    binding = request.session.get(SESSION_BINDING_KEY)
+    if not binding:
+        binding = request.session[SESSION_BINDING_KEY] = new_token(16)
+    return binding
 
 
 class SignInRequired(Exception):

@@ -13,14 +13,16 @@ import base64
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import quote_plus, urlencode
 
 import httpx
 from sqlmodel import Session, col
 
 from awesomeservice.backchannel import MockgramUnavailable, json_object, send
-from awesomeservice.discovery import back_channel
-from awesomeservice.models import PendingAuthorization
+from awesomeservice.discovery import Discovery, ProviderMetadata, back_channel
+from awesomeservice.id_token import IdToken, validate_id_token
+from awesomeservice.models import PendingAuthorization, PendingLogin
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import as_utc, utcnow
@@ -164,6 +166,94 @@ def with_query(endpoint: str, query: str) -> str:
 # ── Step 4: check the callback before anything is redeemed ──────────────────────────────────
 
 
+@dataclass(frozen=True)
+class StateWords:
+    """What John is told for each way a state fails C1: (title, message) per reason."""
+
+    missing: tuple[str, str]
+    unknown: tuple[str, str]
+    other_session: tuple[str, str]
+    used: tuple[str, str]
+    expired: tuple[str, str]
+    used_in_race: tuple[str, str]
+
+
+PendingRequest = TypeVar("PendingRequest", PendingAuthorization, PendingLogin)
+
+
+def use_up_state(
+    session: Session,
+    model: type[PendingRequest],
+    words: StateWords,
+    *,
+    state: str | None,
+    browser_binding: str | None,
+    user_id: int | None,
+) -> PendingRequest:
+    """C1 for Connect and for the login: the pending request `state` names, used up once."""
+    rfc = "RFC 6749 §10.12; RFC 9700 §4.7"
+    # RFC 6749 §4.1.2: the state must come back exactly as sent.
+    if not state:
+        raise CallbackRefused("state_missing", *words.missing, rfc)
+    pending = session.get(model, hash_secret(state))
+    if pending is None:
+        raise CallbackRefused("state_unknown", *words.unknown, rfc)
+    # RFC 9700 §4.7.1: the state is bound to the browser session that started the flow
+    # (and to the same account: the signed-in user, or nobody for a login).
+    if (
+        not browser_binding
+        or not secrets.compare_digest(pending.browser_binding, browser_binding)
+        or pending.user_id != user_id
+    ):
+        raise CallbackRefused("state_other_session", *words.other_session, rfc)
+    if pending.used_at is not None:
+        raise CallbackRefused("state_used", *words.used, rfc)
+    now = utcnow()
+    if as_utc(pending.expires_at) <= now:
+        raise CallbackRefused("state_expired", *words.expired, rfc)
+    # Single use even under a race: only one UPDATE can see used_at still empty.
+    claimed = stamp_unset(
+        session, col(model.used_at), col(model.state_hash) == pending.state_hash, at=now
+    )
+    session.commit()
+    if claimed != 1:
+        raise CallbackRefused("state_used", *words.used_in_race, rfc)
+    session.refresh(pending)
+    return pending
+
+
+_CONNECT_STATE_WORDS = StateWords(
+    missing=(
+        "This answer has no state",
+        "Every answer to a Connect request must carry the state AwesomeService sent. "
+        "Without it we cannot tell the answer belongs to you, so nothing was redeemed.",
+    ),
+    unknown=(
+        "We did not send this request",
+        "The state in this answer does not match any Connect request AwesomeService made. "
+        "Someone may be trying to attach their account to yours, so nothing was redeemed.",
+    ),
+    other_session=(
+        "This answer belongs to another browser",
+        "The Connect request was started in a different browser session, "
+        "so this one cannot finish it. Nothing was redeemed.",
+    ),
+    used=(
+        "This answer was already used",
+        "Each Connect request can be answered once. This one was already used, "
+        "so nothing was redeemed again.",
+    ),
+    expired=(
+        "This Connect request has expired",
+        "It was started too long ago. Nothing was redeemed; start again.",
+    ),
+    used_in_race=(
+        "This answer was already used",
+        "Each Connect request can be answered once. Nothing was redeemed again.",
+    ),
+)
+
+
 def consume_state(
     session: Session,
     *,
@@ -171,72 +261,15 @@ def consume_state(
     browser_binding: str | None,
     user_id: int | None,
 ) -> PendingAuthorization:
-    """Find the pending request this `state` names and use it up; refuse anything doubtful."""
-    rfc = "RFC 6749 §10.12; RFC 9700 §4.7"
-    # RFC 6749 §4.1.2: the state must come back exactly as sent.
-    if not state:
-        raise CallbackRefused(
-            "state_missing",
-            "This answer has no state",
-            "Every answer to a Connect request must carry the state AwesomeService sent. "
-            "Without it we cannot tell the answer belongs to you, so nothing was redeemed.",
-            rfc,
-        )
-    pending = session.get(PendingAuthorization, hash_secret(state))
-    if pending is None:
-        raise CallbackRefused(
-            "state_unknown",
-            "We did not send this request",
-            "The state in this answer does not match any Connect request AwesomeService made. "
-            "Someone may be trying to attach their account to yours, so nothing was redeemed.",
-            rfc,
-        )
-    # RFC 9700 §4.7.1: the state is bound to the browser session that started the flow.
-    if (
-        not browser_binding
-        or not secrets.compare_digest(pending.browser_binding, browser_binding)
-        or pending.user_id != user_id
-    ):
-        raise CallbackRefused(
-            "state_other_session",
-            "This answer belongs to another browser",
-            "The Connect request was started in a different browser session, "
-            "so this one cannot finish it. Nothing was redeemed.",
-            rfc,
-        )
-    if pending.used_at is not None:
-        raise CallbackRefused(
-            "state_used",
-            "This answer was already used",
-            "Each Connect request can be answered once. This one was already used, "
-            "so nothing was redeemed again.",
-            rfc,
-        )
-    now = utcnow()
-    if as_utc(pending.expires_at) <= now:
-        raise CallbackRefused(
-            "state_expired",
-            "This Connect request has expired",
-            "It was started too long ago. Nothing was redeemed; start again.",
-            rfc,
-        )
-    # Single use even under a race: only one UPDATE can see used_at still empty.
-    claimed = stamp_unset(
+    """The pending Connect request this `state` names, used up once; anything doubtful refused."""
+    return use_up_state(
         session,
-        col(PendingAuthorization.used_at),
-        col(PendingAuthorization.state_hash) == pending.state_hash,
-        at=now,
+        PendingAuthorization,
+        _CONNECT_STATE_WORDS,
+        state=state,
+        browser_binding=browser_binding,
+        user_id=user_id,
     )
-    session.commit()
-    if claimed != 1:
-        raise CallbackRefused(
-            "state_used",
-            "This answer was already used",
-            "Each Connect request can be answered once. Nothing was redeemed again.",
-            rfc,
-        )
-    session.refresh(pending)
-    return pending
 
 
 def check_issuer(iss: str | None, expected: str, *, required: bool = True) -> None:
@@ -292,13 +325,37 @@ async def exchange_code(
     pending: PendingAuthorization,
     token_endpoint: str,
 ) -> TokenSet:
-    """POST the code, redirect_uri and PKCE verifier to the token endpoint (RFC 6749 §4.1.3)."""
-    return await token_request(
+    """Connect's step 5: the code redeemed as the Connect client, for the scope it asked."""
+    return await redeem_code(
         http,
         settings,
         token_endpoint=token_endpoint,
         client_id=settings.client_id,
         client_secret=settings.client_secret,
+        code=code,
+        pending=pending,
+        requested_scope=pending.scope,
+    )
+
+
+async def redeem_code(
+    http: httpx.AsyncClient,
+    settings: AwesomeServiceSettings,
+    *,
+    token_endpoint: str,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    pending: PendingAuthorization | PendingLogin,
+    requested_scope: str,
+) -> TokenSet:
+    """POST the code, redirect_uri and PKCE verifier to the token endpoint (RFC 6749 §4.1.3)."""
+    return await token_request(
+        http,
+        settings,
+        token_endpoint=token_endpoint,
+        client_id=client_id,
+        client_secret=client_secret,
         form={
             "grant_type": "authorization_code",
             "code": code,
@@ -307,7 +364,31 @@ async def exchange_code(
             # RFC 7636 §4.5: proves we are the ones who sent the challenge.
             "code_verifier": pending.code_verifier,
         },
-        requested_scope=pending.scope,
+        requested_scope=requested_scope,
+    )
+
+
+async def validate_connect_id_token(
+    http: httpx.AsyncClient,
+    settings: AwesomeServiceSettings,
+    discovery: Discovery,
+    metadata: ProviderMetadata,
+    tokens: TokenSet,
+) -> IdToken:
+    """An id_token sent to the Connect client (OIDC Core §3.1.3.7), on step 5 or a refresh.
+
+    Audience: the Connect client_id. No nonce: Connect sends none, and a refreshed id_token
+    carries none of ours (OIDC Core §12.2).
+    """
+    assert tokens.id_token is not None
+    return await validate_id_token(
+        tokens.id_token,
+        http=http,
+        discovery=discovery,
+        metadata=metadata,
+        client_id=settings.client_id,
+        nonce=None,
+        access_token=tokens.access_token,
     )
 
 

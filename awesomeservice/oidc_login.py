@@ -26,11 +26,16 @@ from awesomeservice.backchannel import MockgramUnavailable, json_object, send
 from awesomeservice.discovery import Discovery, ProviderMetadata, back_channel
 from awesomeservice.id_token import IdToken, validate_id_token
 from awesomeservice.models import FederatedIdentity, LoginRecord, PendingLogin, User
-from awesomeservice.oauth_client import CallbackRefused, TokenSet, token_request, with_query
+from awesomeservice.oauth_client import (
+    StateWords,
+    TokenSet,
+    redeem_code,
+    use_up_state,
+    with_query,
+)
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
-from shared.clock import as_utc, utcnow
-from shared.db import stamp_unset
+from shared.clock import utcnow
 from shared.hashing import hash_password, hash_secret, new_token
 
 _USERNAME_CHARS = re.compile(r"[^a-z0-9_.-]")
@@ -103,60 +108,44 @@ def start_login(
     return with_query(metadata.authorization_endpoint, query)
 
 
+_LOGIN_STATE_WORDS = StateWords(
+    missing=(
+        "This answer has no state",
+        "A login answer must carry the state we sent; nothing was redeemed.",
+    ),
+    unknown=(
+        "We did not start this login",
+        "The state does not match any login AwesomeService started. Someone may be trying "
+        "to sign you in to their account (login CSRF), so nothing was redeemed.",
+    ),
+    other_session=(
+        "This answer belongs to another browser",
+        "The login was started in a different browser session. Nothing was redeemed.",
+    ),
+    used=(
+        "This answer was already used",
+        "Each login answer works once. Nothing was redeemed again.",
+    ),
+    expired=("This login has expired", "Start again; nothing was redeemed."),
+    used_in_race=(
+        "This answer was already used",
+        "Each login answer works once. Nothing was redeemed again.",
+    ),
+)
+
+
 def consume_login_state(
     session: Session, *, state: str | None, browser_binding: str | None, user_id: int | None
 ) -> PendingLogin:
     """The pending login this `state` names, used up once; anything doubtful refused (C1)."""
-    rfc = "RFC 6749 §10.12; RFC 9700 §4.7"
-    if not state:
-        raise CallbackRefused(
-            "state_missing",
-            "This answer has no state",
-            "A login answer must carry the state we sent; nothing was redeemed.",
-            rfc,
-        )
-    pending = session.get(PendingLogin, hash_secret(state))
-    if pending is None:
-        raise CallbackRefused(
-            "state_unknown",
-            "We did not start this login",
-            "The state does not match any login AwesomeService started. Someone may be trying "
-            "to sign you in to their account (login CSRF), so nothing was redeemed.",
-            rfc,
-        )
-    # RFC 9700 §4.7.1: bound to the browser session (and, when linking, the same account).
-    if (
-        not browser_binding
-        or not secrets.compare_digest(pending.browser_binding, browser_binding)
-        or pending.user_id != user_id
-    ):
-        raise CallbackRefused(
-            "state_other_session",
-            "This answer belongs to another browser",
-            "The login was started in a different browser session. Nothing was redeemed.",
-            rfc,
-        )
-    now = utcnow()
-    if as_utc(pending.expires_at) <= now:
-        raise CallbackRefused(
-            "state_expired", "This login has expired", "Start again; nothing was redeemed.", rfc
-        )
-    claimed = stamp_unset(
+    return use_up_state(
         session,
-        col(PendingLogin.used_at),
-        col(PendingLogin.state_hash) == pending.state_hash,
-        at=now,
+        PendingLogin,
+        _LOGIN_STATE_WORDS,
+        state=state,
+        browser_binding=browser_binding,
+        user_id=user_id,
     )
-    session.commit()
-    if claimed != 1:
-        raise CallbackRefused(
-            "state_used",
-            "This answer was already used",
-            "Each login answer works once. Nothing was redeemed again.",
-            rfc,
-        )
-    session.refresh(pending)
-    return pending
 
 
 async def fetch_userinfo(
@@ -207,18 +196,14 @@ async def finish_login(
     code: str,
 ) -> LoginResult:
     """Steps 5–6 of the login: code for tokens, the id_token checked, userinfo, the account."""
-    tokens = await token_request(
+    tokens = await redeem_code(
         http,
         settings,
         token_endpoint=metadata.token_endpoint,
         client_id=settings.login_client_id,
         client_secret=settings.login_client_secret,
-        form={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": pending.redirect_uri,
-            "code_verifier": pending.code_verifier,
-        },
+        code=code,
+        pending=pending,
         requested_scope=settings.login_scope,
     )
     # OIDC Core §3.1.3.3: a successful token response to an openid request has an id_token.

@@ -20,9 +20,14 @@ from sqlmodel import Session, col
 from awesomeservice.backchannel import MockgramUnavailable, send
 from awesomeservice.connections import access_token_expired, forget_connection, get_connection
 from awesomeservice.discovery import Discovery, back_channel
-from awesomeservice.id_token import IdTokenRejected, validate_id_token
+from awesomeservice.id_token import IdTokenRejected
 from awesomeservice.models import MockgramConnection
-from awesomeservice.oauth_client import TokenError, client_secret_basic, token_request
+from awesomeservice.oauth_client import (
+    TokenError,
+    client_secret_basic,
+    token_request,
+    validate_connect_id_token,
+)
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.clock import utcnow
 
@@ -134,15 +139,7 @@ async def refresh_connection(
         try:
             # OIDC Core §12.2: same iss (checked against metadata.issuer) and, below, same sub;
             # a refreshed id_token carries no nonce of ours.
-            refreshed = await validate_id_token(
-                tokens.id_token,
-                http=http,
-                discovery=discovery,
-                metadata=metadata,
-                client_id=settings.client_id,
-                nonce=None,
-                access_token=tokens.access_token,
-            )
+            refreshed = await validate_connect_id_token(http, settings, discovery, metadata, tokens)
         except IdTokenRejected as exc:
             forget_connection(session, connection.user_id)
             raise RefreshFailed(

@@ -17,18 +17,9 @@ from mockgram.models import Client
 from mockgram.oauth.errors import InvalidClientMetadataError, InvalidRedirectUriError
 from mockgram.scopes import SCOPES, normalize_scope
 from shared.hashing import hash_secret, new_token
+from shared.response_types import RESPONSE_TYPES  # OIDC Core §3, in canonical order
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-# OIDC Core §3 and OAuth 2.0 Multiple Response Type Encoding Practices §5, in canonical order.
-RESPONSE_TYPES = (
-    "code",
-    "token",
-    "id_token",
-    "id_token token",
-    "code id_token",
-    "code token",
-    "code id_token token",
-)
 RESPONSE_TYPE_WORDS = ("code", "id_token", "token")
 ID_TOKEN_ALGS = ("RS256", "ES256")  # never "none" (OIDC Core §2)
 DEFAULT_ID_TOKEN_ALG = "RS256"

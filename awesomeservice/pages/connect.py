@@ -1,13 +1,12 @@
 """'Connect Mockgram': step 1 (show and send the request), steps 4–5 (the callback), disconnect.
 
 The protocol itself is in awesomeservice/oauth_client.py (the endpoints found by discovery,
-awesomeservice/discovery.py) and awesomeservice/token_lifecycle.py (refresh, revocation);
-these routes put it in front of John.
+awesomeservice/discovery.py) and awesomeservice/token_lifecycle.py (refresh, revocation); the
+step 4 checks, shared with the login, in awesomeservice/pages/authorization_response.py.
+These routes put it in front of John.
 """
 
 from __future__ import annotations
-
-import contextlib
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,34 +15,35 @@ from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.connections import forget_connection, get_connection, save_connection
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import (
-    SESSION_BINDING_KEY,
-    SESSION_USER_KEY,
     DiscoveryDep,
     HttpDep,
     SettingsDep,
     TemplatesDep,
     UserDep,
+    browser_binding,
 )
 from awesomeservice.errors import mockgram_unavailable
-from awesomeservice.id_token import IdTokenRejected, validate_id_token
+from awesomeservice.id_token import IdTokenRejected
 from awesomeservice.inspector import recorder as inspector  # issue 4
 from awesomeservice.inspector import stepping  # issue 4: step-through mode
 from awesomeservice.lab.switches import defence_off  # lab mode only, one shot
 from awesomeservice.oauth_client import (
-    AUTHORIZATION_ERRORS,
-    TOKEN_ERRORS,
-    CallbackRefused,
     TokenError,
-    check_issuer,
     consume_state,
     exchange_code,
     start_authorization,
+    validate_connect_id_token,
+)
+from awesomeservice.pages.authorization_response import (
+    CallbackWords,
+    OutcomePage,
+    receive_code,
+    token_refused_page,
 )
 from awesomeservice.token_lifecycle import Revocation, revoke
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.forms import text
-from shared.hashing import new_token
 from shared.web import csrf_refused
 
 router = APIRouter()
@@ -68,15 +68,12 @@ async def connect(
         metadata = await discovery.metadata(http, settings.mockgram_url)
     except MockgramUnavailable as exc:
         return mockgram_unavailable(request, exc, step=1)
-    binding = request.session.get(SESSION_BINDING_KEY)
-    if not binding:
-        binding = request.session[SESSION_BINDING_KEY] = new_token(16)
     assert user.id is not None
     auth_request = start_authorization(
         session,
         settings,
         user_id=user.id,
-        browser_binding=binding,
+        browser_binding=browser_binding(request),
         authorization_endpoint=metadata.authorization_endpoint,
     )
     inspector.record_authorization_request(auth_request.url)  # the flow inspector, step 1
@@ -89,34 +86,18 @@ async def connect(
     )
 
 
-def _callback_page(
-    request: Request,
-    *,
-    status_code: int,
-    title: str,
-    message: str,
-    step: int,
-    rfc: str = "",
-    error_code: str = "",
-    detail: str = "",
-    kind: str = "bad",
-) -> Response:
-    """The callback's outcome page: what happened, why, and a way to start again."""
-    return request.app.state.templates.TemplateResponse(
-        request,
-        "connect_callback.html",
-        {
-            "page_title": title,
-            "title": title,
-            "message": message,
-            "rfc": rfc,
-            "error_code": error_code,
-            "detail": detail,
-            "kind": kind,
-            "step": step,
-        },
-        status_code=status_code,
-    )
+_CONNECT_WORDS = CallbackWords(
+    page=OutcomePage("connect_callback.html", step_banners=True),
+    error_rfc="RFC 6749 §4.1.2.1",
+    denied_title="You chose not to share your photos",
+    denied_message="Nothing was shared with AwesomeService. You can connect any time.",
+    error_title="Mockgram did not connect",
+    error_fallback="Mockgram refused the request.",
+    no_code_message="Mockgram's answer carried neither a code nor an error. Nothing was stored.",
+    no_code_rfc="RFC 6749 §4.1.2",
+    token_title="Mockgram would not trade the code for a token",
+    token_fallback="Mockgram refused the token request.",
+)
 
 
 @router.get("/connect/callback")
@@ -128,118 +109,45 @@ async def callback(
     discovery: DiscoveryDep,
 ) -> Response:
     """Steps 4 and 5: check state and iss, then redeem the code over the back channel."""
-    inspector.record_callback(str(request.url))  # the flow inspector, step 4
-    if paused := stepping.pause_before_exchange(request, session):
-        return paused
-    query = request.query_params
-    binding = request.session.get(SESSION_BINDING_KEY)
-    user_id = request.session.get(SESSION_USER_KEY)
-
-    # RFC 6749 §4.1.2.1: Mockgram answered with an error instead of a code.
-    error = query.get("error")
-    if error:
-        # Use up the matching state anyway, so this request cannot be answered a second time.
-        with contextlib.suppress(CallbackRefused):
-            consume_state(
-                session, state=query.get("state"), browser_binding=binding, user_id=user_id
-            )
-        if error == "access_denied":
-            return _callback_page(
-                request,
-                status_code=200,
-                title="You chose not to share your photos",
-                message="Nothing was shared with AwesomeService. You can connect any time.",
-                rfc="RFC 6749 §4.1.2.1",
-                error_code="access_denied",
-                kind="neutral",
-                step=4,
-            )
-        explanation = AUTHORIZATION_ERRORS.get(error, "Mockgram refused the request.")
-        return _callback_page(
-            request,
-            status_code=400,
-            title="Mockgram did not connect",
-            message=explanation,
-            rfc="RFC 6749 §4.1.2.1",
-            error_code=error[:64],
-            detail=(query.get("error_description") or "")[:200],
-            step=4,
-        )
-
-    try:
-        metadata = await discovery.metadata(http, settings.mockgram_url)
-    except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=4)
-    try:
-        # C1: state present, known, bound to this browser, unexpired, unused — and now used.
-        pending = consume_state(
-            session, state=query.get("state"), browser_binding=binding, user_id=user_id
-        )
-        # C3: the answer comes from Mockgram itself (RFC 9207 §2.4), before any redemption.
-        if not defence_off(session, settings, defence="iss", browser_binding=binding):  # lab
-            check_issuer(
-                query.get("iss"),
-                metadata.issuer,
-                required=metadata.authorization_response_iss_parameter_supported,
-            )
-    except CallbackRefused as refused:
-        return _callback_page(
-            request,
-            status_code=400,
-            title=refused.title,
-            message=refused.message,
-            rfc=refused.rfc,
-            error_code=refused.reason,
-            step=4,
-        )
-    code = query.get("code")
-    # RFC 6749 §4.1.2: a successful answer carries a code.
-    if not code:
-        return _callback_page(
-            request,
-            status_code=400,
-            title="This answer has no code",
-            message="Mockgram's answer carried neither a code nor an error. Nothing was stored.",
-            rfc="RFC 6749 §4.1.2",
-            error_code="code_missing",
-            step=4,
-        )
+    received = await receive_code(
+        request,
+        session,
+        http,
+        discovery,
+        issuer_url=settings.mockgram_url,
+        consume=consume_state,
+        words=_CONNECT_WORDS,
+        # Lab mode only: a one-shot switch that skips C3 for the iss attack.
+        iss_check_off=lambda binding: defence_off(
+            session, settings, defence="iss", browser_binding=binding
+        ),
+    )
+    if isinstance(received, Response):
+        return received
+    pending, metadata = received.pending, received.metadata
 
     try:
         tokens = await exchange_code(
-            http, settings, code=code, pending=pending, token_endpoint=metadata.token_endpoint
+            http,
+            settings,
+            code=received.code,
+            pending=pending,
+            token_endpoint=metadata.token_endpoint,
         )
     except MockgramUnavailable as exc:
         return mockgram_unavailable(request, exc, step=5)
     except TokenError as exc:
-        return _callback_page(
-            request,
-            status_code=502 if exc.error == "invalid_client" else 400,
-            title="Mockgram would not trade the code for a token",
-            message=TOKEN_ERRORS.get(exc.error, "Mockgram refused the token request."),
-            rfc="RFC 6749 §5.2",
-            error_code=exc.error[:64],
-            detail=exc.description[:200],
-            step=5,
-        )
+        return token_refused_page(request, _CONNECT_WORDS, exc)
 
     subject = None
     if tokens.id_token is not None:
         # Only when the scope asked for openid: remember whose tokens these are (C9 on refresh).
         try:
-            checked = await validate_id_token(
-                tokens.id_token,
-                http=http,
-                discovery=discovery,
-                metadata=metadata,
-                client_id=settings.client_id,
-                nonce=None,
-                access_token=tokens.access_token,
-            )
+            checked = await validate_connect_id_token(http, settings, discovery, metadata, tokens)
         except MockgramUnavailable as exc:
             return mockgram_unavailable(request, exc, step=5)
         except IdTokenRejected as exc:
-            return _callback_page(
+            return _CONNECT_WORDS.page.render(
                 request,
                 status_code=400,
                 title="Mockgram's id_token was refused",

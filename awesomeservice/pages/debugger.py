@@ -33,19 +33,11 @@ from shared.clock import utcnow
 from shared.csrf import csrf_ok
 from shared.forms import text
 from shared.hashing import hash_secret
+from shared.response_types import RESPONSE_TYPES  # the list the specifications define
 from shared.web import csrf_refused
 
 router = APIRouter()
 
-RESPONSE_TYPES = [
-    "code",
-    "token",
-    "id_token",
-    "id_token token",
-    "code id_token",
-    "code token",
-    "code id_token token",
-]
 RESPONSE_MODES = ["", "query", "fragment", "form_post"]
 _MAX_FIELD = 2000
 KEEP_SECONDS = 3600

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.db import SessionDep
-from awesomeservice.deps import SESSION_BINDING_KEY, HttpDep, SettingsDep, TemplatesDep
+from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep, browser_binding
 from awesomeservice.lab.attacks import ATTACKS, BY_SLUG, LabContext, Outcome
 from awesomeservice.lab.browser import LabCannotRun
 from awesomeservice.lab.switches import (
@@ -25,7 +25,6 @@ from awesomeservice.lab.switches import (
 )
 from shared.csrf import csrf_ok
 from shared.forms import text
-from shared.hashing import new_token
 from shared.web import csrf_refused, render_error
 
 router = APIRouter()
@@ -63,9 +62,7 @@ async def run_attack(
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
-    binding = request.session.get(SESSION_BINDING_KEY)
-    if not binding:
-        binding = request.session[SESSION_BINDING_KEY] = new_token(16)
+    binding = browser_binding(request)
     switched_off = False
     # Lab mode only: outside it the field is ignored and no switch is ever stored.
     problem = ""

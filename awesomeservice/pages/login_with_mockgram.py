@@ -1,12 +1,12 @@
 """'Log in with Mockgram' for people: the button, the callback, and the claims received.
 
 The protocol is in awesomeservice/oidc_login.py (OIDC Core §3.1) and awesomeservice/id_token.py
-(§3.1.3.7); these routes say what happened at every turn.
+(§3.1.3.7), its step 4 checks in awesomeservice/pages/authorization_response.py (shared with
+Connect); these routes say what happened at every turn.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 
 import httpx
@@ -17,14 +17,13 @@ from sqlmodel import Session
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import (
-    SESSION_BINDING_KEY,
-    SESSION_USER_KEY,
     CurrentUserDep,
     DiscoveryDep,
     HttpDep,
     SettingsDep,
     TemplatesDep,
     UserDep,
+    browser_binding,
 )
 from awesomeservice.discovery import Discovery
 from awesomeservice.errors import mockgram_unavailable
@@ -32,11 +31,7 @@ from awesomeservice.id_token import IdTokenRejected
 from awesomeservice.inspector import recorder as inspector  # issue 4
 from awesomeservice.inspector import stepping  # issue 4: step-through mode
 from awesomeservice.oauth_client import (
-    AUTHORIZATION_ERRORS,
-    TOKEN_ERRORS,
-    CallbackRefused,
     TokenError,
-    check_issuer,
 )
 from awesomeservice.oidc_login import (
     LoginRefused,
@@ -46,11 +41,16 @@ from awesomeservice.oidc_login import (
     start_login,
 )
 from awesomeservice.pages.accounts import sign_in
+from awesomeservice.pages.authorization_response import (
+    CallbackWords,
+    OutcomePage,
+    receive_code,
+    token_refused_page,
+)
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.forms import text
-from shared.hashing import new_token
 from shared.web import csrf_refused
 
 router = APIRouter()
@@ -75,9 +75,7 @@ async def _start(
         metadata = await discovery.metadata(http, settings.login_issuer)
     except MockgramUnavailable as exc:
         return mockgram_unavailable(request, exc, step=1)
-    binding = request.session.get(SESSION_BINDING_KEY)
-    if not binding:
-        binding = request.session[SESSION_BINDING_KEY] = new_token(16)
+    binding = browser_binding(request)
     url = start_login(session, settings, metadata, browser_binding=binding, user_id=user_id)
     inspector.record_authorization_request(url)  # the flow inspector, step 1
     if paused := stepping.pause_before_redirect(request, session, url):
@@ -121,33 +119,21 @@ async def login_with_mockgram_post(
     return await _start(request, session, settings, http, discovery, user.id if user else None)
 
 
-def _refused(
-    request: Request,
-    *,
-    status_code: int,
-    title: str,
-    message: str,
-    rfc: str = "",
-    error_code: str = "",
-    detail: str = "",
-    kind: str = "bad",
-) -> Response:
-    """The login's outcome page. No step banner: the banners narrate the Connect story."""
-    return request.app.state.templates.TemplateResponse(
-        request,
-        "login_callback.html",
-        {
-            "page_title": title,
-            "title": title,
-            "message": message,
-            "rfc": rfc,
-            "error_code": error_code,
-            "detail": detail,
-            "kind": kind,
-        },
-        status_code=status_code,
-        headers={"Cache-Control": "no-store"},
-    )
+_LOGIN_WORDS = CallbackWords(
+    # No step banner: the banners narrate the Connect story.
+    page=OutcomePage(
+        "login_callback.html", step_banners=False, headers={"Cache-Control": "no-store"}
+    ),
+    error_rfc="OIDC Core §3.1.2.6",
+    denied_title="You chose not to log in with Mockgram",
+    denied_message="Nothing was shared and nobody was signed in.",
+    error_title="Mockgram did not log you in",
+    error_fallback="The provider refused the request.",
+    no_code_message="The provider's answer carried neither a code nor an error.",
+    no_code_rfc="OIDC Core §3.1.2.5",
+    token_title="The provider would not trade the code for tokens",
+    token_fallback="The token request was refused.",
+)
 
 
 @router.get("/login/callback")
@@ -159,107 +145,50 @@ async def login_callback(
     discovery: DiscoveryDep,
 ) -> Response:
     """The provider's answer: state, iss, code → tokens → id_token → userinfo → account."""
-    inspector.record_callback(str(request.url))  # the flow inspector, step 4
-    if paused := stepping.pause_before_exchange(request, session):
-        return paused
-    query = request.query_params
-    binding = request.session.get(SESSION_BINDING_KEY)
-    user_id = request.session.get(SESSION_USER_KEY)
-
-    # OIDC Core §3.1.2.6: the provider answered with an error.
-    error = query.get("error")
-    if error:
-        with contextlib.suppress(CallbackRefused):
-            consume_login_state(
-                session, state=query.get("state"), browser_binding=binding, user_id=user_id
-            )
-        if error == "access_denied":
-            return _refused(
-                request,
-                status_code=200,
-                title="You chose not to log in with Mockgram",
-                message="Nothing was shared and nobody was signed in.",
-                rfc="OIDC Core §3.1.2.6",
-                error_code="access_denied",
-                kind="neutral",
-            )
-        return _refused(
-            request,
-            status_code=400,
-            title="Mockgram did not log you in",
-            message=AUTHORIZATION_ERRORS.get(error, "The provider refused the request."),
-            rfc="OIDC Core §3.1.2.6",
-            error_code=error[:64],
-            detail=(query.get("error_description") or "")[:200],
-        )
-
-    try:
-        metadata = await discovery.metadata(http, settings.login_issuer)
-    except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=4)
-    try:
-        # C1: state present, ours, for this browser, unexpired, unused.
-        pending = consume_login_state(
-            session, state=query.get("state"), browser_binding=binding, user_id=user_id
-        )
-        # C3, RFC 9207 §2.4: iss exact, required when the provider advertises it.
-        check_issuer(
-            query.get("iss"),
-            metadata.issuer,
-            required=metadata.authorization_response_iss_parameter_supported,
-        )
-    except CallbackRefused as refused:
-        return _refused(
-            request,
-            status_code=400,
-            title=refused.title,
-            message=refused.message,
-            rfc=refused.rfc,
-            error_code=refused.reason,
-        )
-    code = query.get("code")
-    if not code:
-        return _refused(
-            request,
-            status_code=400,
-            title="This answer has no code",
-            message="The provider's answer carried neither a code nor an error.",
-            rfc="OIDC Core §3.1.2.5",
-            error_code="code_missing",
-        )
+    received = await receive_code(
+        request,
+        session,
+        http,
+        discovery,
+        issuer_url=settings.login_issuer,
+        consume=consume_login_state,
+        words=_LOGIN_WORDS,
+    )
+    if isinstance(received, Response):
+        return received
     try:
         result = await finish_login(
-            session, http, settings, discovery, metadata, pending=pending, code=code
+            session,
+            http,
+            settings,
+            discovery,
+            received.metadata,
+            pending=received.pending,
+            code=received.code,
         )
     except MockgramUnavailable as exc:
         return mockgram_unavailable(request, exc, step=5)
     except TokenError as exc:
-        return _refused(
-            request,
-            status_code=502 if exc.error == "invalid_client" else 400,
-            title="The provider would not trade the code for tokens",
-            message=TOKEN_ERRORS.get(exc.error, "The token request was refused."),
-            rfc="RFC 6749 §5.2",
-            error_code=exc.error[:64],
-            detail=exc.description[:200],
-        )
+        return token_refused_page(request, _LOGIN_WORDS, exc)
     except IdTokenRejected as exc:
-        return _refused(
+        return _LOGIN_WORDS.page.render(
             request,
             status_code=400,
             title="The id_token was refused",
             message=f"{exc.message} Nobody was signed in.",
             rfc=exc.rfc,
             error_code=exc.reason,
+            step=5,
         )
     except LoginRefused as exc:
-        return _refused(
+        return _LOGIN_WORDS.page.render(
             request,
             status_code=400,
             title=exc.title,
             message=exc.message,
             rfc=exc.rfc,
             error_code=exc.reason,
+            step=5,
         )
     # A fresh session for the account (no session fixation); the code leaves the address bar.
     sign_in(request, result.user)

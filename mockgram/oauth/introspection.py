@@ -31,17 +31,15 @@ from starlette.responses import Response
 
 from mockgram.db import SessionDep
 from mockgram.models import Client, User
-from mockgram.oauth.client_auth import BASIC_CHALLENGE, authenticate_client
+from mockgram.oauth.back_channel import read_form_and_client, refuse_other_methods, require_token
+from mockgram.oauth.client_auth import BASIC_CHALLENGE
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
     InvalidClientError,
-    InvalidRequestError,
     OAuthError,
     json_error,
-    method_not_allowed,
 )
 from mockgram.oauth.refresh import find_refresh_token
-from mockgram.oauth.token import read_form
 from mockgram.tokens import InvalidAccessToken, verify_access_token
 from shared.clock import as_utc, utcnow
 
@@ -54,15 +52,12 @@ INACTIVE: dict[str, Any] = {"active": False}
 async def introspection_endpoint(request: Request, session: SessionDep) -> Response:
     """Say whether a token is active and what it carries (RFC 7662 §2.1, §2.2)."""
     try:
-        form = await read_form(request)
-        client = authenticate_client(request, form, session)
+        form, client = await read_form_and_client(request, session)
         # §2.1, §4: only clients that can keep a secret may ask.
         if client.is_public:
             raise InvalidClientError("Introspection is for confidential clients only.")
         # §2.1: token is REQUIRED.
-        token = form.get("token")
-        if token is None:
-            raise InvalidRequestError("token is required.")
+        token = require_token(form)
     except InvalidClientError as exc:
         # §2.3: a failed client authentication is 401 with a challenge.
         exc.headers = {**BASIC_CHALLENGE, **exc.headers}
@@ -74,14 +69,8 @@ async def introspection_endpoint(request: Request, session: SessionDep) -> Respo
     return JSONResponse(answer, headers=NO_STORE_HEADERS)
 
 
-@router.api_route(
-    "/oauth/introspect",
-    methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    include_in_schema=False,
-)
-async def introspect_wrong_method() -> Response:
-    """Only POST (RFC 7662 §2.1)."""
-    return method_not_allowed("introspection")
+# RFC 7662 §2.1: the introspection endpoint takes POST only.
+refuse_other_methods(router, "/oauth/introspect", "introspection")
 
 
 def introspect(

@@ -32,16 +32,9 @@ from mockgram import activity  # issue 4: John's activity page
 from mockgram.db import SessionDep
 from mockgram.keys import SigningKeys
 from mockgram.models import Client, IssuedToken
-from mockgram.oauth.client_auth import authenticate_client
-from mockgram.oauth.errors import (
-    NO_STORE_HEADERS,
-    InvalidRequestError,
-    OAuthError,
-    json_error,
-    method_not_allowed,
-)
+from mockgram.oauth.back_channel import read_form_and_client, refuse_other_methods, require_token
+from mockgram.oauth.errors import NO_STORE_HEADERS, OAuthError, json_error
 from mockgram.oauth.refresh import find_refresh_token, revoke_grant
-from mockgram.oauth.token import read_form
 from mockgram.tokens import InvalidAccessToken, signed_claims
 from shared.db import stamp_unset
 
@@ -54,13 +47,10 @@ ACCESS_TOKEN = "access_token"
 async def revocation_endpoint(request: Request, session: SessionDep) -> Response:
     """Revoke an access or refresh token the calling client holds (RFC 7009 §2.1)."""
     try:
-        form = await read_form(request)
         # §2.1: the client authenticates exactly as at the token endpoint.
-        client = authenticate_client(request, form, session)
+        form, client = await read_form_and_client(request, session)
         # §2.1: token is REQUIRED.
-        token = form.get("token")
-        if token is None:
-            raise InvalidRequestError("token is required.")
+        token = require_token(form)
         revoke(
             session,
             request.app.state.keys,
@@ -76,14 +66,8 @@ async def revocation_endpoint(request: Request, session: SessionDep) -> Response
     return Response(status_code=200, headers=NO_STORE_HEADERS)
 
 
-@router.api_route(
-    "/oauth/revoke",
-    methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    include_in_schema=False,
-)
-async def revoke_wrong_method() -> Response:
-    """Only POST (RFC 7009 §2.1)."""
-    return method_not_allowed("revocation")
+# RFC 7009 §2.1: the revocation endpoint takes POST only.
+refuse_other_methods(router, "/oauth/revoke", "revocation")
 
 
 def revoke(
@@ -110,13 +94,7 @@ def revoke_access_token(session: Session, keys: SigningKeys, token: str, client:
     # §2.1: only the client the token was issued to may revoke it.
     if record.client_id == client.client_id:
         stamp_unset(session, col(IssuedToken.revoked_at), col(IssuedToken.jti) == record.jti)
-        activity.record(
-            session,
-            user_id=record.user_id,
-            client_id=client.client_id,
-            kind=activity.TOKEN_REVOKED,
-            detail="an access token, by the app (RFC 7009)",
-        )
+        record_revoked(session, record.user_id, client, "an access token")
     return True
 
 
@@ -128,11 +106,16 @@ def revoke_refresh_token(session: Session, keys: SigningKeys, token: str, client
     # §2.1: only the client the token was issued to may revoke it.
     if record.client_id == client.client_id:
         revoke_grant(session, record.grant_id)
-        activity.record(
-            session,
-            user_id=record.user_id,
-            client_id=client.client_id,
-            kind=activity.TOKEN_REVOKED,
-            detail="a refresh token and its grant, by the app (RFC 7009)",
-        )
+        record_revoked(session, record.user_id, client, "a refresh token and its grant")
     return True
+
+
+def record_revoked(session: Session, user_id: int, client: Client, what: str) -> None:
+    """Put the revocation on John's activity page (issue 4)."""
+    activity.record(
+        session,
+        user_id=user_id,
+        client_id=client.client_id,
+        kind=activity.TOKEN_REVOKED,
+        detail=f"{what}, by the app (RFC 7009)",
+    )

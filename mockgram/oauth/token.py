@@ -6,7 +6,8 @@ as a checklist: client authentication → grant_type → the grant. The code gra
 code → expiry → client binding → redirect_uri → PKCE → single use → tokens.
 
 Decisions, written down:
-- The raw form is read by hand, so a malformed request is `invalid_request`, never a 422.
+- The raw form is read by hand (mockgram/oauth/back_channel.py), so a malformed request is
+  `invalid_request`, never a 422.
 - Errors are JSON (400; 401 for invalid_client) with Cache-Control: no-store and Pragma:
   no-cache, like successful responses (§5.1, §5.2).
 - Single use is an atomic claim — UPDATE … SET redeemed_at WHERE redeemed_at IS NULL and a
@@ -35,7 +36,7 @@ from mockgram import lab  # lab mode only: the attack lab
 from mockgram.db import SessionDep
 from mockgram.models import AuthorizationCode, Client, IssuedToken
 from mockgram.oauth import refresh
-from mockgram.oauth.client_auth import authenticate_client
+from mockgram.oauth.back_channel import read_form_and_client, refuse_other_methods
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
     InvalidGrantError,
@@ -44,7 +45,6 @@ from mockgram.oauth.errors import (
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
     json_error,
-    method_not_allowed,
 )
 from mockgram.oauth.id_tokens import id_token_for_code
 from mockgram.scopes import has_openid
@@ -56,7 +56,6 @@ from shared.pkce import verify_s256
 
 router = APIRouter()
 
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"
 
@@ -65,8 +64,7 @@ REFRESH_TOKEN = "refresh_token"
 async def token_endpoint(request: Request, session: SessionDep) -> Response:
     """Exchange a code (or a refresh token) for an access token."""
     try:
-        form = await read_form(request)
-        client = authenticate_client(request, form, session)
+        form, client = await read_form_and_client(request, session)
         grant_type = check_grant_type(client, form)
         if grant_type == REFRESH_TOKEN:
             return refresh.refresh_grant(request, session, client=client, form=form)
@@ -97,33 +95,8 @@ def check_grant_type(client: Client, form: dict[str, str]) -> str:
     return grant_type
 
 
-@router.api_route(
-    "/oauth/token",
-    methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    include_in_schema=False,
-)
-async def token_wrong_method() -> Response:
-    """Only POST (RFC 6749 §3.2)."""
-    return method_not_allowed("token")
-
-
-async def read_form(request: Request) -> dict[str, str]:
-    """The form body: urlencoded, each parameter at most once, empty values absent (§3.2)."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != FORM_CONTENT_TYPE:
-        raise InvalidRequestError(f"Send the parameters as {FORM_CONTENT_TYPE}.")
-    try:
-        raw = await request.form()
-    except Exception as exc:  # a body that will not parse is the client's mistake
-        raise InvalidRequestError("The form body could not be read.") from exc
-    form: dict[str, str] = {}
-    for name, value in raw.multi_items():
-        if not isinstance(value, str) or value == "":
-            continue
-        if name in form:
-            raise InvalidRequestError(f"The parameter {name} was sent more than once.")
-        form[name] = value
-    return form
+# RFC 6749 §3.2: the token endpoint takes POST only.
+refuse_other_methods(router, "/oauth/token", "token")
 
 
 def redeem_code(

@@ -5,7 +5,9 @@ Without Chromium or the `playwright` package every test here is skipped, with th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +46,20 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def apps(
+def start_apps(
     playwright: Any, mockgram_database_url: str, awesome_database_url: str, tmp_path: Path
-) -> Iterator[Apps]:
-    """Both apps as real uvicorn servers on free loopback ports (skipped with no browser)."""
-    with both_apps(
+) -> Callable[..., AbstractContextManager[Apps]]:
+    """`both_apps` with this test's databases and log folder (skipped with no browser)."""
+    return partial(
+        both_apps,
         mockgram_database_url=mockgram_database_url,
         awesome_database_url=awesome_database_url,
         log_dir=tmp_path,
-    ) as running:
+    )
+
+
+@pytest.fixture
+def apps(start_apps: Callable[..., AbstractContextManager[Apps]]) -> Iterator[Apps]:
+    """Both apps as real uvicorn servers on free loopback ports (skipped with no browser)."""
+    with start_apps() as running:
         yield running

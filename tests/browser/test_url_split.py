@@ -9,14 +9,14 @@ URL used the internal address, or any server call used the public one, the story
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 
 from tests.browser import chromium, story
-from tests.browser.apps import Apps, both_apps
+from tests.browser.apps import Apps
 
 PUBLIC_NAME = "mockgram.test"
 
@@ -31,15 +31,8 @@ def mapping_browser(playwright: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def split_apps(
-    playwright: Any, mockgram_database_url: str, awesome_database_url: str, tmp_path: Path
-) -> Iterator[Apps]:
-    with both_apps(
-        mockgram_database_url=mockgram_database_url,
-        awesome_database_url=awesome_database_url,
-        log_dir=tmp_path,
-        mockgram_host=PUBLIC_NAME,
-    ) as running:
+def split_apps(start_apps: Callable[..., AbstractContextManager[Apps]]) -> Iterator[Apps]:
+    with start_apps(mockgram_host=PUBLIC_NAME) as running:
         yield running
 
 

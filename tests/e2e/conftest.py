@@ -33,16 +33,19 @@ class World:
     awesome_client: TestClient
 
 
-@pytest.fixture
-def world(mockgram_database_url: str, awesome_database_url: str) -> Iterator[World]:
+def build_apps(
+    mockgram_database_url: str, awesome_database_url: str, *, name: str, lab_mode: bool = False
+) -> tuple[FastAPI, FastAPI]:
+    """Mockgram, and AwesomeService reaching it through an ASGI transport; `name` keys cookies."""
     mockgram = create_mockgram(
         MockgramSettings(
             issuer=MOCKGRAM,
             database_url=mockgram_database_url,
-            secret_key="story-mockgram-session",
+            secret_key=f"{name}-mockgram-session",
             demo_password=MOCKGRAM_PASSWORD,
             awesomeservice_url=AWESOME,
             awesomeservice_client_secret=CLIENT_SECRET,
+            lab_mode=lab_mode,
         )
     )
     awesome = create_awesomeservice(
@@ -51,11 +54,19 @@ def world(mockgram_database_url: str, awesome_database_url: str) -> Iterator[Wor
             database_url=awesome_database_url,
             mockgram_url=MOCKGRAM,
             client_secret=CLIENT_SECRET,
-            secret_key="story-awesome-session",
+            secret_key=f"{name}-awesome-session",
             demo_password=AWESOME_PASSWORD,
+            lab_mode=lab_mode,
+            lab_mockgram_password=MOCKGRAM_PASSWORD,
         ),
         http_transport=httpx.ASGITransport(app=mockgram),
     )
+    return mockgram, awesome
+
+
+@pytest.fixture
+def world(mockgram_database_url: str, awesome_database_url: str) -> Iterator[World]:
+    mockgram, awesome = build_apps(mockgram_database_url, awesome_database_url, name="story")
     with (
         TestClient(mockgram, base_url=MOCKGRAM, follow_redirects=False) as mockgram_client,
         TestClient(awesome, base_url=AWESOME, follow_redirects=False) as awesome_client,

@@ -7,51 +7,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from awesomeservice.app import create_app as create_awesomeservice
 from awesomeservice.lab.switches import DefenceSwitch
-from awesomeservice.settings import AwesomeServiceSettings
-from mockgram.app import create_app as create_mockgram
-from mockgram.settings import MockgramSettings
 from tests.e2e.browser import Browser, find_form, forms
-from tests.e2e.conftest import AWESOME, AWESOME_PASSWORD, CLIENT_SECRET, MOCKGRAM, MOCKGRAM_PASSWORD
-
-
-def build(mockgram_url: str, awesome_url: str, *, lab_mode: bool) -> tuple:  # type: ignore[type-arg]
-    mockgram = create_mockgram(
-        MockgramSettings(
-            issuer=MOCKGRAM,
-            database_url=mockgram_url,
-            secret_key="lab-mockgram-session",
-            demo_password=MOCKGRAM_PASSWORD,
-            awesomeservice_url=AWESOME,
-            awesomeservice_client_secret=CLIENT_SECRET,
-            lab_mode=lab_mode,
-        )
-    )
-    awesome = create_awesomeservice(
-        AwesomeServiceSettings(
-            url=AWESOME,
-            database_url=awesome_url,
-            mockgram_url=MOCKGRAM,
-            client_secret=CLIENT_SECRET,
-            secret_key="lab-awesome-session",
-            demo_password=AWESOME_PASSWORD,
-            lab_mode=lab_mode,
-            lab_mockgram_password=MOCKGRAM_PASSWORD,
-        ),
-        http_transport=httpx.ASGITransport(app=mockgram),
-    )
-    return mockgram, awesome
+from tests.e2e.conftest import (
+    AWESOME,
+    AWESOME_PASSWORD,
+    MOCKGRAM,
+    build_apps,
+)
 
 
 @pytest.fixture(params=[False], ids=["default"])
 def lab(request, mockgram_database_url: str, awesome_database_url: str) -> Iterator[Browser]:  # type: ignore[no-untyped-def]
-    mockgram, awesome = build(mockgram_database_url, awesome_database_url, lab_mode=request.param)
+    mockgram, awesome = build_apps(
+        mockgram_database_url, awesome_database_url, name="lab", lab_mode=request.param
+    )
     with (
         TestClient(mockgram, base_url=MOCKGRAM, follow_redirects=False) as m,
         TestClient(awesome, base_url=AWESOME, follow_redirects=False) as a,

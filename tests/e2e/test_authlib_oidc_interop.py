@@ -22,52 +22,17 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
-from mockgram.app import create_app
-from mockgram.settings import MockgramSettings
-from tests.e2e.browser import Browser, find_form
+from tests.e2e.authlib_helpers import (
+    AUTHLIB_WARNINGS,
+    REDIRECT_URI,
+    interop_mockgram,
+    john_approves,
+)
 from tests.e2e.servers import serve
 
-# Authlib's httpx integration uses httpx APIs that httpx now deprecates: their warnings, not ours.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:The httpx module is deprecated"),
-]
+pytestmark = AUTHLIB_WARNINGS
 
-DEMO_PASSWORD = "interop-password"
-REDIRECT_URI = "http://127.0.0.1:9/callback"  # never visited: the test reads the redirect itself
 SCOPE = "openid profile email offline_access photos.read"
-
-
-def _mockgram(tmp_path: Path):  # type: ignore[no-untyped-def]
-    def make(base_url: str):  # type: ignore[no-untyped-def]
-        return create_app(
-            MockgramSettings(
-                issuer=base_url,
-                database_url=f"sqlite:///{tmp_path / 'mockgram.db'}",
-                secret_key="interop-session-key",
-                demo_password=DEMO_PASSWORD,
-            )
-        )
-
-    return make
-
-
-def _john_approves(base_url: str, authorization_url: str) -> str:
-    """Play John's browser from the authorization URL to the redirect back; return its Location."""
-    with httpx.Client(timeout=10) as http:
-        browser = Browser({base_url: http})
-        response = browser.follow(browser.get(authorization_url))  # → the login page
-        assert response.status_code == 200, response.text
-        response = browser.submit(
-            find_form(response.text, "/login"), username="john", password=DEMO_PASSWORD
-        )
-        response = browser.follow(response)  # → the consent page
-        assert "Authlib OIDC interop" in response.text
-        response = browser.submit(
-            find_form(response.text, "/consent"), button=("decision", "allow")
-        )
-        assert response.status_code in (302, 303), response.text
-        return response.headers["location"]
 
 
 def _validated_id_token(
@@ -96,7 +61,7 @@ def _validated_id_token(
 
 
 def test_authlib_oidc_client_code_flow_id_token_userinfo_refresh_revoke(tmp_path: Path) -> None:
-    with serve(_mockgram(tmp_path)) as base_url:
+    with serve(interop_mockgram(tmp_path)) as base_url:
         metadata = httpx.get(f"{base_url}/.well-known/openid-configuration", timeout=10).json()
         assert metadata["issuer"] == base_url
         assert "openid" in metadata["scopes_supported"]
@@ -137,7 +102,7 @@ def _run_flow(
     )
 
     # Steps 1–4: John signs in and consents; Mockgram redirects back with code, state, iss.
-    location = _john_approves(base_url, authorization_url)
+    location = john_approves(base_url, authorization_url, "Authlib OIDC interop")
     assert location.startswith(REDIRECT_URI + "?"), location
     returned = httpx.URL(location).params
     assert returned["iss"] == base_url and returned["state"] == state

@@ -17,13 +17,13 @@ from awesomeservice.app import create_app as create_awesomeservice
 from awesomeservice.settings import AwesomeServiceSettings
 from mockgram.app import create_app as create_mockgram
 from mockgram.settings import MockgramSettings
+from tests.browser.chromium import CHROMIUM, launch_options
 from tests.e2e.servers import bind_free_port
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "spa-browser-password"
 
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium at /usr/bin")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
 
 
 @contextmanager
@@ -76,18 +76,7 @@ def servers(mockgram_database_url: str, awesome_database_url: str) -> Iterator[t
 @contextmanager
 def _chromium_page() -> Iterator[object]:
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = playwright.chromium.launch(**launch_options())
         context = browser.new_context()
         context.set_default_timeout(15_000)
         yield context.new_page()

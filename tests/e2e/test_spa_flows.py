@@ -41,6 +41,20 @@ def _authorize(world: World, config: dict[str, str], **extra: str) -> str:
     return str(redirect.headers["location"])
 
 
+def _pkce_authorize(world: World) -> tuple[dict[str, str], str, str]:
+    """The PKCE SPA authorizes with S256 to the redirect; its config, verifier and Location."""
+    config = _config(world, "/spa/pkce")
+    verifier = make_verifier()
+    location = _authorize(
+        world,
+        config,
+        response_type="code",
+        code_challenge=s256_challenge(verifier),
+        code_challenge_method="S256",
+    )
+    return config, verifier, location
+
+
 def test_implicit_redirect_carries_the_token_in_the_fragment(world: World) -> None:
     config = _config(world, "/spa/implicit")
     location = _authorize(world, config, response_type="token")
@@ -63,15 +77,7 @@ def test_implicit_redirect_carries_the_token_in_the_fragment(world: World) -> No
 
 
 def test_code_and_pkce_from_the_spa_origin_with_cors(world: World) -> None:
-    config = _config(world, "/spa/pkce")
-    verifier = make_verifier()
-    location = _authorize(
-        world,
-        config,
-        response_type="code",
-        code_challenge=s256_challenge(verifier),
-        code_challenge_method="S256",
-    )
+    config, verifier, location = _pkce_authorize(world)
     assert location.startswith(f"{AWESOME}/spa/pkce?")
     answer = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     assert answer["state"] == "spa-state-123" and answer["iss"] == MOCKGRAM
@@ -111,15 +117,7 @@ def test_code_and_pkce_from_the_spa_origin_with_cors(world: World) -> None:
 
 
 def test_pkce_public_client_without_verifier_is_refused(world: World) -> None:
-    config = _config(world, "/spa/pkce")
-    verifier = make_verifier()
-    location = _authorize(
-        world,
-        config,
-        response_type="code",
-        code_challenge=s256_challenge(verifier),
-        code_challenge_method="S256",
-    )
+    config, verifier, location = _pkce_authorize(world)
     code = parse_qs(urlsplit(location).query)["code"][0]
     token = world.mockgram_client.post(
         "/oauth/token",

@@ -92,3 +92,12 @@ def make_client(db: Session) -> Callable[..., tuple[Client, str | None]]:
         return row, None if public else secret
 
     return _make
+
+
+@pytest.fixture
+def printshop(
+    make_client: Callable[..., tuple[Client, str | None]], make_user: Callable[..., User]
+) -> Client:
+    """John, and AwesomeService registered as the confidential client `printshop`."""
+    make_user()
+    return make_client()[0]

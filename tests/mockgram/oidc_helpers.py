@@ -6,18 +6,38 @@ import base64
 import hashlib
 import html
 import re
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from sqlmodel import Session
 
+from mockgram.models import Client
 from tests.mockgram.conftest import CLIENT_REDIRECT
-from tests.mockgram.oauth_helpers import CHALLENGE, consent, login, request_id_from
+from tests.mockgram.oauth_helpers import (
+    CHALLENGE,
+    CLIENT_SECRET,
+    VERIFIER,
+    consent,
+    login,
+    request_id_from,
+)
 
 OIDC_CLIENT_ID = "gallery"
 ALL_WORDS = "code id_token token"
+# Every response type, restated here (not imported from mockgram) so the tests can catch a slip.
+RESPONSE_TYPES = [
+    "code",
+    "token",
+    "id_token",
+    "id_token token",
+    "code id_token",
+    "code token",
+    "code id_token token",
+]
 
 
 def oidc_params(response_type: str, **overrides: str | None) -> dict[str, str]:
@@ -73,6 +93,33 @@ def run_flow(
     if response.status_code == 303 and location.startswith("/consent"):
         response = consent(client, request_id_from(location))
     return response
+
+
+def register_gallery(
+    make_client: Callable[..., tuple[Client, str | None]], db: Session, scopes: str
+) -> Client:
+    """Register the `gallery` client for every response type, with these scopes."""
+    row = make_client(OIDC_CLIENT_ID, scopes=scopes)[0]
+    row.response_types = ALL_WORDS
+    db.add(row)
+    db.commit()
+    return row
+
+
+def redeem_oidc_code(client: TestClient, code: str) -> dict:
+    """Redeem the gallery's code at the token endpoint (with PKCE); the 200 answer's JSON."""
+    response = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": CLIENT_REDIRECT,
+            "code_verifier": VERIFIER,
+        },
+        auth=(OIDC_CLIENT_ID, CLIENT_SECRET),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def left_half_sha256(value: str) -> str:

@@ -23,12 +23,6 @@ from tests.mockgram.oauth_helpers import (
 SECOND_REDIRECT = "http://client.test/other-callback"
 
 
-@pytest.fixture
-def printshop(make_client, make_user):
-    make_user()
-    return make_client()[0]
-
-
 def assert_error_page(response) -> None:
     """A 400 page for people: HTML, no redirect of any kind."""
     assert response.status_code == 400

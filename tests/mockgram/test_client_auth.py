@@ -11,12 +11,6 @@ from tests.mockgram.conftest import CLIENT_REDIRECT
 from tests.mockgram.oauth_helpers import CLIENT_ID, CLIENT_SECRET, VERIFIER, get_code, redeem
 
 
-@pytest.fixture
-def printshop(make_client, make_user):
-    make_user()
-    return make_client()[0]
-
-
 def basic(client_id: str, secret: str, *, encode: bool = True) -> str:
     if encode:
         client_id, secret = quote_plus(client_id), quote_plus(secret)

@@ -28,12 +28,6 @@ from tests.mockgram.oauth_helpers import (
 BOTH = "photos.read photos.write"
 
 
-@pytest.fixture
-def printshop(make_client, make_user):
-    make_user()
-    return make_client()[0]
-
-
 def start(client, **overrides) -> str:
     """Sign in and start an authorization request; return its request_id."""
     login(client)

@@ -14,18 +14,13 @@ from tests.mockgram.conftest import ISSUER
 from tests.mockgram.token_helpers import (
     assert_oauth_error,
     code_grant,
+    expired_copy,
     introspect,
     refresh,
     revoke,
 )
 
 INACTIVE = {"active": False}
-
-
-@pytest.fixture
-def printshop(make_client, make_user):
-    make_user()
-    return make_client()[0]
 
 
 def assert_inactive(response) -> None:  # type: ignore[no-untyped-def]
@@ -110,13 +105,7 @@ def test_item_26_expired_access_token_is_inactive_and_nothing_else(
     client, printshop, mockgram_app, db
 ):
     body = code_grant(client)
-    keys = mockgram_app.state.keys
-    past = int((utcnow() - timedelta(hours=2)).timestamp())
-    claims = jwt.decode(body["access_token"], keys.public_set).claims | {
-        "iat": past,
-        "exp": past + 60,
-    }
-    expired = jwt.encode({"alg": "RS256", "typ": "at+jwt", "kid": keys.kid}, claims, keys.active)
+    expired = expired_copy(body["access_token"], mockgram_app.state.keys)
     assert_inactive(introspect(client, expired))
 
 

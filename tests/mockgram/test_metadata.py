@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from mockgram.app import create_app
 from tests.mockgram.conftest import ISSUER
+from tests.mockgram.oidc_helpers import RESPONSE_TYPES
 
 METADATA = "/.well-known/oauth-authorization-server"
 
@@ -37,15 +38,7 @@ def test_metadata_lists_the_endpoints_and_what_is_supported(client):
         "photos.read",
         "photos.write",
     ]
-    assert metadata["response_types_supported"] == [
-        "code",
-        "token",
-        "id_token",
-        "id_token token",
-        "code id_token",
-        "code token",
-        "code id_token token",
-    ]
+    assert metadata["response_types_supported"] == RESPONSE_TYPES
     assert metadata["response_modes_supported"] == ["query", "fragment", "form_post"]
     assert metadata["grant_types_supported"] == ["authorization_code", "implicit", "refresh_token"]
     assert metadata["token_endpoint_auth_methods_supported"] == [

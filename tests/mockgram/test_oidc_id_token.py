@@ -15,14 +15,14 @@ from sqlmodel import Session, select
 from mockgram import keys as signing_keys
 from mockgram.models import AppSecret, Client, SigningKey, User
 from mockgram.oauth.id_tokens import issue_id_token
-from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER
-from tests.mockgram.oauth_helpers import VERIFIER
+from tests.mockgram.conftest import ISSUER
 from tests.mockgram.oidc_helpers import (
-    ALL_WORDS,
     OIDC_CLIENT_ID,
     left_half_sha256,
     oidc_params,
     read_answer,
+    redeem_oidc_code,
+    register_gallery,
     run_flow,
     verify_id_token,
 )
@@ -31,28 +31,13 @@ from tests.mockgram.oidc_helpers import (
 @pytest.fixture
 def gallery(make_client, make_user, db) -> Client:
     make_user()
-    row = make_client(OIDC_CLIENT_ID, scopes="openid profile email photos.read")[0]
-    row.response_types = ALL_WORDS
-    db.add(row)
-    db.commit()
-    return row
+    return register_gallery(make_client, db, "openid profile email photos.read")
 
 
 def code_flow_tokens(client: TestClient, **overrides: str | None) -> dict:
     """Run the code flow and redeem the code; the token endpoint's JSON."""
     _, answer = read_answer(run_flow(client, oidc_params("code", **overrides)))
-    response = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": answer["code"],
-            "redirect_uri": CLIENT_REDIRECT,
-            "code_verifier": VERIFIER,
-        },
-        auth=(OIDC_CLIENT_ID, "printshop-secret"),
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return redeem_oidc_code(client, answer["code"])
 
 
 def header_of(token: str) -> dict:

@@ -12,9 +12,9 @@ from mockgram.models import AuthorizationRequest, Client
 from mockgram.pages import login as login_page
 from tests.mockgram.oauth_helpers import consent, csrf_from, login, request_id_from
 from tests.mockgram.oidc_helpers import (
-    OIDC_CLIENT_ID,
     oidc_params,
     read_answer,
+    register_gallery,
     run_flow,
     verify_id_token,
 )
@@ -24,11 +24,7 @@ from tests.mockgram.oidc_helpers import (
 def gallery(make_client, make_user, db) -> Client:
     make_user()
     make_user("jane")
-    row = make_client(OIDC_CLIENT_ID, scopes="openid profile photos.read")[0]
-    row.response_types = "code id_token token"
-    db.add(row)
-    db.commit()
-    return row
+    return register_gallery(make_client, db, "openid profile photos.read")
 
 
 def params(response_type: str = "code", **overrides: str | None) -> dict[str, str]:

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from joserfc import jwt
-from sqlalchemy import event
 from sqlmodel import select
 
 from mockgram.models import Client, IssuedToken, RefreshToken, User
@@ -19,6 +18,7 @@ from tests.mockgram.token_helpers import (
     api_status,
     assert_oauth_error,
     code_grant,
+    recorded_sql,
     refresh,
 )
 
@@ -203,17 +203,8 @@ def test_item_24_rotation_claims_the_old_token_with_one_conditional_update(
     client, printshop, mockgram_app
 ):
     token = code_grant(client)["refresh_token"]
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(" ".join(statement.split()).lower())
-
-    engine = mockgram_app.state.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_sql(mockgram_app.state.engine) as statements:
         assert refresh(client, token).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     claims = [s for s in statements if s.startswith("update refreshtoken")]
     # Never read-then-write: of two racing requests exactly one sees used_at still empty.
     assert len(claims) == 1

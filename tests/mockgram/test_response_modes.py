@@ -15,24 +15,17 @@ from mockgram.models import AuthorizationRequest, Client, IssuedToken
 from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER
 from tests.mockgram.oauth_helpers import VERIFIER, consent, login, request_id_from
 from tests.mockgram.oidc_helpers import (
-    ALL_WORDS,
     OIDC_CLIENT_ID,
+    RESPONSE_TYPES,
     left_half_sha256,
     oidc_params,
     read_answer,
+    redeem_oidc_code,
+    register_gallery,
     run_flow,
     verify_id_token,
 )
 
-RESPONSE_TYPES = [
-    "code",
-    "token",
-    "id_token",
-    "id_token token",
-    "code id_token",
-    "code token",
-    "code id_token token",
-]
 MODES = [None, "query", "fragment", "form_post"]
 
 
@@ -40,13 +33,8 @@ MODES = [None, "query", "fragment", "form_post"]
 def gallery(make_client, make_user, db) -> Client:
     """A client registered for every response type and the OpenID scopes."""
     make_user()
-    row = make_client(
-        OIDC_CLIENT_ID, scopes="openid profile email offline_access photos.read photos.write"
-    )[0]
-    row.response_types = ALL_WORDS
-    db.add(row)
-    db.commit()
-    return row
+    scopes = "openid profile email offline_access photos.read photos.write"
+    return register_gallery(make_client, db, scopes)
 
 
 def expected_mode(response_type: str, mode: str | None) -> str:
@@ -107,18 +95,8 @@ def test_every_response_type_in_every_mode(client, gallery, response_type, mode)
         # Profile claims ride in the id_token only when no access token exists (§5.4).
         assert ("name" in claims) == (response_type == "id_token")
     if "code" in words:
-        token = client.post(
-            "/oauth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": answer["code"],
-                "redirect_uri": CLIENT_REDIRECT,
-                "code_verifier": VERIFIER,
-            },
-            auth=(OIDC_CLIENT_ID, "printshop-secret"),
-        )
-        assert token.status_code == 200, token.text
-        token_claims = verify_id_token(client, token.json()["id_token"]).claims
+        token = redeem_oidc_code(client, answer["code"])
+        token_claims = verify_id_token(client, token["id_token"]).claims
         assert token_claims["nonce"] == "nonce-abc"
 
 
@@ -184,18 +162,8 @@ def test_item_32_implicit_without_nonce_is_refused(client, gallery, response_typ
 def test_item_32_code_flow_without_nonce_succeeds(client, gallery):
     mode, answer = read_answer(run_flow(client, oidc_params("code", nonce=None)))
     assert mode == "query"
-    token = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": answer["code"],
-            "redirect_uri": CLIENT_REDIRECT,
-            "code_verifier": VERIFIER,
-        },
-        auth=(OIDC_CLIENT_ID, "printshop-secret"),
-    )
-    assert token.status_code == 200
-    assert "nonce" not in verify_id_token(client, token.json()["id_token"]).claims
+    token = redeem_oidc_code(client, answer["code"])
+    assert "nonce" not in verify_id_token(client, token["id_token"]).claims
 
 
 def test_item_32_token_without_id_token_needs_no_nonce(client, gallery):

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlmodel import select
 
 from mockgram.models import IssuedToken, RefreshToken
-from shared.clock import utcnow
 from tests.mockgram.conftest import ISSUER
 from tests.mockgram.token_helpers import (
     api_status,
     assert_oauth_error,
     code_grant,
+    expired_copy,
     refresh,
     revoke,
 )
-
-
-@pytest.fixture
-def printshop(make_client, make_user):
-    make_user()
-    return make_client()[0]
 
 
 @pytest.fixture
@@ -114,13 +106,7 @@ def test_revoking_an_access_token_keeps_the_refresh_token(client, printshop):
 def test_expired_but_genuine_access_token_can_be_revoked(client, printshop, mockgram_app, db):
     body = code_grant(client)
     jti = db.exec(select(IssuedToken)).one().jti
-    keys = mockgram_app.state.keys
-    past = int((utcnow() - timedelta(hours=2)).timestamp())
-    claims = jwt.decode(body["access_token"], keys.public_set).claims | {
-        "iat": past,
-        "exp": past + 60,
-    }
-    expired = jwt.encode({"alg": "RS256", "typ": "at+jwt", "kid": keys.kid}, claims, keys.active)
+    expired = expired_copy(body["access_token"], mockgram_app.state.keys)
     assert_revoked_ok(revoke(client, expired))
     db.expire_all()
     assert db.get(IssuedToken, jti).revoked_at is not None

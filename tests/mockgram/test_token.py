@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from joserfc import jwt
 from pydantic import ValidationError
-from sqlalchemy import event
 from sqlmodel import select
 
 from mockgram.models import AuthorizationCode, IssuedToken
@@ -23,23 +22,7 @@ from tests.mockgram.oauth_helpers import (
     get_code,
     redeem,
 )
-
-
-@pytest.fixture
-def printshop(make_client, make_user):
-    make_user()
-    return make_client()[0]
-
-
-def assert_oauth_error(response, error: str, status: int = 400) -> dict:
-    """A JSON OAuth error with no-store headers (RFC 6749 §5.2)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["pragma"] == "no-cache"
-    body = response.json()
-    assert body["error"] == error
-    return body
+from tests.mockgram.token_helpers import assert_oauth_error, recorded_sql
 
 
 def verify(app, db, token: str):
@@ -149,17 +132,8 @@ def test_item_18_replay_by_a_stranger_does_not_revoke(
 
 def test_item_18_single_use_is_an_atomic_conditional_update(client, printshop, mockgram_app, db):
     code = get_code(client)["code"]
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(" ".join(statement.split()).lower())
-
-    engine = mockgram_app.state.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_sql(mockgram_app.state.engine) as statements:
         assert redeem(client, code).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     claims = [s for s in statements if s.startswith("update authorizationcode")]
     assert len(claims) == 1
     assert "set redeemed_at" in claims[0]

@@ -50,6 +50,28 @@ const SPA = (() => {
     return iss === null || iss === config.issuer;
   }
 
+  // Step 4 in the browser, for both demos: the state (already taken with takeState, so it is
+  // used once), then iss, then an error answer, each refused with a sentence for the reader;
+  // `consequence` says what was not done ("The code was not redeemed."). True when usable.
+  function answerOk(answer, stateOk, consequence) {
+    if (!stateOk) {
+      say("Refused: the state in the answer is not the one this tab sent (RFC 6749 §10.12). " +
+          consequence, "error");
+      return false;
+    }
+    if (!issuerOk(answer.get("iss"))) {
+      say("Refused: the answer names another issuer (RFC 9207). " + consequence, "error");
+      return false;
+    }
+    // RFC 6749 §4.1.2.1 / §4.2.2.1: Mockgram answered with an error.
+    if (answer.get("error")) {
+      say("Mockgram answered " + answer.get("error") + ": " +
+          (answer.get("error_description") || ""), answer.get("error") === "access_denied" ? "info" : "error");
+      return false;
+    }
+    return true;
+  }
+
   // Step 6 from the browser: the bearer token in the Authorization header (RFC 6750 §2.1),
   // never in the URL. Images too: fetched with the header, shown through blob: URLs.
   async function showPhotos(accessToken) {
@@ -89,5 +111,5 @@ const SPA = (() => {
     return url.toString();
   }
 
-  return { config, say, note, base64url, randomValue, takeState, issuerOk, showPhotos, authorizationUrl };
+  return { config, say, note, base64url, randomValue, takeState, issuerOk, answerOk, showPhotos, authorizationUrl };
 })();

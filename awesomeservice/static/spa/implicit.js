@@ -29,20 +29,7 @@
            "browser's history had already seen it. That is the implicit flow's weakness.");
 
   const stateOk = SPA.takeState(STATE_KEY, answer.get("state"));
-  if (!stateOk) {
-    SPA.say("Refused: the state in the answer is not the one this tab sent (RFC 6749 §10.12). " +
-            "The token was not used.", "error");
-    return;
-  }
-  if (!SPA.issuerOk(answer.get("iss"))) {
-    SPA.say("Refused: the answer names another issuer (RFC 9207). The token was not used.", "error");
-    return;
-  }
-  if (answer.get("error")) {
-    SPA.say("Mockgram answered " + answer.get("error") + ": " +
-            (answer.get("error_description") || ""), answer.get("error") === "access_denied" ? "info" : "error");
-    return;
-  }
+  if (!SPA.answerOk(answer, stateOk, "The token was not used.")) return;
   const accessToken = answer.get("access_token");
   if (!accessToken || (answer.get("token_type") || "").toLowerCase() !== "bearer") {
     SPA.say("The answer carried no bearer access token.", "error");

@@ -39,20 +39,8 @@
 
   const verifier = sessionStorage.getItem(VERIFIER_KEY);
   sessionStorage.removeItem(VERIFIER_KEY);
-  if (!SPA.takeState(STATE_KEY, answer.get("state"))) {
-    SPA.say("Refused: the state in the answer is not the one this tab sent (RFC 6749 §10.12). " +
-            "The code was not redeemed.", "error");
-    return;
-  }
-  if (!SPA.issuerOk(answer.get("iss"))) {
-    SPA.say("Refused: the answer names another issuer (RFC 9207). The code was not redeemed.", "error");
-    return;
-  }
-  if (answer.get("error")) {
-    SPA.say("Mockgram answered " + answer.get("error") + ": " +
-            (answer.get("error_description") || ""), answer.get("error") === "access_denied" ? "info" : "error");
-    return;
-  }
+  const stateOk = SPA.takeState(STATE_KEY, answer.get("state"));
+  if (!SPA.answerOk(answer, stateOk, "The code was not redeemed.")) return;
 
   // Step 5 from the browser: a cross-origin POST that Mockgram allows for this origin (CORS).
   async function redeem() {

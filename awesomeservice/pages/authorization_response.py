@@ -1,0 +1,224 @@
+"""Step 4 — the authorization response, checked before any code is redeemed (RFC 6749 §4.1.2).
+
+Connect (pages/connect.py) and 'Log in with Mockgram' (pages/login_with_mockgram.py) read
+the provider's answer the same way: an error answer (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6),
+then state (C1, RFC 9700 §4.7), then iss (C3, RFC 9207 §2.4), then the code. Each check lives
+here once; the two flows differ only in their words, their pending-request table and their page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+import httpx
+from fastapi import Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from awesomeservice.backchannel import MockgramUnavailable
+from awesomeservice.deps import SESSION_BINDING_KEY, SESSION_USER_KEY
+from awesomeservice.discovery import Discovery, ProviderMetadata
+from awesomeservice.errors import mockgram_unavailable
+from awesomeservice.inspector import recorder as inspector  # issue 4
+from awesomeservice.inspector import stepping  # issue 4: step-through mode
+from awesomeservice.oauth_client import (
+    AUTHORIZATION_ERRORS,
+    TOKEN_ERRORS,
+    CallbackRefused,
+    TokenError,
+    check_issuer,
+)
+
+Pending = TypeVar("Pending")
+Pending_co = TypeVar("Pending_co", covariant=True)
+
+
+class ConsumeState(Protocol[Pending_co]):
+    """oauth_client.consume_state or oidc_login.consume_login_state: C1, and the state used up."""
+
+    def __call__(
+        self,
+        session: Session,
+        *,
+        state: str | None,
+        browser_binding: str | None,
+        user_id: int | None,
+    ) -> Pending_co: ...
+
+
+@dataclass(frozen=True)
+class OutcomePage:
+    """Where a callback tells John what happened, and why, with a way to start again."""
+
+    template: str
+    # Connect narrates the article's steps with banners; the login has none.
+    step_banners: bool
+    headers: Mapping[str, str] | None = None
+
+    def render(
+        self,
+        request: Request,
+        *,
+        status_code: int,
+        title: str,
+        message: str,
+        step: int,
+        rfc: str = "",
+        error_code: str = "",
+        detail: str = "",
+        kind: str = "bad",
+    ) -> Response:
+        context: dict[str, object] = {
+            "page_title": title,
+            "title": title,
+            "message": message,
+            "rfc": rfc,
+            "error_code": error_code,
+            "detail": detail,
+            "kind": kind,
+        }
+        if self.step_banners:
+            context["step"] = step
+        return request.app.state.templates.TemplateResponse(
+            request,
+            self.template,
+            context,
+            status_code=status_code,
+            headers=dict(self.headers) if self.headers else None,
+        )
+
+
+@dataclass(frozen=True)
+class CallbackWords:
+    """What one flow says to John at each refusal; the checks themselves are shared."""
+
+    page: OutcomePage
+    error_rfc: str  # the section that defines the error answer for this flow
+    denied_title: str
+    denied_message: str
+    error_title: str
+    error_fallback: str
+    no_code_message: str
+    no_code_rfc: str
+    token_title: str
+    token_fallback: str
+
+
+@dataclass(frozen=True)
+class CodeReceived(Generic[Pending]):
+    """An answer that passed every step 4 check: the used-up pending request and its code."""
+
+    pending: Pending
+    code: str
+    metadata: ProviderMetadata
+
+
+async def receive_code(
+    request: Request,
+    session: Session,
+    http: httpx.AsyncClient,
+    discovery: Discovery,
+    *,
+    issuer_url: str,
+    consume: ConsumeState[Pending],
+    words: CallbackWords,
+    iss_check_off: Callable[[str | None], bool] | None = None,
+) -> CodeReceived[Pending] | Response:
+    """Step 4: the answer's error, state, iss and code checked; a page for John if any fails.
+
+    `iss_check_off(binding)` is the attack lab's one-shot switch (lab mode only, Connect only).
+    """
+    inspector.record_callback(str(request.url))  # the flow inspector, step 4
+    if paused := stepping.pause_before_exchange(request, session):
+        return paused
+    query = request.query_params
+    binding = request.session.get(SESSION_BINDING_KEY)
+    user_id = request.session.get(SESSION_USER_KEY)
+
+    # RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6: the provider answered with an error, not a code.
+    error = query.get("error")
+    if error:
+        # Use up the matching state anyway, so this request cannot be answered a second time.
+        with contextlib.suppress(CallbackRefused):
+            consume(session, state=query.get("state"), browser_binding=binding, user_id=user_id)
+        if error == "access_denied":
+            return words.page.render(
+                request,
+                status_code=200,
+                title=words.denied_title,
+                message=words.denied_message,
+                rfc=words.error_rfc,
+                error_code="access_denied",
+                kind="neutral",
+                step=4,
+            )
+        return words.page.render(
+            request,
+            status_code=400,
+            title=words.error_title,
+            message=AUTHORIZATION_ERRORS.get(error, words.error_fallback),
+            rfc=words.error_rfc,
+            error_code=error[:64],
+            detail=(query.get("error_description") or "")[:200],
+            step=4,
+        )
+
+    try:
+        # The issuer and endpoints come from the provider's discovery document (C6 checked there).
+        metadata = await discovery.metadata(http, issuer_url)
+    except MockgramUnavailable as exc:
+        return mockgram_unavailable(request, exc, step=4)
+    try:
+        # C1: state present, known, bound to this browser, unexpired, unused — and now used.
+        pending = consume(
+            session, state=query.get("state"), browser_binding=binding, user_id=user_id
+        )
+        # C3: the answer comes from the provider itself (RFC 9207 §2.4), before any redemption;
+        # iss required when the provider advertises it.
+        if iss_check_off is None or not iss_check_off(binding):
+            check_issuer(
+                query.get("iss"),
+                metadata.issuer,
+                required=metadata.authorization_response_iss_parameter_supported,
+            )
+    except CallbackRefused as refused:
+        return words.page.render(
+            request,
+            status_code=400,
+            title=refused.title,
+            message=refused.message,
+            rfc=refused.rfc,
+            error_code=refused.reason,
+            step=4,
+        )
+    code = query.get("code")
+    # RFC 6749 §4.1.2 / OIDC Core §3.1.2.5: a successful answer carries a code.
+    if not code:
+        return words.page.render(
+            request,
+            status_code=400,
+            title="This answer has no code",
+            message=words.no_code_message,
+            rfc=words.no_code_rfc,
+            error_code="code_missing",
+            step=4,
+        )
+    return CodeReceived(pending=pending, code=code, metadata=metadata)
+
+
+def token_refused_page(request: Request, words: CallbackWords, exc: TokenError) -> Response:
+    """Step 5 refused: the token endpoint's error (RFC 6749 §5.2) explained to John."""
+    return words.page.render(
+        request,
+        # invalid_client is our fault (a wrong secret), not John's: a bad gateway, not a 400.
+        status_code=502 if exc.error == "invalid_client" else 400,
+        title=words.token_title,
+        message=TOKEN_ERRORS.get(exc.error, words.token_fallback),
+        rfc="RFC 6749 §5.2",
+        error_code=exc.error[:64],
+        detail=exc.description[:200],
+        step=5,
+    )

@@ -1,0 +1,57 @@
+"""Shared setup of the Authlib interop tests: a real Mockgram server and John's browser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from mockgram.app import create_app
+from mockgram.settings import MockgramSettings
+from tests.e2e.browser import Browser, find_form
+
+# Authlib's httpx integration uses httpx APIs that httpx now deprecates: their warnings, not ours.
+AUTHLIB_WARNINGS = [
+    pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:The httpx module is deprecated"),
+]
+
+DEMO_PASSWORD = "interop-password"
+REDIRECT_URI = "http://127.0.0.1:9/callback"  # never visited: the test reads the redirect itself
+
+
+def interop_mockgram(tmp_path: Path) -> Callable[[str], FastAPI]:
+    """A Mockgram app factory for `serve`, its database in tmp_path."""
+
+    def make(base_url: str) -> FastAPI:
+        return create_app(
+            MockgramSettings(
+                issuer=base_url,
+                database_url=f"sqlite:///{tmp_path / 'mockgram.db'}",
+                secret_key="interop-session-key",
+                demo_password=DEMO_PASSWORD,
+            )
+        )
+
+    return make
+
+
+def john_approves(base_url: str, authorization_url: str, client_name: str) -> str:
+    """Play John's browser from the authorization URL to the redirect back; return its Location."""
+    with httpx.Client(timeout=10) as http:
+        browser = Browser({base_url: http})
+        response = browser.follow(browser.get(authorization_url))  # → the login page
+        assert response.status_code == 200, response.text
+        response = browser.submit(
+            find_form(response.text, "/login"), username="john", password=DEMO_PASSWORD
+        )
+        response = browser.follow(response)  # → the consent page
+        assert client_name in response.text
+        response = browser.submit(
+            find_form(response.text, "/consent"), button=("decision", "allow")
+        )
+        assert response.status_code in (302, 303), response.text
+        return response.headers["location"]
