@@ -73,14 +73,36 @@ _GUARDS = {RS256: "first-signing-key", ES256: "first-ec-signing-key"}
 def _create_first(session: Session, alg: str) -> None:
     """Create the first key for `alg`; of racing workers one wins, the others roll back."""
     key = _generate(alg)
+    stored = json.dumps(key.as_dict(private=True))
     session.add(AppSecret(name=_GUARDS[alg], value=str(key.kid)))
-    session.add(
-        SigningKey(kid=str(key.kid), alg=alg, private_jwk=json.dumps(key.as_dict(private=True)))
-    )
+    session.add(SigningKey(kid=str(key.kid), alg=alg, private_jwk=stored))
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
+    else:
+        _remember(stored, key)
+
+
+# Stored key text → the parsed key. Parsing an RSA private key validates it, which costs about
+# as much as making one; a stored key never changes, so each process parses it once.
+_PARSED: dict[str, PrivateKey] = {}
+_PARSED_MAX = 64  # a server holds a handful; a test run builds many apps
+
+
+def _remember(stored: str, key: PrivateKey) -> None:
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[stored] = key
+
+
+def _parse(stored: str, alg: str) -> PrivateKey:
+    key = _PARSED.get(stored)
+    if key is None:
+        key_type = ECKey if alg == ES256 else RSAKey
+        key = key_type.import_key(json.loads(stored))
+        _remember(stored, key)
+    return key
 
 
 def load_or_create(engine: Engine) -> SigningKeys:
@@ -89,11 +111,9 @@ def load_or_create(engine: Engine) -> SigningKeys:
         for alg in ALGORITHMS:
             if not _active_rows(session, alg):
                 _create_first(session, alg)
-        rsa = [
-            RSAKey.import_key(json.loads(row.private_jwk)) for row in _active_rows(session, RS256)
-        ]
-        ec = [ECKey.import_key(json.loads(row.private_jwk)) for row in _active_rows(session, ES256)]
-        return SigningKeys(rsa, ec)
+        rsa = [_parse(row.private_jwk, RS256) for row in _active_rows(session, RS256)]
+        ec = [_parse(row.private_jwk, ES256) for row in _active_rows(session, ES256)]
+        return SigningKeys(rsa, ec)  # type: ignore[arg-type]
 
 
 def _active_rows(session: Session, alg: str) -> list[SigningKey]:

@@ -1,6 +1,8 @@
 """Run the test suite: `python3 scripts/test.py [pytest arguments]`.
 
-Creates the virtual environment on first use, checks the code with ruff, then runs pytest.
+Creates the virtual environment on first use, checks the code with ruff, then runs pytest
+with one worker per core (pytest-xdist, whole files to a worker so a file's servers start once).
+`-n 0` runs in one process, as does any run that names its own `-n`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ def main() -> int:
     if lint.returncode != 0:
         print("ruff found problems (above); fix them or run `.venv/bin/ruff check --fix .`")
         return lint.returncode
+    args = sys.argv[1:]
+    if not any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in args):
+        args = ["-n", "auto", "--dist", "loadfile", *args]
     return subprocess.run(  # noqa: S603
-        [str(BIN / "python"), "-m", "pytest", *sys.argv[1:]], cwd=ROOT
+        [str(BIN / "python"), "-m", "pytest", *args], cwd=ROOT
     ).returncode
 
 

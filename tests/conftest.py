@@ -9,12 +9,14 @@ Tests that use neither fixture run once.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 
+from mockgram import keys
 from shared import hashing
 from tests import postgres
 
@@ -25,6 +27,40 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(
         hashing, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
+    yield
+
+
+class SigningKeyPool:
+    """Mockgram's key generator, made thrifty: a few real keys per algorithm, handed out in turn.
+
+    Making an RSA key is most of an app's start-up; a test run builds thousands of apps. Handing
+    the keys out in turn gives apps built one after another (two Mockgrams in one test) different
+    keys. The real generator still runs to fill the pool, and in every server subprocess.
+    """
+
+    SIZE = 4
+
+    def __init__(self) -> None:
+        self.made: dict[str, list[keys.PrivateKey]] = defaultdict(list)
+        self.handed: dict[str, int] = defaultdict(int)
+        self.real = keys._generate
+
+    def generate(self, alg: str) -> keys.PrivateKey:
+        made = self.made[alg]
+        turn = self.handed[alg] % self.SIZE
+        self.handed[alg] += 1
+        if turn == len(made):
+            made.append(self.real(alg))
+        return made[turn]
+
+
+_KEY_POOL = SigningKeyPool()
+
+
+@pytest.fixture(autouse=True)
+def pooled_signing_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Mockgram apps take their signing keys from the pool (see SigningKeyPool)."""
+    monkeypatch.setattr(keys, "_generate", _KEY_POOL.generate)
     yield
 
 
