@@ -1,7 +1,9 @@
-"""`python -m shared.healthcheck URL`: exit 0 when URL answers 200, else 1 (health checks).
+"""`python -m shared.healthcheck [URL]`: exit 0 when the app answers 200, else 1 (health checks).
 
 The images are python:*-slim, which have no curl; this is the Dockerfile's and docker-compose.yml's
-HEALTHCHECK command. Default URL: http://127.0.0.1:8000/healthz.
+HEALTHCHECK command. docker-compose.yml names each service's URL. The Dockerfile names none: one
+image runs either app, so without a URL the check passes when either app's default address
+(AwesomeService on :8000, Mockgram on :8001) answers.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import sys
 
 import httpx
 
-DEFAULT_URL = "http://127.0.0.1:8000/healthz"
+DEFAULT_URLS = ("http://127.0.0.1:8000/healthz", "http://127.0.0.1:8001/healthz")
 
 
 def check(url: str, *, timeout: float = 3.0) -> int:
@@ -28,7 +30,10 @@ def check(url: str, *, timeout: float = 3.0) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    return check(args[0] if args else DEFAULT_URL)
+    if args:
+        return check(args[0])
+    # Either app will do: whichever this container runs.
+    return 0 if any(check(url) == 0 for url in DEFAULT_URLS) else 1
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from awesomeservice.app import create_app as create_awesomeservice
 from awesomeservice.settings import AwesomeServiceSettings
 from mockgram.app import create_app as create_mockgram
 from mockgram.settings import MockgramSettings
+from shared import healthcheck
 from shared.health import HEALTH_PATH
 from shared.serve import make_parser
 
@@ -368,9 +369,12 @@ def test_dockerfile_command_and_health_check_match_the_app() -> None:
         command[3:]
     )
     assert args.host == "0.0.0.0" and args.port == default_port
-    health = last("HEALTHCHECK")
-    url = healthcheck_url(["CMD", *json.loads(health.split("CMD", 1)[1])])
-    assert port_of(url) == default_port and urlsplit(url).path == HEALTH_PATH
+    # The image runs either app: its health check, naming no URL, tries each app's default.
+    health = json.loads(last("HEALTHCHECK").split("CMD", 1)[1])
+    assert health == ["python", "-m", "shared.healthcheck"]
+    defaults = {port_of(getattr(SETTINGS[name](), PUBLIC_URL_FIELD[name])) for name in SETTINGS}
+    assert {port_of(url) for url in healthcheck.DEFAULT_URLS} == defaults
+    assert {urlsplit(url).path for url in healthcheck.DEFAULT_URLS} == {HEALTH_PATH}
     exposed = {int(port) for port in last("EXPOSE").split()}
     assert {container_port(COMPOSE["services"][name]) for name in APP_SERVICES} <= exposed
 

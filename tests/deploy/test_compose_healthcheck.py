@@ -65,6 +65,23 @@ def test_healthcheck_command_exit_codes(
     assert "answered HTTP 503" in capsys.readouterr().err
 
 
+def test_healthcheck_without_a_url_accepts_either_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image's own check names no URL: healthy when the app it runs, either one, answers."""
+    asked: list[str] = []
+
+    def only_mockgram_listens(url: str, **_: object) -> httpx.Response:
+        asked.append(url)
+        if ":8001/" not in url:
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, json={"status": "ok"})
+
+    monkeypatch.setattr(healthcheck.httpx, "get", only_mockgram_listens)
+    assert healthcheck.main([]) == 0
+    assert asked == list(healthcheck.DEFAULT_URLS)
+    monkeypatch.setattr(healthcheck.httpx, "get", _answering(503))
+    assert healthcheck.main([]) == 1
+
+
 def test_healthcheck_command_when_nothing_listens(capsys: pytest.CaptureFixture[str]) -> None:
     # Port 1 on loopback: nothing listens there, the connection is refused at once.
     assert healthcheck.check("http://127.0.0.1:1/healthz", timeout=2.0) == 1
