@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from awesomeservice.deps import TemplatesDep
+from awesomeservice.deps import SettingsDep, TemplatesDep
 
 router = APIRouter()
 
@@ -70,11 +70,35 @@ FLOWS: list[Flow] = [
 ]
 
 
+@dataclass(frozen=True)
+class StepLink:
+    """Where the tour index sends a reader who picks one of the article's steps."""
+
+    number: int
+    href: str
+    label: str
+    start_with_post: bool = False
+
+
+def step_links(mockgram_url: str) -> list[StepLink]:
+    """Step 0 is on Mockgram's developer portal; 1–5 happen in one run of Connect; 6 is the grid."""
+    connect = [StepLink(n, "/connect", "Start Connect Mockgram", True) for n in range(1, 6)]
+    return [
+        StepLink(0, f"{mockgram_url}/developers", "Open the developer portal"),
+        *connect,
+        StepLink(6, "/photos", "See the photos"),
+    ]
+
+
 @router.get("/tour")
-def tour_index(request: Request, templates: TemplatesDep) -> Response:
+def tour_index(request: Request, templates: TemplatesDep, settings: SettingsDep) -> Response:
     """The steps and the flows, each a link that starts it."""
     return templates.TemplateResponse(
         request,
         "tour.html",
-        {"page_title": "The guided tour", "flows": FLOWS, "story_steps": range(0, 7)},
+        {
+            "page_title": "The guided tour",
+            "flows": FLOWS,
+            "step_links": step_links(settings.mockgram_url),
+        },
     )

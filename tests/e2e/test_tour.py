@@ -132,6 +132,29 @@ def test_tour_index_lists_steps_and_flows_and_mockgram_links_to_it(world: World)
     assert f'href="{AWESOME}/tour"' in world.browser.get(f"{MOCKGRAM}/").text
 
 
+def test_tour_index_steps_are_links_that_start_them(world: World) -> None:
+    browser = world.browser
+    page = browser.get(f"{AWESOME}/tour")
+    # Step 0 happens on Mockgram's developer portal, before any flow.
+    portal = re.search(r'href="(' + re.escape(MOCKGRAM) + r'/developers)"', page.text)
+    assert portal and browser.get(portal.group(1)).status_code == 200
+    # Steps 1 to 5 each start Connect Mockgram; for a signed-in reader that is step 1's page.
+    assert page.text.count('action="/connect"') >= 6  # one per step 1–5, one in the flows table
+    signed_in = browser.follow(
+        browser.submit(
+            find_form(browser.get(f"{AWESOME}/login").text, "/login"),
+            username="john",
+            password=AWESOME_PASSWORD,
+        )
+    )
+    assert signed_in.status_code == 200
+    started = browser.submit(find_form(browser.get(f"{AWESOME}/tour").text, "/connect"))
+    assert_banner(started.text, 1)
+    assert f"{MOCKGRAM}/oauth/authorize?" in shown(started.text)
+    # Step 6 is the photo grid.
+    assert 'href="/photos"' in page.text
+
+
 def test_no_lab_banner_by_default(world: World) -> None:
     assert "lab-banner" not in world.browser.get(f"{AWESOME}/tour").text
     assert "lab-banner" not in world.browser.get(f"{MOCKGRAM}/").text
