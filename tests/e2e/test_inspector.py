@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlmodel import Session, select
 
+from awesomeservice.inspector.labels import CALLBACK_ERROR
+from awesomeservice.inspector.params import meaning
 from awesomeservice.models import MockgramConnection, PendingAuthorization
+from shared.clock import utcnow
 from tests.e2e.browser import find_form
 from tests.e2e.conftest import (
     AWESOME,
@@ -22,6 +26,7 @@ from tests.e2e.conftest import (
     MOCKGRAM_PASSWORD,
     World,
 )
+from tests.e2e.test_login_with_mockgram import _log_in_with_mockgram
 from tests.e2e.test_story import _connect_until_consent, _sign_in_to_awesomeservice
 
 ENTRY = re.compile(r'<li class="timeline-entry[^"]*" data-kind="([a-z_]+)" data-step="(\d*)">')
@@ -242,3 +247,69 @@ def test_step_through_a_changed_redirect_uri_is_refused_by_mockgram(world: World
     timeline = unescape(world.browser.get(f"{AWESOME}/inspector").text)
     assert "as sent after you edited it" in timeline
     assert "redirect_uri=http%3A%2F%2Fattacker.test%2Fsteal" in timeline
+
+
+def test_each_authorization_parameter_is_explained(world: World) -> None:
+    _run_the_story(world)
+    text = unescape(world.browser.get(f"{AWESOME}/inspector").text)
+    for name in ("client_id", "redirect_uri", "scope", "response_type", "state", "code_challenge"):
+        explanation, section = meaning(name)
+        assert explanation in text, name
+        assert section in text, name
+
+
+def test_a_denied_callback_is_an_error_entry_at_step_4(world: World) -> None:
+    browser = world.browser
+    _sign_in_to_awesomeservice(world)
+    _, consent = _connect_until_consent(world)
+    denied = browser.submit(find_form(consent.text, "/consent"), button=("decision", "deny"))
+    assert "error=access_denied" in denied.headers["location"]
+    assert browser.follow(denied).status_code == 200
+    page = world.browser.get(f"{AWESOME}/inspector")
+    numbered = [entry for entry in _entries(page.text) if entry[0] not in HOUSEKEEPING]
+    assert numbered[:2] == [("authorization_request", "1"), ("callback", "4")]
+    assert "token_request" not in {kind for kind, _ in numbered}  # nothing to trade
+    text = unescape(page.text)
+    assert CALLBACK_ERROR.title in text and "access_denied" in text
+    assert f'href="{CALLBACK_ERROR.rfc_url}"' in page.text
+
+
+def test_refresh_and_revocation_are_recorded_with_no_whole_token(world: World) -> None:
+    hidden = _run_the_story(world)
+    with Session(world.awesome.state.engine) as db:
+        row = db.exec(select(MockgramConnection)).one()
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        db.add(row)
+        db.commit()
+    assert world.browser.get(f"{AWESOME}/photos").status_code == 200  # refreshed on the way
+    with Session(world.awesome.state.engine) as db:
+        refreshed = db.exec(select(MockgramConnection)).one()
+    assert refreshed.refresh_token and refreshed.refresh_token != hidden["the whole refresh token"]
+    hidden["the new refresh token"] = refreshed.refresh_token
+    hidden["the new access token"] = refreshed.access_token
+    home = world.browser.get(f"{AWESOME}/")
+    assert world.browser.submit(find_form(home.text, "/connect/disconnect")).status_code == 303
+
+    page = world.browser.get(f"{AWESOME}/inspector")
+    kinds = [kind for kind, _ in _entries(page.text)]
+    assert "refresh" in kinds and kinds.count("revocation") == 2  # refresh and access token
+    text = unescape(page.text)
+    assert "Refresh: a new access token for an old refresh token" in text
+    assert "Revocation: the token is handed back" in text
+    har = world.browser.get(f"{AWESOME}/inspector/export.har").text
+    for where, content in {"timeline": page.text, "har": har}.items():
+        for what, secret in hidden.items():
+            assert secret not in content and secret not in unescape(content), (what, where)
+
+
+def test_log_in_with_mockgram_shows_the_id_token_decoded_and_checked(world: World) -> None:
+    callback = _log_in_with_mockgram(world)
+    assert callback.status_code == 303
+    page = world.browser.get(f"{AWESOME}/inspector")
+    text = " ".join(re.sub(r"<[^>]+>", " ", unescape(page.text)).split())  # as a reader sees it
+    id_token = text[text.index("id_token eyJ") :]  # the token response's id_token, decoded
+    assert '"nonce":' in id_token and re.search(r'"aud": \[\s*"awesomeservice"\s*\]', id_token)
+    assert f'"iss": "{MOCKGRAM}"' in id_token and '"azp": "awesomeservice"' in id_token
+    assert "Valid signature (RS256" in id_token
+    assert re.search(r"expires in \d+ minutes", text)
+    assert CLIENT_SECRET not in page.text and MOCKGRAM_PASSWORD not in page.text
