@@ -81,8 +81,14 @@ def list_photos(session: Session, owner_id: int) -> list[Photo]:
 
 def not_found() -> JSONResponse:
     """The same answer for someone else's photo and a missing one: nothing to learn from it."""
+    # Not an RFC code — the API's own 404 — but it explains itself like every protocol error.
     return JSONResponse(
-        {"error": "not_found", "error_description": "There is no such photo."}, status_code=404
+        {
+            "error": "not_found",
+            "error_description": "There is no such photo.",
+            "error_uri": error_uri("not_found"),
+        },
+        status_code=404,
     )
 
 

@@ -16,6 +16,9 @@ Decisions, written down:
 - Missing, unknown or repeated client_id, and a repeated redirect_uri → 400 page. Any other
   repeated parameter → invalid_request in the redirect. Empty values count as absent and
   unknown parameters are ignored (RFC 6749 §3.1).
+- The 400 page names a code and links to its error_uri page, which shows this request
+  (redacted): invalid_client for an unknown client_id, invalid_redirect_uri for an unregistered
+  redirect_uri (node-oidc-provider's choice), invalid_request for the rest.
 - response_type: code, token, id_token and their OIDC combinations, words in any order
   (OIDC Core §3, Multiple Response Types §5). Missing → invalid_request; anything else →
   unsupported_response_type; a type the client did not register (Client.response_types) →
@@ -28,8 +31,10 @@ Decisions, written down:
   client's allowed_scopes → invalid_scope; order is irrelevant, duplicates collapse. A type
   with id_token without the openid scope → invalid_scope (the scope is what must change; Authlib
   answers the same).
-- nonce is required when the id_token comes from this endpoint (implicit and hybrid with
-  id_token, OIDC Core §3.2.2.1, §3.3.2.11) → invalid_request; the code flow may omit it.
+- nonce is required in OpenID Connect's implicit and hybrid flows: every response type but
+  plain `code` and plain `token` when the scope holds openid — `code token` included, though it
+  returns no id_token from this endpoint (OIDC Core §3.2.2.1, §3.3.2.11) → invalid_request. The
+  code flow may omit it; `token` alone is OAuth 2.0 implicit, as is `code token` without openid.
 - PKCE (only when a code is issued): S256 only. `plain`, an unknown method, a challenge without
   a method, or a challenge that is not 43–128 unreserved characters → invalid_request; a public
   client must send one.
@@ -49,7 +54,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -64,6 +69,7 @@ from mockgram.clients import (
 )
 from mockgram.db import SessionDep
 from mockgram.deps import SESSION_AUTH_TIME_KEY, get_current_user
+from mockgram.failures import error_uri
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
 from mockgram.oauth.codes import answer_if_consented
@@ -111,19 +117,33 @@ KNOWN_PARAMS = (
     "login_hint",
 )
 PROMPT_VALUES = ("none", "login", "consent")
+# The two types that need no nonce even with openid: the code flow, and OAuth 2.0 implicit.
+PLAIN_OAUTH_TYPES = (frozenset({"code"}), frozenset({"token"}))
 MAX_LOGIN_HINT = 64  # a username is at most 64 characters
 MAX_MAX_AGE = 2**31 - 1
 
 
 class AuthorizePageError(Exception):
-    """A failure before the redirect URI is trusted: shown to John as a page, never redirected."""
+    """A failure before the redirect URI is trusted: shown to John as a page, never redirected.
 
-    def __init__(self, title: str, message: str, *, hint: str = "", rfc: str = "") -> None:
+    `error` names the explanation page the error page links to; no client ever receives it.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        message: str,
+        *,
+        hint: str = "",
+        rfc: str = "",
+        error: str = "invalid_request",
+    ) -> None:
         super().__init__(message)
         self.title = title
         self.message = message
         self.hint = hint
         self.rfc = rfc
+        self.error = error
 
 
 @router.get("/oauth/authorize")
@@ -147,7 +167,7 @@ async def authorize(request: Request, session: SessionDep) -> Response:
         words = check_response_type(client, params)
         scope = check_scope(client, params)
         check_openid_scope(words, scope)
-        nonce = check_nonce(words, params)
+        nonce = check_nonce(words, scope, params)
         code_challenge, code_challenge_method = check_pkce(client, words, params)
         prompt = check_prompt(params)
         max_age = check_max_age(params)
@@ -187,7 +207,12 @@ async def authorize(request: Request, session: SessionDep) -> Response:
 
 
 def page_for(request: Request, exc: AuthorizePageError) -> Response:
-    """The 400 page for a request Mockgram will not redirect (RFC 6749 §4.1.2.1)."""
+    """The 400 page for a request Mockgram will not redirect (RFC 6749 §4.1.2.1).
+
+    Like every protocol error it links to its explanation, which records (redacted) this request;
+    the link is made relative, as the page is Mockgram's own (no absolute URL on it: item 31).
+    """
+    explained = urlsplit(error_uri(exc.error))
     return render_error(
         request,
         status_code=400,
@@ -195,7 +220,8 @@ def page_for(request: Request, exc: AuthorizePageError) -> Response:
         message=exc.message,
         hint=exc.hint,
         rfc=exc.rfc,
-        error_code="invalid_request",
+        error_code=exc.error,
+        error_uri=urlunsplit(("", "", explained.path, explained.query, "")),
         step=1,
     )
 
@@ -263,6 +289,7 @@ def check_client(session: Session, params: Params) -> Client:
             "No app is registered with this client_id, so Mockgram will not send you anywhere.",
             hint="Go back to the app; its developer must register it on the developer portal.",
             rfc="RFC 6749 §4.1.2.1",
+            error="invalid_client",
         )
     return client
 
@@ -296,6 +323,8 @@ def check_redirect_uri(client: Client, params: Params) -> tuple[str, bool]:
             "Mockgram will not send you there, nor anywhere else.",
             hint="If you are the developer, register this exact redirect URI for the app.",
             rfc="RFC 6749 §3.1.2, §4.1.2.1; RFC 9700 §4.1.3",
+            # node-oidc-provider's name for it; the registration endpoint's code (RFC 7591).
+            error="invalid_redirect_uri",
         )
     return given, True
 
@@ -381,11 +410,16 @@ def check_openid_scope(words: frozenset[str], scope: str) -> None:
         raise InvalidScopeError("response_type with id_token needs the openid scope.")
 
 
-def check_nonce(words: frozenset[str], params: Params) -> str | None:
-    """Required when the id_token comes from this endpoint (OIDC Core §3.2.2.1, §3.3.2.11)."""
+def check_nonce(words: frozenset[str], scope: str, params: Params) -> str | None:
+    """Required in OIDC's implicit and hybrid flows (OIDC Core §3.2.2.1, §3.3.2.11)."""
     nonce = single(params, "nonce")
-    if "id_token" in words and nonce is None:
-        raise InvalidRequestError("nonce is required when response_type includes id_token.")
+    # Plain `code` is the code flow and plain `token` is OAuth 2.0 implicit, not OIDC; every
+    # other type is OIDC implicit or hybrid once openid is asked (id_token always needs it).
+    oidc_front_channel = has_openid(scope) and words not in PLAIN_OAUTH_TYPES
+    if oidc_front_channel and nonce is None:
+        raise InvalidRequestError(
+            "nonce is required for the OpenID Connect implicit and hybrid flows."
+        )
     return nonce
 
 

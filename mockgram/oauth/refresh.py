@@ -2,8 +2,9 @@
 
 AwesomeService's access token lives fifteen minutes; the refresh token lets its back end get a
 new one without sending John through steps 1–4 again. The grant reads as a checklist: client
-authentication (done by the token endpoint) → token known → issued to this client → family not
-expired → not revoked → scope no wider than granted → single use (rotation) → new tokens.
+authentication (done by the token endpoint) → token known → issued to this client → not used
+before (else reuse: the family is revoked) → family not expired → not revoked → scope no wider
+than granted → single use (the atomic rotation claim) → new tokens.
 
 Decisions, written down:
 - Who gets one: the authorization_code grant issues a refresh token when the granted scope
@@ -17,6 +18,8 @@ Decisions, written down:
   old refresh token is claimed atomically (UPDATE … SET used_at WHERE used_at IS NULL) and a new
   one issued. Presenting a used one again is reuse: `invalid_grant`, and the whole family is
   revoked, newest tokens included, because Mockgram cannot tell the thief from John's app.
+  Reuse is looked for before anything the request adds (a wider `scope` would otherwise earn
+  an `invalid_scope` and leave the family alive); a refused scope does not burn the token.
 - Only the client a token was issued to can trigger that: another client's token is
   `invalid_grant` and changes nothing (RFC 6749 §10.4), so a stranger cannot log John out.
 - The family has an absolute expiry (`refresh_token_ttl_seconds`, default 30 days from the
@@ -28,6 +31,7 @@ Decisions, written down:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -111,6 +115,15 @@ def revoke_refresh_tokens_of(session: Session, *, user_id: int, client_id: str) 
     )
 
 
+def reuse_detected(session: Session, grant_id: str) -> NoReturn:
+    """Revoke the whole family of a reused refresh token and refuse (RFC 9700 §4.14.2)."""
+    revoke_grant(session, grant_id)
+    session.commit()
+    raise InvalidGrantError(
+        "The refresh token was already used; every token of this grant is now revoked."
+    )
+
+
 def refresh_grant(
     request: Request, session: Session, *, client: Client, form: dict[str, str]
 ) -> JSONResponse:
@@ -128,6 +141,11 @@ def refresh_grant(
     # §6, §10.4: the token is bound to the client it was issued to.
     if record.client_id != client.client_id:
         raise InvalidGrantError("The refresh token was issued to another client.")
+
+    # RFC 9700 §4.14.2: a rotated token presented again is reuse — the family goes first,
+    # whatever else the request carries (a wider scope must not let a replay slip past).
+    if record.used_at is not None:
+        reuse_detected(session, record.grant_id)
 
     # RFC 9700 §4.14.2: the family's absolute expiry.
     if as_utc(record.expires_at) <= utcnow():
@@ -150,13 +168,10 @@ def refresh_grant(
     granted_scope, family_expires_at = record.scope, record.expires_at
 
     # RFC 9700 §4.14.2: rotation — exactly one request may use this token; a second is reuse.
+    # The claim is atomic, so of two racing requests the loser lands here too.
     used = col(RefreshToken.used_at)
     if stamp_unset(session, used, col(RefreshToken.token_hash) == record.token_hash) != 1:
-        revoke_grant(session, grant_id)
-        session.commit()
-        raise InvalidGrantError(
-            "The refresh token was already used; every token of this grant is now revoked."
-        )
+        reuse_detected(session, grant_id)
 
     user = session.get(User, user_id)
     if user is None:

@@ -2,8 +2,8 @@
 cause, the fix, the RFC section — and, given `?ref=`, shows the (redacted) request that failed.
 
 RFC 6749 §4.1.2.1 and §5.2 (error_uri), RFC 6750 §3 (bearer errors), RFC 7591 §3.2.2
-(registration errors), RFC 7009 §2.2.1, OpenID Connect Core §3.1.2.6. The recording side is
-mockgram/failures.py.
+(registration errors), RFC 7009 §2.2.1, OpenID Connect Core §3.1.2.6 — plus `not_found`, the
+photos API's own 404, which no RFC names. The recording side is mockgram/failures.py.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Explanation:
     fix: str
     rfc: str
     step: int | None = None
+    kind: str = "OAuth error"
 
 
 EXPLANATIONS: dict[str, Explanation] = {
@@ -33,10 +34,13 @@ EXPLANATIONS: dict[str, Explanation] = {
         "The request was malformed",
         "A required parameter was missing, a parameter was sent twice, a value was not "
         "allowed (for example PKCE with the plain method), or the request came in a form "
-        "Mockgram does not read (a token in the query string, JSON where a form was due).",
-        "Read error_description: it names the parameter. Send each parameter once, as "
-        "application/x-www-form-urlencoded at the token endpoint, tokens only in the "
-        "Authorization header.",
+        "Mockgram does not read (a token in the query string, JSON where a form was due). "
+        "At the authorization endpoint, when the fault is in client_id, redirect_uri or "
+        "response_mode, Mockgram shows John a page instead of redirecting: it cannot trust "
+        "where, or how, the answer would go.",
+        "Read error_description (or the page): it names the parameter. Send each parameter "
+        "once, as application/x-www-form-urlencoded at the token endpoint, tokens only in the "
+        "Authorization header; send redirect_uri when several are registered.",
         "RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7636 §4.4.1",
     ),
     "invalid_client": Explanation(
@@ -44,11 +48,13 @@ EXPLANATIONS: dict[str, Explanation] = {
         "The client_id is unknown, the client secret is wrong or missing, or the client sent "
         "it in two ways at once. A confidential client must prove who it is at the token "
         "endpoint; this is what makes a stolen authorization code useless (the article's "
-        "reason for step 5).",
+        "reason for step 5). At the authorization endpoint an unknown client_id gets a page "
+        "for John, never a redirect: nothing says where the app's redirect URIs are.",
         "Send client_id and the secret Mockgram gave you in step 0, once: as HTTP Basic "
         "(client_secret_basic, id and secret form-urlencoded before Base64) or in the body "
-        "(client_secret_post). Public clients send only client_id and use PKCE.",
-        "RFC 6749 §2.3.1, §3.2.1, §5.2",
+        "(client_secret_post). Public clients send only client_id and use PKCE. Register the "
+        "app first (the developer portal or POST /oauth/register) to get a client_id.",
+        "RFC 6749 §2.3.1, §3.2.1, §4.1.2.1, §5.2",
         5,
     ),
     "invalid_grant": Explanation(
@@ -156,11 +162,17 @@ EXPLANATIONS: dict[str, Explanation] = {
         2,
     ),
     "invalid_redirect_uri": Explanation(
-        "A redirect URI cannot be registered",
-        "A redirect URI is not absolute, has a fragment, or uses plain http on a host that is "
-        "not a loopback address.",
-        "Register absolute https URIs (http only for localhost or 127.0.0.1), without #.",
-        "RFC 7591 §2, §3.2.2; RFC 6749 §3.1.2",
+        "The redirect URI was refused",
+        "At registration: a redirect URI is not absolute, has a fragment, or uses plain http "
+        "on a host that is not a loopback address. At the authorization endpoint: the "
+        "redirect_uri is not, character for character, one the client registered — another "
+        "path, an added port, an upper-case host, a trailing slash or an extra query all "
+        "differ. Mockgram then shows John a page and sends him nowhere, not even to a "
+        "registered URI: redirecting to an unchecked address would hand the code to whoever "
+        "wrote it.",
+        "Register absolute https URIs (http only for localhost or 127.0.0.1), without #, and "
+        "send exactly one of them as redirect_uri in step 1.",
+        "RFC 7591 §2, §3.2.2; RFC 6749 §3.1.2, §4.1.2.1; RFC 9700 §4.1.3",
         0,
     ),
     "invalid_client_metadata": Explanation(
@@ -176,6 +188,17 @@ EXPLANATIONS: dict[str, Explanation] = {
         "token_type_hint named a token type the revocation endpoint does not know.",
         "Use access_token or refresh_token as the hint, or send no hint.",
         "RFC 7009 §2.2.1",
+    ),
+    "not_found": Explanation(
+        "There is no such photo",
+        "Not an OAuth error code: this is the photos API's plain HTTP 404. The token was "
+        "fine, but the photo does not exist — or belongs to someone other than the token's "
+        "owner. Both get the same answer, so a token never learns what other people have.",
+        "Use an id from GET /api/photos made with the same token. Another person's photo is "
+        "out of reach by design: only that person can authorize an app to see it.",
+        "No RFC code — HTTP 404 (RFC 9110 §15.5.5); RFC 6750 §3.1 names only token errors",
+        6,
+        kind="Resource server error (not an RFC code)",
     ),
 }
 

@@ -17,6 +17,7 @@ from mockgram.pages.errors_explained import EXPLANATIONS
 from shared.clock import utcnow
 from tests.mockgram.conftest import CLIENT_REDIRECT
 from tests.mockgram.oauth_helpers import CLIENT_ID, CLIENT_SECRET, authorize_params, single_query
+from tests.mockgram.resource_helpers import bearer, issue
 
 ISSUER_ERRORS = re.compile(r"^http://[^/]+/errors/([a-z_]+)\?ref=([A-Za-z0-9_-]{16,})$")
 ALL_CODES = [
@@ -24,8 +25,12 @@ ALL_CODES = [
     "unsupported_grant_type", "invalid_scope", "access_denied", "unsupported_response_type",
     "server_error", "temporarily_unavailable", "invalid_token", "insufficient_scope",
     "login_required", "consent_required", "interaction_required", "invalid_redirect_uri",
-    "invalid_client_metadata", "unsupported_token_type",
+    "invalid_client_metadata", "unsupported_token_type", "not_found",
 ]  # fmt: skip
+# On Mockgram's own pages the link is local (item 31: no absolute URL on them).
+EXPLAIN_LINK = re.compile(
+    r'<a href="(/errors/([a-z_]+)\?ref=[A-Za-z0-9_-]{16,})">What this error means</a>'
+)
 
 
 def page_of(client, error_uri: str) -> str:  # type: ignore[no-untyped-def]
@@ -167,3 +172,79 @@ def test_json_404_for_programs_carries_error_uri(client) -> None:  # type: ignor
     response = client.get("/api/nothing-here", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert "/errors/invalid_request" in response.json()["error_uri"]
+
+
+# --- The authorization endpoint's 400 page (checklist 1, 2, 3, 8: never a redirect) ---------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"client_id": None}, "invalid_request"),
+        ({"client_id": "nobody"}, "invalid_client"),
+        ({"redirect_uri": "http://evil.example/callback"}, "invalid_redirect_uri"),
+        ({"redirect_uri": None}, "invalid_request"),  # several registered: which one?
+        ({"response_mode": "bogus"}, "invalid_request"),
+    ],
+    ids=["missing_client", "unknown_client", "unregistered_redirect", "no_redirect", "bad_mode"],
+)
+def test_authorize_error_page_links_to_its_explanation_and_the_failed_request(
+    client, make_client, overrides: dict[str, str | None], code: str
+) -> None:  # type: ignore[no-untyped-def]
+    make_client(redirect_uris=[CLIENT_REDIRECT, "http://client.test/other"])
+    params = authorize_params(nonce="nonce-secret-value", **overrides)
+    response = client.get("/oauth/authorize", params=params)
+    assert response.status_code == 400 and "location" not in response.headers
+    assert f"400 · {code}" in response.text
+    link = EXPLAIN_LINK.search(response.text)
+    assert link, "the error page has no 'What this error means' link"
+    assert link.group(2) == code
+
+    page = page_of(client, link.group(1))
+    assert EXPLANATIONS[code].title in page
+    assert "The request that failed" in page and "GET /oauth/authorize" in page
+    assert f"400 {code}" in page
+    assert "photos.read" in page  # the request is shown…
+    for secret in ("state-123", "nonce-secret-value"):  # …without what binds a browser
+        assert secret not in page
+    assert page.count("[redacted]") >= 2
+
+
+def test_authorize_error_page_redacts_a_posted_request(client, make_client) -> None:  # type: ignore[no-untyped-def]
+    make_client()
+    form = authorize_params(client_id="nobody", nonce="nonce-secret-value")
+    response = client.post("/oauth/authorize", data=form)
+    assert response.status_code == 400
+    link = EXPLAIN_LINK.search(response.text)
+    assert link and link.group(2) == "invalid_client"
+    page = page_of(client, link.group(1))
+    assert "POST /oauth/authorize" in page and "nobody" in page
+    assert "state-123" not in page and "nonce-secret-value" not in page
+
+
+def test_error_pages_outside_the_protocol_have_no_explain_link(client) -> None:  # type: ignore[no-untyped-def]
+    """The shared template's link is optional: a page without error_uri renders as before."""
+    response = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert "What this error means" not in response.text
+
+
+# --- The photos API's 404 (not an RFC code, but it explains itself too) ---------------------
+
+
+def test_photo_not_found_carries_error_uri_to_a_page_saying_it_is_a_plain_404(
+    client, db, mockgram_app, make_client, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    john = make_user("john")
+    make_client()
+    token = issue(db, mockgram_app, john, scope="photos.read")
+    response = client.get("/api/photos/999999", headers=bearer(token))
+    assert response.status_code == 404
+    body = response.json()
+    assert body["error"] == "not_found"
+    match = ISSUER_ERRORS.match(body["error_uri"])
+    assert match and match.group(1) == "not_found"
+    page = page_of(client, body["error_uri"])
+    assert "not an RFC code" in page and "404" in page
+    assert "GET /api/photos/999999" in page and "404 not_found" in page
+    assert "Bearer [redacted]" in page and token not in page

@@ -199,6 +199,25 @@ def test_item_24_reused_refresh_token_revokes_the_family(client, printshop, db):
     assert all(r.revoked_at is not None for r in db.exec(select(RefreshToken)).all())
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [{"scope": "photos.read photos.write"}, {"scope": "photos.read nonsense"}],
+    ids=["wider_scope", "unknown_scope"],
+)
+def test_item_24_reuse_with_a_wider_scope_still_revokes_the_family(client, printshop, extra):
+    """RFC 9700 §4.14.2: a replay is caught whatever else it carries, before the scope check."""
+    first = code_grant(client)
+    newest = refresh(client, first["refresh_token"]).json()
+    assert api_status(client, newest["access_token"]) == 200
+
+    body = assert_oauth_error(refresh(client, first["refresh_token"], **extra), "invalid_grant")
+    assert "revoked" in body["error_description"]
+
+    assert_oauth_error(refresh(client, newest["refresh_token"]), "invalid_grant")
+    assert api_status(client, newest["access_token"]) == 401
+    assert api_status(client, first["access_token"]) == 401
+
+
 def test_item_24_rotation_claims_the_old_token_with_one_conditional_update(
     client, printshop, mockgram_app
 ):

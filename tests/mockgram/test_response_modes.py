@@ -149,14 +149,28 @@ def test_item_08_implicit_errors_travel_in_the_fragment(client, gallery):
     assert "#" in response.headers["location"] and "?" not in response.headers["location"]
 
 
-@pytest.mark.parametrize("response_type", ["id_token", "id_token token", "code id_token"])
-def test_item_32_implicit_without_nonce_is_refused(client, gallery, response_type):
+@pytest.mark.parametrize(
+    "response_type",
+    # OIDC Core §3.3.2.11: the hybrid `code token` needs a nonce too, though no id_token comes
+    # from the authorization endpoint.
+    ["id_token", "id_token token", "code id_token", "code token", "code id_token token"],
+)
+def test_item_32_implicit_without_nonce_is_refused(client, gallery, db, response_type):
     response = client.get("/oauth/authorize", params=oidc_params(response_type, nonce=None))
     mode, answer = read_answer(response)
     assert mode == "fragment"
     assert answer["error"] == "invalid_request"
     assert "nonce" in answer["error_description"]
-    assert "id_token" not in answer and "access_token" not in answer
+    assert not {"code", "id_token", "access_token"} & set(answer)
+    assert db.exec(select(AuthorizationRequest)).first() is None
+
+
+def test_item_32_code_token_without_openid_needs_no_nonce(client, gallery):
+    """Without openid, `code token` is OAuth 2.0 Multiple Response Types, not OIDC hybrid."""
+    params = oidc_params("code token", nonce=None, scope="photos.read")
+    mode, answer = read_answer(run_flow(client, params))
+    assert mode == "fragment"
+    assert "code" in answer and "access_token" in answer and "id_token" not in answer
 
 
 def test_item_32_code_flow_without_nonce_succeeds(client, gallery):
