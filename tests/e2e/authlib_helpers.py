@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,15 +44,21 @@ def john_approves(base_url: str, authorization_url: str, client_name: str) -> st
     """Play John's browser from the authorization URL to the redirect back; return its Location."""
     with httpx.Client(timeout=10) as http:
         browser = Browser({base_url: http})
-        response = browser.follow(browser.get(authorization_url))  # → the login page
-        assert response.status_code == 200, response.text
-        response = browser.submit(
-            find_form(response.text, "/login"), username="john", password=DEMO_PASSWORD
-        )
-        response = browser.follow(response)  # → the consent page
-        assert client_name in response.text
-        response = browser.submit(
-            find_form(response.text, "/consent"), button=("decision", "allow")
-        )
-        assert response.status_code in (302, 303), response.text
+        response = john_signs_in_and_consents(browser, browser.get(authorization_url), client_name)
         return response.headers["location"]
+
+
+def john_signs_in_and_consents(browser: Browser, response: Any, client_name: str) -> Any:
+    """From a redirect to Mockgram's login page: John signs in and allows `client_name`.
+
+    Returns Mockgram's redirect back to the client (not followed: the caller decides)."""
+    response = browser.follow(response)  # → the login page
+    assert response.status_code == 200, response.text
+    response = browser.submit(
+        find_form(response.text, "/login"), username="john", password=DEMO_PASSWORD
+    )
+    response = browser.follow(response)  # → the consent page
+    assert client_name in response.text
+    response = browser.submit(find_form(response.text, "/consent"), button=("decision", "allow"))
+    assert response.status_code in (302, 303), response.text
+    return response

@@ -1,175 +1,330 @@
-"""Interop: Authlib as an OpenID Connect client against a running Mockgram.
+"""Interop: Authlib's OpenID Connect relying party against a running Mockgram.
 
-An independent library does everything a relying party does, over real HTTP: discovery, RFC 7591
-registration, the code flow with PKCE (S256) and a nonce while a scripted browser plays John,
-the id_token checked with Authlib's own OIDC rules (`CodeIDToken`: iss, aud, exp, iat, nonce,
-at_hash) against the published JWKS, userinfo, a refresh (rotated refresh token, a new id_token
-for the same person), then revocation (RFC 7009) and introspection (RFC 7662).
+The relying party is a tiny Starlette app built on Authlib's own Starlette integration
+(`authlib.integrations.starlette_client.OAuth`, whose apps carry the OpenID mixin): /login calls
+`authorize_redirect` (state and nonce kept in the session, PKCE S256), /callback calls
+`authorize_access_token` (checks the state, redeems the code, validates the id_token against
+the JWKS: signature, iss, aud, azp, exp, iat, nonce, at_hash if present) and then `userinfo()`.
+Both apps run under uvicorn on loopback ports, Mockgram knows the relying party only through
+RFC 7591 registration, and a scripted browser plays John between them. Afterwards the same
+Authlib app refreshes (rotated refresh token, a new id_token it validates again; the old refresh
+token is refused) and revokes (RFC 7009); Mockgram's userinfo then refuses the revoked token.
+A second client registers for ES256 id_tokens, which Authlib validates with the EC key.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from authlib.common.security import generate_token
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
-from authlib.oidc.core import CodeIDToken
-from joserfc import jwt
-from joserfc.jwk import KeySet
-from joserfc.jws import JWSRegistry
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
+from joserfc.errors import InvalidClaimError
+from joserfc.jws import extract_compact
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from tests.e2e.authlib_helpers import (
     AUTHLIB_WARNINGS,
-    REDIRECT_URI,
     interop_mockgram,
-    john_approves,
+    john_signs_in_and_consents,
 )
+from tests.e2e.browser import Browser
 from tests.e2e.servers import serve
 
 pytestmark = AUTHLIB_WARNINGS
 
-SCOPE = "openid profile email offline_access photos.read"
+SCOPE = "openid profile email offline_access"
 
 
-def _validated_id_token(
-    id_token: str,
-    *,
-    metadata: dict[str, Any],
-    client_id: str,
-    nonce: str | None,
-    access_token: str,
-) -> CodeIDToken:
-    """What Authlib's OpenIDMixin.parse_id_token does: JWKS signature, then CodeIDToken rules."""
-    jwks = httpx.get(metadata["jwks_uri"], timeout=10).json()
-    decoded = jwt.decode(
-        id_token,
-        key=KeySet.import_key_set(jwks),
-        registry=JWSRegistry(algorithms=metadata["id_token_signing_alg_values_supported"]),
-    )
-    claims = CodeIDToken(
-        decoded.claims,
-        decoded.header,
-        {"iss": {"values": [metadata["issuer"]]}},
-        {"nonce": nonce, "client_id": client_id, "access_token": access_token},
-    )
-    claims.validate(leeway=5)
-    return claims
+@dataclass
+class RelyingParty:
+    """The Starlette relying party, what its callback saw, and how to reach both servers."""
 
+    mockgram_url: str
+    url: str
+    oauth: OAuth
+    logins: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → token, userinfo
+    refreshed: list[dict[str, Any]] = field(default_factory=list)  # Authlib's update_token hook
 
-def test_authlib_oidc_client_code_flow_id_token_userinfo_refresh_revoke(tmp_path: Path) -> None:
-    with serve(interop_mockgram(tmp_path)) as base_url:
-        metadata = httpx.get(f"{base_url}/.well-known/openid-configuration", timeout=10).json()
-        assert metadata["issuer"] == base_url
-        assert "openid" in metadata["scopes_supported"]
+    @property
+    def discovery_url(self) -> str:
+        return f"{self.mockgram_url}/.well-known/openid-configuration"
 
-        registration = httpx.post(
-            metadata["registration_endpoint"],
+    def register(self, name: str, client_name: str, **registration: Any) -> StarletteOAuth2App:
+        """Register at Mockgram (RFC 7591), then give Authlib the client and discovery URL."""
+        discovery = httpx.get(self.discovery_url, timeout=10).json()
+        response = httpx.post(
+            discovery["registration_endpoint"],
             json={
-                "client_name": "Authlib OIDC interop",
-                "redirect_uris": [REDIRECT_URI],
+                "client_name": client_name,
+                "redirect_uris": [f"{self.url}/callback/{name}"],
                 "token_endpoint_auth_method": "client_secret_basic",
                 "scope": SCOPE,
+                **registration,
             },
             timeout=10,
         )
-        assert registration.status_code == 201, registration.text
-        registered = registration.json()
-        client_id = registered["client_id"]
-
-        with OAuth2Client(
-            client_id=client_id,
+        assert response.status_code == 201, response.text
+        registered = response.json()
+        app = self.oauth.register(
+            name,
+            client_id=registered["client_id"],
             client_secret=registered["client_secret"],
-            scope=SCOPE,
-            redirect_uri=REDIRECT_URI,
-            code_challenge_method="S256",
-            token_endpoint_auth_method="client_secret_basic",
-            timeout=10,
-        ) as client:
-            _run_flow(client, base_url=base_url, metadata=metadata, client_id=client_id)
+            server_metadata_url=self.discovery_url,
+            client_kwargs={"scope": SCOPE, "code_challenge_method": "S256", "timeout": 10},
+        )
+        assert isinstance(app, StarletteOAuth2App)
+        return app
+
+    def browser(self) -> tuple[Browser, list[httpx.Client]]:
+        """A fresh browser: its own cookie jar for each of the two origins."""
+        clients = [httpx.Client(timeout=10), httpx.Client(timeout=10)]
+        return Browser({self.mockgram_url: clients[0], self.url: clients[1]}), clients
 
 
-def _run_flow(
-    client: OAuth2Client, *, base_url: str, metadata: dict[str, Any], client_id: str
-) -> None:
-    """Code flow, id_token, userinfo, refresh, introspection, revocation — as Authlib does them."""
-    verifier, nonce = generate_token(48), generate_token(24)
-    authorization_url, state = client.create_authorization_url(
-        metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+async def id_token_rules(app: StarletteOAuth2App) -> dict[str, Any]:
+    """The issuer, as Authlib checks by default, and the audience, which it does not.
+
+    Authlib's default `claims_options` pin only `iss`; its `azp` check refuses a token for another
+    client only when `azp` is present. A relying party pins `aud` to its client_id (OIDC Core
+    §3.1.3.7, step 3) by passing the option."""
+    metadata = await app.load_server_metadata()
+    return {
+        "iss": {"essential": True, "values": [metadata["issuer"]]},
+        "aud": {"essential": True, "values": [app.client_id]},
+    }
+
+
+def relying_party_app(rp: RelyingParty) -> Starlette:
+    """Two routes and a session: everything else is Authlib's."""
+
+    async def login(request: Request) -> Response:
+        app = rp.oauth.create_client(request.path_params["name"])
+        redirect_uri = request.url_for("callback", name=request.path_params["name"])
+        return await app.authorize_redirect(request, redirect_uri)
+
+    async def callback(request: Request) -> Response:
+        name = request.path_params["name"]
+        app = rp.oauth.create_client(name)
+        try:
+            token = await app.authorize_access_token(
+                request, claims_options=await id_token_rules(app)
+            )
+        except OAuthError as error:
+            return JSONResponse({"error": error.error}, status_code=400)
+        userinfo = await app.userinfo(token=token)
+        rp.logins[name] = {"token": token, "userinfo": userinfo}
+        return JSONResponse({"signed_in_as": userinfo["sub"]})
+
+    return Starlette(
+        routes=[
+            Route("/login/{name}", login),
+            Route("/callback/{name}", callback, name="callback"),
+        ],
+        middleware=[Middleware(SessionMiddleware, secret_key="rp-session-key")],
     )
 
-    # Steps 1–4: John signs in and consents; Mockgram redirects back with code, state, iss.
-    location = john_approves(base_url, authorization_url, "Authlib OIDC interop")
-    assert location.startswith(REDIRECT_URI + "?"), location
-    returned = httpx.URL(location).params
-    assert returned["iss"] == base_url and returned["state"] == state
 
-    # Step 5: the code for tokens, an id_token among them.
-    token = client.fetch_token(
-        metadata["token_endpoint"],
-        authorization_response=location,
-        state=state,
-        code_verifier=verifier,
-    )
+@pytest.fixture
+def rp(tmp_path: Path) -> Iterator[RelyingParty]:
+    async def update_token(name: str, token: dict[str, Any], **_: Any) -> None:
+        rp.refreshed.append(token)
+
+    with serve(interop_mockgram(tmp_path)) as mockgram_url:
+        rp = RelyingParty(mockgram_url, "", OAuth(update_token=update_token))
+        with serve(lambda _url: relying_party_app(rp)) as rp_url:
+            rp.url = rp_url
+            yield rp
+
+
+def sign_in(rp: RelyingParty, name: str, client_name: str) -> httpx.URL:
+    """John signs in at the relying party through Mockgram; returns the authorization request."""
+    browser, clients = rp.browser()
+    try:
+        to_mockgram = browser.get(f"{rp.url}/login/{name}")
+        assert to_mockgram.status_code == 302
+        authorization_request = httpx.URL(to_mockgram.headers["location"])
+        back = john_signs_in_and_consents(browser, browser.follow(to_mockgram), client_name)
+        done = browser.follow(back)
+        assert done.status_code == 200, done.text
+        return authorization_request
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_authlib_openid_client_login_id_token_userinfo_refresh_revoke(rp: RelyingParty) -> None:
+    app = rp.register("mockgram", "Authlib OIDC interop")
+    client_id = app.client_id
+    browser, clients = rp.browser()
+    with clients[0], clients[1]:
+        # /login: Authlib discovers Mockgram and sends John with state, nonce and PKCE (S256).
+        to_mockgram = browser.get(f"{rp.url}/login/mockgram")
+        assert to_mockgram.status_code == 302
+        sent = httpx.URL(to_mockgram.headers["location"])
+        authorization_endpoint = app.server_metadata["authorization_endpoint"]
+        assert str(sent.copy_with(query=None)) == authorization_endpoint
+        assert sent.params["client_id"] == client_id
+        assert sent.params["response_type"] == "code"
+        assert sent.params["redirect_uri"] == f"{rp.url}/callback/mockgram"
+        assert sent.params["scope"] == SCOPE
+        assert sent.params["code_challenge_method"] == "S256"
+        assert sent.params["code_challenge"] and sent.params["nonce"] and sent.params["state"]
+
+        back = john_signs_in_and_consents(
+            browser, browser.follow(to_mockgram), "Authlib OIDC interop"
+        )
+        returned = httpx.URL(back.headers["location"])
+        assert str(returned.copy_with(query=None)) == f"{rp.url}/callback/mockgram"
+        assert returned.params["state"] == sent.params["state"]
+        assert returned.params["iss"] == rp.mockgram_url
+
+        # Authlib refuses a callback whose state this browser's session never issued
+        # (MismatchingStateError), and the genuine callback replayed by another browser (CSRF).
+        forged = browser.get(str(returned.copy_merge_params({"state": "forged-state"})))
+        assert (forged.status_code, forged.json()) == (400, {"error": "mismatching_state"})
+        with httpx.Client(timeout=10) as stranger:
+            replayed = stranger.get(str(returned))
+        assert (replayed.status_code, replayed.json()) == (400, {"error": "mismatching_state"})
+        assert "mockgram" not in rp.logins
+
+        # The genuine callback (the code was not spent by the refused ones): the code redeemed,
+        # the id_token validated by Authlib, userinfo called.
+        done = browser.follow(back)
+        assert done.status_code == 200, done.text
+
+    token, userinfo = rp.logins["mockgram"]["token"], rp.logins["mockgram"]["userinfo"]
     assert token["token_type"].lower() == "bearer"
     assert {"access_token", "id_token", "refresh_token"} <= set(token)
-    id_claims = _validated_id_token(
-        token["id_token"],
-        metadata=metadata,
-        client_id=client_id,
-        nonce=nonce,
-        access_token=token["access_token"],
-    )
-    assert id_claims["nonce"] == nonce
+    claims = token["userinfo"]  # the id_token's claims, as Authlib validated them
+    assert claims["iss"] == rp.mockgram_url
+    assert claims["aud"] == [client_id] and claims["azp"] == client_id
+    assert claims["nonce"] == sent.params["nonce"]
+    assert claims["sub"]
+    assert extract_compact(token["id_token"].encode()).headers()["alg"] == "RS256"
+    assert done.json() == {"signed_in_as": claims["sub"]}
+    assert userinfo["sub"] == claims["sub"]  # OIDC Core §5.3.2
+    assert userinfo["preferred_username"] == "john"
+    assert "name" in userinfo and "email" in userinfo
 
-    # Userinfo speaks of the same person (OIDC Core §5.3.2), with profile and email.
-    userinfo = client.get(metadata["userinfo_endpoint"])
-    assert userinfo.status_code == 200, userinfo.text
-    info = userinfo.json()
-    assert info["sub"] == id_claims["sub"]
-    assert info["preferred_username"] == "john"
-    assert "name" in info and "email" in info
+    asyncio.run(_refresh_and_revoke(rp, app, token, sub=claims["sub"]))
 
-    # Refresh: a rotated refresh token and a new id_token for the same sub (OIDC Core §12.2).
-    first_refresh = token["refresh_token"]
-    refreshed = client.refresh_token(metadata["token_endpoint"], refresh_token=first_refresh)
-    assert refreshed["refresh_token"] != first_refresh
-    refreshed_claims = _validated_id_token(
-        refreshed["id_token"],
-        metadata=metadata,
-        client_id=client_id,
-        nonce=None,
-        access_token=refreshed["access_token"],
-    )
-    assert refreshed_claims["sub"] == id_claims["sub"]
-    assert refreshed_claims["iss"] == id_claims["iss"]
-    assert client.get(f"{base_url}/api/photos").status_code == 200
 
-    # Introspection sees the refreshed access token as active.
-    introspected = client.introspect_token(
-        metadata["introspection_endpoint"], token=refreshed["access_token"]
+async def _refresh_and_revoke(
+    rp: RelyingParty, app: StarletteOAuth2App, token: dict[str, Any], *, sub: str
+) -> None:
+    # The same id_token, checked against a nonce or an audience it was not issued for.
+    with pytest.raises(InvalidClaimError, match="nonce"):
+        await app.parse_id_token(token, nonce="another-nonce")
+    stranger = rp.oauth.register(
+        "someone_else",
+        client_id="someone-else",
+        client_secret="unused",
+        server_metadata_url=rp.discovery_url,
     )
-    assert introspected.status_code == 200
-    assert introspected.json()["active"] is True
-    assert introspected.json()["client_id"] == client_id
+    nonce = token["userinfo"]["nonce"]
+    with pytest.raises(InvalidClaimError, match="azp"):  # Authlib's default rules
+        await stranger.parse_id_token(token, nonce=nonce)
+    with pytest.raises(InvalidClaimError, match="aud"):  # with the audience pinned
+        await stranger.parse_id_token(
+            token, nonce=nonce, claims_options=await id_token_rules(stranger)
+        )
 
-    # Revocation of the refresh token ends the grant: the API refuses the access token at once.
-    revoked = client.revoke_token(
-        metadata["revocation_endpoint"],
-        token=refreshed["refresh_token"],
-        token_type_hint="refresh_token",
+    # Refresh at the token endpoint from discovery: a rotated refresh token, a new id_token.
+    refreshed = await app.fetch_access_token(
+        grant_type="refresh_token", refresh_token=token["refresh_token"]
     )
+    assert refreshed["refresh_token"] != token["refresh_token"]
+    assert refreshed["access_token"] != token["access_token"]
+    refreshed_claims = await app.parse_id_token(
+        refreshed, nonce=None, claims_options=await id_token_rules(app)
+    )
+    assert refreshed_claims["sub"] == sub
+    assert (await app.userinfo(token=refreshed))["sub"] == sub
+
+    # Revocation (RFC 7009) of the access token: Mockgram's userinfo refuses it at once.
+    metadata = await app.load_server_metadata()
+    async with app._get_oauth_client(**metadata) as client:
+        revoked = await client.revoke_token(
+            metadata["revocation_endpoint"],
+            token=refreshed["access_token"],
+            token_type_hint="access_token",
+        )
     assert revoked.status_code == 200 and revoked.content == b""
-    refused = client.get(f"{base_url}/api/photos")
-    assert refused.status_code == 401
-    assert 'error="invalid_token"' in refused.headers["www-authenticate"]
-    gone = client.introspect_token(
-        metadata["introspection_endpoint"], token=refreshed["access_token"]
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await app.userinfo(token=refreshed)
+    assert refused.value.response.status_code == 401
+    assert 'error="invalid_token"' in refused.value.response.headers["www-authenticate"]
+
+    # The rotated-away refresh token is refused (RFC 9700 §4.14.2: reuse)...
+    with pytest.raises(OAuthError) as reused:
+        await app.fetch_access_token(
+            grant_type="refresh_token", refresh_token=token["refresh_token"]
+        )
+    assert reused.value.error == "invalid_grant"
+    # ...and reuse ends the whole grant: the current refresh token goes with it.
+    with pytest.raises(OAuthError) as ended:
+        await app.fetch_access_token(
+            grant_type="refresh_token", refresh_token=refreshed["refresh_token"]
+        )
+    assert ended.value.error == "invalid_grant"
+
+
+def test_authlib_validates_an_es256_id_token_and_refreshes_an_expired_token(
+    rp: RelyingParty,
+) -> None:
+    app = rp.register(
+        "mockgram_es256", "Authlib OIDC interop ES256", id_token_signed_response_alg="ES256"
     )
-    assert gone.json() == {"active": False}
-    with pytest.raises(OAuthError) as refused_refresh:
-        client.refresh_token(metadata["token_endpoint"], refresh_token=refreshed["refresh_token"])
-    assert refused_refresh.value.error == "invalid_grant"
+    sent = sign_in(rp, "mockgram_es256", "Authlib OIDC interop ES256")
+
+    token = rp.logins["mockgram_es256"]["token"]
+    assert extract_compact(token["id_token"].encode()).headers()["alg"] == "ES256"
+    claims = token["userinfo"]  # Authlib checked the ES256 signature against the EC key in JWKS
+    assert claims["aud"] == [app.client_id] and claims["nonce"] == sent.params["nonce"]
+    assert rp.logins["mockgram_es256"]["userinfo"]["sub"] == claims["sub"]
+
+    asyncio.run(_expired_then_revoked(rp, app, token, sub=claims["sub"]))
+
+
+async def _expired_then_revoked(
+    rp: RelyingParty, app: StarletteOAuth2App, token: dict[str, Any], *, sub: str
+) -> None:
+    # An access token the client holds as expired: Authlib refreshes it on its own before the
+    # userinfo call and hands the new token to the OAuth registry's update_token hook.
+    assert (await app.userinfo(token={**token, "expires_at": 1}))["sub"] == sub
+    assert len(rp.refreshed) == 1
+    renewed = rp.refreshed[0]
+    assert renewed["refresh_token"] != token["refresh_token"]
+    renewed_claims = await app.parse_id_token(
+        renewed, nonce=None, claims_options=await id_token_rules(app)
+    )
+    assert renewed_claims["sub"] == sub
+
+    # Revoking the refresh token (RFC 7009) ends the grant, its access tokens included.
+    metadata = await app.load_server_metadata()
+    async with app._get_oauth_client(**metadata) as client:
+        revoked = await client.revoke_token(
+            metadata["revocation_endpoint"],
+            token=renewed["refresh_token"],
+            token_type_hint="refresh_token",
+        )
+    assert revoked.status_code == 200
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await app.userinfo(token=renewed)
+    assert refused.value.response.status_code == 401
+    with pytest.raises(OAuthError) as ended:
+        await app.fetch_access_token(
+            grant_type="refresh_token", refresh_token=renewed["refresh_token"]
+        )
+    assert ended.value.error == "invalid_grant"
