@@ -50,7 +50,7 @@ def mask_json(text: str) -> str:
         return text[:2000]
     if isinstance(data, dict):
         data = {k: mask(v) if k in MASKED and isinstance(v, str) else v for k, v in data.items()}
-    return json.dumps(data, indent=2)[:2000]
+    return json.dumps(data, indent=2, ensure_ascii=False)[:2000]
 
 
 @dataclass

@@ -4,8 +4,10 @@ outside lab mode."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
+from urllib.parse import unquote_plus
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +18,9 @@ from tests.e2e.browser import Browser, find_form, forms
 from tests.e2e.conftest import (
     AWESOME,
     AWESOME_PASSWORD,
+    CLIENT_SECRET,
     MOCKGRAM,
+    MOCKGRAM_PASSWORD,
     build_apps,
 )
 
@@ -104,17 +108,11 @@ def test_attack_5_delete_with_read_token_is_403_insufficient_scope(lab: Browser)
 
 def test_attack_6_public_client_code_without_verifier_is_invalid_grant(lab: Browser) -> None:
     text = shown(run(lab, "pkce-missing").text)
-    if "could not run" in text:
-        pytest.skip("the public SPA client is not registered at Mockgram yet")  # pragma: no cover
     assert "Defence held" in text and '"error": "invalid_grant"' in text
 
 
 def test_attack_7_implicit_token_sits_in_the_url(lab: Browser) -> None:
     text = shown(run(lab, "implicit-token").text)
-    if "could not run" in text:
-        pytest.skip(
-            "the implicit SPA client or response_type=token is not there yet"
-        )  # pragma: no cover
     assert "Attack succeeded" in text
     assert "#access_token=" in text and "characters" in text
     assert "none (never in this flow)" in text
@@ -130,6 +128,47 @@ def test_attack_8_mix_up_wrong_iss_is_refused(lab: Browser) -> None:
 def test_attack_8_needs_sign_in_and_says_so(lab: Browser) -> None:
     text = shown(run(lab, "mix-up").text)
     assert "could not run" in text and "Sign in" in text
+
+
+SLUGS = [
+    "stolen-code",
+    "code-replay",
+    "tampered-redirect",
+    "forged-callback",
+    "delete-photo",
+    "pkce-missing",
+    "implicit-token",
+    "mix-up",
+]
+# A token, code or verifier the lab shows: only its first characters and its length.
+SHOWN_VALUE = re.compile(
+    r'(?:"(?:access_token|refresh_token|id_token)": "'
+    r"|(?:code|code_verifier|access_token)="
+    r"|Authorization: Bearer )"
+    r"([^\s\"&]+)"
+)
+
+
+def test_every_attack_explains_itself_and_shows_no_secret(
+    lab: Browser, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sign_in(lab)
+    for slug in SLUGS:
+        page = run(lab, slug)
+        assert page.status_code == 200, slug
+        text = shown(page.text)
+        assert "Defence held" in text or slug == "implicit-token", slug
+        why = re.search(r"Why it fails</h2>\s*<p class=\"lab-why\">([^<]{40,})", text)
+        assert why, f"{slug}: no paragraph on why it fails"
+        for secret in (CLIENT_SECRET, MOCKGRAM_PASSWORD, AWESOME_PASSWORD):
+            assert secret not in text, slug
+        for value in SHOWN_VALUE.findall(text):
+            value = unquote_plus(value)  # a forged callback shows its URL encoded
+            assert "…" in value or value.startswith("****"), (slug, value)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (CLIENT_SECRET, MOCKGRAM_PASSWORD, AWESOME_PASSWORD):
+        assert secret not in logged
 
 
 def test_no_switch_exists_outside_lab_mode(lab: Browser) -> None:
