@@ -85,7 +85,8 @@ def render_error(
 ) -> Response:
     """The friendly HTML error page (shared error.html in the app's layout); never a redirect.
 
-    Optional context: detail, hint, rfc, error_code, step, back_url, back_label.
+    Optional context: detail, hint, rfc, error_code, step, back_url, back_label, and error_uri
+    (a link to the page that explains the error).
     """
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
