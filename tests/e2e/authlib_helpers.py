@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,14 +23,14 @@ DEMO_PASSWORD = "interop-password"
 REDIRECT_URI = "http://127.0.0.1:9/callback"  # never visited: the test reads the redirect itself
 
 
-def interop_mockgram(tmp_path: Path) -> Callable[[str], FastAPI]:
-    """A Mockgram app factory for `serve`, its database in tmp_path."""
+def interop_mockgram(database_url: str) -> Callable[[str], FastAPI]:
+    """A Mockgram app factory for `serve` on `database_url` (the SQLite or PostgreSQL run's)."""
 
     def make(base_url: str) -> FastAPI:
         return create_app(
             MockgramSettings(
                 issuer=base_url,
-                database_url=f"sqlite:///{tmp_path / 'mockgram.db'}",
+                database_url=database_url,
                 secret_key="interop-session-key",
                 demo_password=DEMO_PASSWORD,
             )

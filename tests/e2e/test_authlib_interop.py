@@ -6,8 +6,6 @@ browser plays John at the login and consent pages, and reads /api/photos with it
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import OAuth2Client
@@ -24,9 +22,9 @@ pytestmark = AUTHLIB_WARNINGS
 
 
 def test_authlib_oauth2client_registers_runs_code_flow_with_pkce_and_reads_photos(
-    tmp_path: Path,
+    mockgram_database_url: str,
 ) -> None:
-    with serve(interop_mockgram(tmp_path)) as base_url:
+    with serve(interop_mockgram(mockgram_database_url)) as base_url:
         metadata = httpx.get(f"{base_url}/.well-known/oauth-authorization-server").json()
         assert metadata["issuer"] == base_url
 

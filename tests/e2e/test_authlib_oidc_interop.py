@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -136,11 +135,11 @@ def relying_party_app(rp: RelyingParty) -> Starlette:
 
 
 @pytest.fixture
-def rp(tmp_path: Path) -> Iterator[RelyingParty]:
+def rp(mockgram_database_url: str) -> Iterator[RelyingParty]:
     async def update_token(name: str, token: dict[str, Any], **_: Any) -> None:
         rp.refreshed.append(token)
 
-    with serve(interop_mockgram(tmp_path)) as mockgram_url:
+    with serve(interop_mockgram(mockgram_database_url)) as mockgram_url:
         rp = RelyingParty(mockgram_url, "", OAuth(update_token=update_token))
         with serve(lambda _url: relying_party_app(rp)) as rp_url:
             rp.url = rp_url
