@@ -167,3 +167,16 @@ def test_two_uvicorn_workers_on_the_default_sqlite_file_behave_as_one(tmp_path: 
     with serve_process("mockgram", _env(database_url), log_dir=tmp_path, workers=2) as server:
         # One address, two worker processes: the kernel hands each connection to either.
         _behave_as_one(server.base_url, server.base_url)
+
+
+def test_two_mockgram_processes_on_one_sqlite_file_behave_as_one(tmp_path: Path) -> None:
+    """Two processes for certain (the workers test cannot say which worker took a connection)."""
+    env = _env(f"sqlite:///{tmp_path / 'mockgram.db'}")
+    with ExitStack() as stack:
+        # Both start at once on a missing file: creating it, its schema, keys and seed race too.
+        first = stack.enter_context(serve_process("mockgram", env, log_dir=tmp_path, wait=False))
+        second = stack.enter_context(serve_process("mockgram", env, log_dir=tmp_path, wait=False))
+        first.wait_until_ready()
+        second.wait_until_ready()
+        assert first.process.pid != second.process.pid
+        _behave_as_one(first.base_url, second.base_url)
