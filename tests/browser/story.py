@@ -153,6 +153,63 @@ def deny(page: Page, awesome: str, mockgram: str, shot: Shot = no_shot) -> None:
     page.wait_for_url(re.compile(re.escape(awesome) + "/"))
     expect(page.locator("main")).to_contain_text("access_denied")
     expect(page.get_by_role("button", name=re.compile("Connect Mockgram"))).to_be_visible()
-    shot("denied")
+    shot("connect-denied")
     page.goto(f"{awesome}/photos")
     expect(page.locator("article.photo")).to_have_count(0)
+
+
+def log_in_with_mockgram_until_consent(
+    page: Page, awesome: str, mockgram: str, shot: Shot = no_shot
+) -> str:
+    """OpenID Connect steps 1–3: signed out, "Log in with Mockgram", Mockgram's login, consent.
+
+    Returns the request_id Mockgram's login page carries.
+    """
+    page.goto(f"{awesome}/login")
+    page.get_by_role("link", name="Log in with Mockgram").click()
+    # Step 1: the browser is sent to Mockgram's public URL with state, nonce and PKCE.
+    page.wait_for_url(at(mockgram, "/login"))
+    request_id = parse_qs(urlsplit(page.url).query)["request_id"][0]
+    assert request_id
+    page.get_by_label("Username").fill("john")
+    page.get_by_label("Password").fill(MOCKGRAM_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(at(mockgram, "/consent"))
+    expect(page.get_by_text("Know who you are")).to_be_visible()
+    expect(page.get_by_text("See your email address")).to_be_visible()
+    shot("login-with-mockgram-consent")
+    return request_id
+
+
+def allow_login_and_see_claims(
+    page: Page, awesome: str, mockgram: str, shot: Shot = no_shot
+) -> None:
+    """Allow: back at the print shop, signed in, shown the id_token's claims it checked."""
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(at(awesome, "/login/mockgram/claims"))
+    expect(page.get_by_role("heading", name="What Mockgram told us about you")).to_be_visible()
+    main = page.locator("main")
+    # The issuer is Mockgram's public URL, whatever address AwesomeService's back end used.
+    expect(main).to_contain_text(f'"iss": "{mockgram}"')
+    expect(main).to_contain_text('"preferred_username": "john"')
+    expect(main).to_contain_text('"email_verified": true')
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    shot("login-with-mockgram-claims")
+
+
+def deny_login(page: Page, awesome: str, shot: Shot = no_shot) -> None:
+    """Deny on "Log in with Mockgram": a friendly page, and nobody signed in."""
+    page.get_by_role("button", name="Deny").click()
+    page.wait_for_url(at(awesome, "/login/callback"))
+    expect(
+        page.get_by_role("heading", name="You chose not to log in with Mockgram")
+    ).to_be_visible()
+    main = page.locator("main")
+    expect(main).to_contain_text("access_denied")
+    expect(main).to_contain_text("Nothing was shared and nobody was signed in.")
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    shot("login-with-mockgram-denied")
+    # Nobody is signed in: a page for signed-in people sends the browser to the sign-in page.
+    page.goto(f"{awesome}/login/mockgram/claims")
+    page.wait_for_url(at(awesome, "/login"))
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)

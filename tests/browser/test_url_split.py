@@ -49,3 +49,24 @@ def test_the_story_passes_with_a_public_name_only_the_browser_can_resolve(
         story.the_whole_story(page, split_apps.awesome, split_apps.mockgram)
     finally:
         context.close()
+
+
+def test_log_in_with_mockgram_passes_with_a_public_name_only_the_browser_can_resolve(
+    mapping_browser: Any, split_apps: Apps
+) -> None:
+    """Discovery, the token call, JWKS and userinfo go to 127.0.0.1; the browser to mockgram.test.
+
+    The id_token's `iss`, shown on the claims page, is the public issuer, not the internal URL.
+    """
+    assert split_apps.mockgram.startswith(f"http://{PUBLIC_NAME}:")
+    assert split_apps.mockgram_internal.startswith("http://127.0.0.1:")
+    context = mapping_browser.new_context(viewport=chromium.VIEWPORT)
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        story.log_in_with_mockgram_until_consent(page, split_apps.awesome, split_apps.mockgram)
+        story.allow_login_and_see_claims(page, split_apps.awesome, split_apps.mockgram)
+        main = page.locator("main")
+        story.expect(main).not_to_contain_text(f'"iss": "{split_apps.mockgram_internal}"')
+    finally:
+        context.close()

@@ -1,6 +1,7 @@
 """The SPA demos' JavaScript in a real browser (headless Chromium) against real servers:
 John gets a token in the page, the photos appear through blob: URLs, and the address bar is
-cleaned. Skipped, with the reason, where Chromium or Playwright is missing."""
+cleaned; when he presses Deny, the page says access_denied and asks for nothing more.
+Skipped, with the reason, where Chromium or Playwright is missing."""
 
 from __future__ import annotations
 
@@ -104,13 +105,14 @@ def in_browser(scenario: Callable[[object], None]) -> None:
         raise failures[0]
 
 
-def _sign_in_and_allow(page: object, mockgram_url: str) -> None:
+def _sign_in_and_decide(page: object, mockgram_url: str, decision: str = "allow") -> None:
+    """Mockgram's login, then Allow or Deny on its consent page."""
     page.wait_for_url(f"{mockgram_url}/login**")  # type: ignore[attr-defined]
     page.fill('input[name="username"]', "john")  # type: ignore[attr-defined]
     page.fill('input[name="password"]', PASSWORD)  # type: ignore[attr-defined]
     page.click('main form[action^="/login"] button[type="submit"]')  # type: ignore[attr-defined]
     page.wait_for_url(f"{mockgram_url}/consent**")  # type: ignore[attr-defined]
-    page.click('button[name="decision"][value="allow"]')  # type: ignore[attr-defined]
+    page.click(f'button[name="decision"][value="{decision}"]')  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("flow", ["implicit", "pkce"])
@@ -123,7 +125,7 @@ def _token_and_photos(page: object, awesome_url: str, mockgram_url: str, flow: s
     page.on("pageerror", lambda exc: errors.append(str(exc)))  # type: ignore[attr-defined]
     page.goto(f"{awesome_url}/spa/{flow}")  # type: ignore[attr-defined]
     page.click("#spa-start")  # type: ignore[attr-defined]
-    _sign_in_and_allow(page, mockgram_url)
+    _sign_in_and_decide(page, mockgram_url)
     page.wait_for_url(f"{awesome_url}/spa/{flow}**")  # type: ignore[attr-defined]
     page.wait_for_selector('#spa-photos img[src^="blob:"]', timeout=15_000)  # type: ignore[attr-defined]
     status = page.text_content("#spa-status") or ""  # type: ignore[attr-defined]
@@ -152,3 +154,46 @@ def _foreign_state(page: object, awesome_url: str) -> None:
     page.locator("#spa-status", has_text="Refused").wait_for()  # type: ignore[attr-defined]
     assert page.url == f"{awesome_url}/spa/implicit"  # type: ignore[attr-defined]
     assert page.locator("#spa-photos img").count() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("flow", ["implicit", "pkce"])
+def test_spa_shows_access_denied_when_john_denies(servers: tuple[str, str], flow: str) -> None:
+    in_browser(lambda page: _denied(page, *servers, flow))
+
+
+def _denied(page: object, awesome_url: str, mockgram_url: str, flow: str) -> None:
+    errors: list[str] = []
+    requests: list[str] = []
+    redirects: list[str] = []  # Mockgram's Location headers: a fragment never reaches a server
+    page.on("pageerror", lambda exc: errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.on("request", lambda request: requests.append(request.url))  # type: ignore[attr-defined]
+    page.on(  # type: ignore[attr-defined]
+        "response",
+        lambda response: (
+            redirects.append(response.headers.get("location", ""))
+            if response.url.startswith(mockgram_url)
+            else None
+        ),
+    )
+    page.goto(f"{awesome_url}/spa/{flow}")  # type: ignore[attr-defined]
+    api = page.get_attribute("#spa", "data-api") or ""  # type: ignore[attr-defined]
+    assert api.startswith(mockgram_url)
+    page.click("#spa-start")  # type: ignore[attr-defined]
+    _sign_in_and_decide(page, mockgram_url, "deny")
+    # Mockgram's answer (RFC 6749 §4.1.2.1 / §4.2.2.1) carries error=access_denied, no token.
+    page.wait_for_url(f"{awesome_url}/spa/{flow}**")  # type: ignore[attr-defined]
+    status = page.locator("#spa-status", has_text="access_denied")  # type: ignore[attr-defined]
+    status.wait_for()
+    assert "Mockgram answered access_denied" in (status.text_content() or "")
+    note = page.text_content("#spa-fragment") or ""  # type: ignore[attr-defined]
+    assert "no token" in note and "access_token=" not in note and "redeem" not in note
+    assert page.url == f"{awesome_url}/spa/{flow}"  # type: ignore[attr-defined]
+    # No token: none in the answer, no code redeemed, the photos API never called.
+    answer = [url for url in redirects if url.startswith(f"{awesome_url}/spa/{flow}")]
+    assert len(answer) == 1 and "error=access_denied" in answer[0], redirects
+    assert "access_token" not in answer[0] and "code=" not in answer[0]
+    assert not [url for url in requests if "/oauth/token" in url or url.startswith(api)]
+    assert page.locator("#spa-photos img").count() == 0  # type: ignore[attr-defined]
+    assert page.locator("#spa-photos figure").count() == 0  # type: ignore[attr-defined]
+    assert page.evaluate("Object.keys(sessionStorage)") == []  # type: ignore[attr-defined]
+    assert errors == []

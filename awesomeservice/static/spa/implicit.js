@@ -24,9 +24,12 @@
   const answer = new URLSearchParams(fragment);
   // Take it out of the address bar at once (the history entry was already made).
   history.replaceState(null, "", window.location.pathname);
-  SPA.note("The answer arrived in the address bar's fragment (#access_token=…). This page " +
-           "read it and removed it from the address bar with history.replaceState — but the " +
-           "browser's history had already seen it. That is the implicit flow's weakness.");
+  SPA.note(answer.has("error")
+    ? "Mockgram's answer arrived in the address bar's fragment (#error=…) with no token; this " +
+      "page read it and removed it from the address bar with history.replaceState."
+    : "The answer arrived in the address bar's fragment (#access_token=…). This page " +
+      "read it and removed it from the address bar with history.replaceState — but the " +
+      "browser's history had already seen it. That is the implicit flow's weakness.");
 
   const stateOk = SPA.takeState(STATE_KEY, answer.get("state"));
   if (!SPA.answerOk(answer, stateOk, "The token was not used.")) return;

@@ -34,8 +34,11 @@
   if (!answer.has("code") && !answer.has("error")) return;
   // The code leaves the address bar at once.
   history.replaceState(null, "", window.location.pathname);
-  SPA.note("Mockgram sent back a one-time code in the query string; this page removed it " +
-           "from the address bar and will redeem it with its PKCE verifier.");
+  SPA.note(answer.has("error")
+    ? "Mockgram sent back an error, not a code, in the query string; this page removed it " +
+      "from the address bar. With no code there is no token to ask for."
+    : "Mockgram sent back a one-time code in the query string; this page removed it " +
+      "from the address bar and will redeem it with its PKCE verifier.");
 
   const verifier = sessionStorage.getItem(VERIFIER_KEY);
   sessionStorage.removeItem(VERIFIER_KEY);
