@@ -206,7 +206,9 @@ def render_consent(
         "consent.html",
         {
             "page_title": f"Allow {client.name}?",
-            "step": 3,
+            # The tour's step 3 is the article's question (may it read his photos?); a request
+            # for other scopes, such as an OpenID login's, is not that story.
+            "step": 3 if "photos.read" in pending.scope.split() else None,
             "pending": pending,
             "client": client,
             "user": user,

@@ -158,3 +158,16 @@ def test_tour_index_steps_are_links_that_start_them(world: World) -> None:
 def test_no_lab_banner_by_default(world: World) -> None:
     assert "lab-banner" not in world.browser.get(f"{AWESOME}/tour").text
     assert "lab-banner" not in world.browser.get(f"{MOCKGRAM}/").text
+
+
+def test_an_openid_login_consent_is_not_told_as_the_photos_story(world: World) -> None:
+    browser = world.browser
+    start = browser.get(f"{AWESOME}/login/mockgram")
+    login_page = browser.follow(browser.get(start.headers["location"]))
+    consent = browser.follow(
+        browser.submit(
+            find_form(login_page.text, "/login"), username="john", password=MOCKGRAM_PASSWORD
+        )
+    )
+    assert urlsplit(browser.url).path == "/consent" and "openid" in consent.text
+    assert "Step 3 of 6" not in consent.text  # the banner's question is about photos
