@@ -5,8 +5,16 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
+from awesomeservice import refusals
 from awesomeservice.backchannel import MockgramUnavailable
 from shared.web import render_error
+
+# The reason each kind of back-channel failure is explained under (/errors/{reason}).
+UNAVAILABLE_REASONS = {
+    "timeout": "provider_timeout",
+    "unreachable": "provider_unreachable",
+    "bad_answer": "provider_bad_answer",
+}
 
 
 def mockgram_unavailable(request: Request, exc: MockgramUnavailable, *, step: int) -> Response:
@@ -23,6 +31,8 @@ def mockgram_unavailable(request: Request, exc: MockgramUnavailable, *, step: in
         title = "Mockgram sent an answer we could not read"
         message = "Its reply was not what the protocol promises. Nothing was changed here."
         status = 502
+    reason = UNAVAILABLE_REASONS.get(exc.kind, "provider_bad_answer")
+    ref = refusals.record(request, reason=reason, step=step, title=title, message=exc.detail)
     return render_error(
         request,
         status_code=status,
@@ -30,6 +40,7 @@ def mockgram_unavailable(request: Request, exc: MockgramUnavailable, *, step: in
         message=message,
         detail=exc.detail,
         hint="Try again in a moment.",
-        error_code=f"mockgram_{exc.kind}",
+        error_code=reason,
+        error_uri=refusals.explanation_url(reason, ref),
         step=step,
     )

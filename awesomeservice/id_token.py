@@ -28,6 +28,33 @@ from awesomeservice.discovery import Discovery, ProviderMetadata
 LEEWAY_SECONDS = 60
 # The key type each algorithm needs (RFC 7518 §3.1); anything else is refused.
 KEY_TYPE_FOR_ALG = {"RS256": "RSA", "ES256": "EC"}
+# Every `reason` an IdTokenRejected below can carry: /errors/{reason} explains each one
+# (awesomeservice/explanations.py), and a test holds the two lists together.
+REASONS = frozenset(
+    {
+        "malformed",
+        "alg_not_allowed",
+        "kid_unknown",
+        "kid_missing",
+        "alg_key_mismatch",
+        "bad_signature",
+        "iss_mismatch",
+        "sub_invalid",
+        "aud_mismatch",
+        "aud_untrusted",
+        "azp_missing",
+        "azp_mismatch",
+        "exp_missing",
+        "expired",
+        "iat_missing",
+        "iat_future",
+        "nonce_mismatch",
+        "at_hash_missing",
+        "bad_at_hash",
+        "c_hash_missing",
+        "bad_c_hash",
+    }
+)
 
 
 class IdTokenRejected(Exception):

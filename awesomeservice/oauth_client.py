@@ -71,11 +71,13 @@ class CallbackRefused(Exception):
 class TokenError(Exception):
     """The token endpoint answered with an OAuth error (RFC 6749 §5.2)."""
 
-    def __init__(self, error: str, description: str, status_code: int) -> None:
+    def __init__(self, error: str, description: str, status_code: int, error_uri: str = "") -> None:
         super().__init__(error)
         self.error = error
         self.description = description
         self.status_code = status_code
+        # RFC 6749 §5.2: the provider's own page about the error, as sent (not yet checked).
+        self.error_uri = error_uri
 
 
 # ── Step 1: build the authorization request ─────────────────────────────────────────────────
@@ -418,10 +420,12 @@ async def token_request(
         # RFC 6749 §5.2: error responses carry an error code.
         error = body.get("error")
         description = body.get("error_description")
+        error_uri = body.get("error_uri")
         raise TokenError(
             error if isinstance(error, str) and error else "server_error",
             description[:300] if isinstance(description, str) else "",
             response.status_code,
+            error_uri[:500] if isinstance(error_uri, str) else "",
         )
     access_token = body.get("access_token")
     token_type = body.get("token_type")

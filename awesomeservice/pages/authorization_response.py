@@ -9,7 +9,7 @@ here once; the two flows differ only in their words, their pending-request table
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from awesomeservice import refusals
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.deps import SESSION_BINDING_KEY, SESSION_USER_KEY
 from awesomeservice.discovery import Discovery, ProviderMetadata
@@ -51,7 +52,11 @@ class ConsumeState(Protocol[Pending_co]):
 
 @dataclass(frozen=True)
 class OutcomePage:
-    """Where a callback tells John what happened, and why, with a way to start again."""
+    """Where a callback tells John what happened, and why, with a way to start again.
+
+    Every refusal links to its explanation, `/errors/{reason}?ref=…`, which shows the request
+    that failed (recorded here, redacted), and to the provider's own page when it sent one.
+    """
 
     template: str
     # Connect narrates the article's steps with banners; the login has none.
@@ -70,7 +75,24 @@ class OutcomePage:
         error_code: str = "",
         detail: str = "",
         kind: str = "bad",
+        provider_error_uri: str = "",
+        answer: Sequence[tuple[str, str]] = (),
     ) -> Response:
+        # RFC 6749 §4.1.2.1, §5.2: the provider's page about its error, if it is a web page.
+        provider_uri = refusals.safe_error_uri(provider_error_uri)
+        explain_url = ""
+        if error_code:
+            ref = refusals.record(
+                request,
+                reason=error_code,
+                step=step,
+                title=title,
+                message=message,
+                detail=detail,
+                answer=answer,
+                provider_error_uri=provider_uri,
+            )
+            explain_url = refusals.explanation_url(error_code, ref)
         context: dict[str, object] = {
             "page_title": title,
             "title": title,
@@ -79,6 +101,8 @@ class OutcomePage:
             "error_code": error_code,
             "detail": detail,
             "kind": kind,
+            "explain_url": explain_url,
+            "provider_error_uri": provider_uri,
         }
         if self.step_banners:
             context["step"] = step
@@ -153,6 +177,7 @@ async def receive_code(
                 rfc=words.error_rfc,
                 error_code="access_denied",
                 kind="neutral",
+                provider_error_uri=query.get("error_uri") or "",
                 step=4,
             )
         return words.page.render(
@@ -163,6 +188,7 @@ async def receive_code(
             rfc=words.error_rfc,
             error_code=error[:64],
             detail=(query.get("error_description") or "")[:200],
+            provider_error_uri=query.get("error_uri") or "",
             step=4,
         )
 
@@ -220,5 +246,13 @@ def token_refused_page(request: Request, words: CallbackWords, exc: TokenError) 
         rfc="RFC 6749 §5.2",
         error_code=exc.error[:64],
         detail=exc.description[:200],
+        provider_error_uri=exc.error_uri,
+        # The back-channel answer the explanation page shows (the request was ours: step 5).
+        answer=[
+            ("HTTP status", str(exc.status_code)),
+            ("error", exc.error),
+            ("error_description", exc.description),
+            *([("error_uri", exc.error_uri)] if exc.error_uri else []),
+        ],
         step=5,
     )
