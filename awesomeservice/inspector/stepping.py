@@ -1,6 +1,7 @@
-"""Step-through mode: pause before the browser is sent to the authorization server (step 1) and
-before a callback's code is traded (steps 4–5), show what is about to be sent, let the reader
-change a parameter, and go on — to see what breaks.
+"""Step-through mode: pause before the browser is sent to the authorization server (step 1),
+before a callback's code is traded (steps 4–5) and before the photo grid's call to the photos
+API (step 6), show what is about to be sent, let the reader change a parameter where one can
+be changed, and go on — to see what breaks.
 
 Where "Send" goes is stored here, server side; the form can change only the editable values,
 never the destination (no open redirect).
@@ -21,10 +22,12 @@ from awesomeservice.inspector.params import meaning
 from awesomeservice.inspector.redact import redact_value
 from awesomeservice.models import InspectorPrefs
 
-EDITABLE = {
+EDITABLE: dict[str, tuple[str, ...]] = {
     "authorize": ("state", "redirect_uri", "scope"),
     "callback": ("code", "state"),
+    "api": (),  # the token is the server's own: shown redacted, never editable
 }
+STEP_OF = {"authorize": 1, "callback": 4, "api": 6}
 
 
 def _prefs(db: Session) -> InspectorPrefs | None:
@@ -35,7 +38,15 @@ def _prefs(db: Session) -> InspectorPrefs | None:
     return prefs if prefs is not None and prefs.stepping else None
 
 
-def _pause(request: Request, db: Session, prefs: InspectorPrefs, kind: str, url: str) -> Response:
+def _pause(
+    request: Request,
+    db: Session,
+    prefs: InspectorPrefs,
+    kind: str,
+    url: str,
+    *,
+    api_call: list[tuple[str, str]] | None = None,
+) -> Response:
     parts = urlsplit(url)
     params = parse_qsl(parts.query, keep_blank_values=True)
     prefs.paused_kind = kind
@@ -73,7 +84,8 @@ def _pause(request: Request, db: Session, prefs: InspectorPrefs, kind: str, url:
             "target": prefs.paused_target,
             "rows": rows,
             "token_request": token_request,
-            "step": 1 if kind == "authorize" else 4,
+            "api_call": api_call or [],
+            "step": STEP_OF[kind],
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -98,6 +110,28 @@ def pause_before_exchange(request: Request, db: Session) -> Response | None:
     return _pause(request, db, prefs, "callback", str(request.url))
 
 
+def pause_before_api_call(
+    request: Request, db: Session, *, method: str, api_url: str, access_token: str
+) -> Response | None:
+    """Step 6 paused: the photos API call about to be made, its bearer token redacted."""
+    prefs = _prefs(db)
+    if prefs is None:
+        return None
+    if prefs.skip_next_pause:  # the reader pressed Send: this is the call to make
+        prefs.skip_next_pause = False
+        db.add(prefs)
+        db.commit()
+        return None
+    api_call = [
+        ("Request", f"{method} {api_url}"),
+        # Its first characters only: enough to recognise, useless to replay.
+        ("Authorization", f"Bearer {access_token[:12]}… ({len(access_token)} characters)"),
+        ("Defined in", "RFC 6750 §2.1: the token in the header, never in the URL"),
+    ]
+    # "Send" comes back to this page, which then makes the call.
+    return _pause(request, db, prefs, "api", request.url.path, api_call=api_call)
+
+
 def resume(db: Session, edited: dict[str, str]) -> str | None:
     """The URL to send the browser to, with the reader's edits; None when nothing is paused."""
     ctx = current()
@@ -110,9 +144,9 @@ def resume(db: Session, edited: dict[str, str]) -> str | None:
         for name, value in json.loads(prefs.paused_params)
     ]
     original = json.loads(prefs.paused_params)
-    url = f"{prefs.paused_target}?{urlencode(params)}"
+    url = f"{prefs.paused_target}?{urlencode(params)}" if params else prefs.paused_target
     prefs.paused_kind, prefs.paused_target, prefs.paused_params = "", "", "[]"
-    prefs.skip_next_pause = kind == "callback"
+    prefs.skip_next_pause = kind in ("callback", "api")
     db.add(prefs)
     db.commit()
     if kind == "authorize" and [list(p) for p in params] != original:

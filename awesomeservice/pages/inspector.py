@@ -116,8 +116,8 @@ async def toggle_stepping(request: Request, session: SessionDep) -> Response:
     timeline.set_stepping(session, _inspector_id(), on)
     push_flash(
         request,
-        "Step-through is on: AwesomeService will pause before it sends you to Mockgram (step 1) "
-        "and before it trades a code for tokens (step 5)."
+        "Step-through is on: AwesomeService will pause before it sends you to Mockgram (step 1), "
+        "before it trades a code for tokens (step 5) and before it calls the photos API (step 6)."
         if on
         else "Step-through is off.",
         "info",

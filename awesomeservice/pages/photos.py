@@ -13,6 +13,7 @@ from awesomeservice.db import SessionDep
 from awesomeservice.deps import CurrentUserDep, DiscoveryDep, HttpDep, UserDep
 from awesomeservice.discovery import Discovery
 from awesomeservice.errors import mockgram_unavailable
+from awesomeservice.inspector import stepping  # issue 4: step-through mode
 from awesomeservice.mockgram_api import (
     ApiRefused,
     Photo,
@@ -98,13 +99,30 @@ def api_refused(request: Request, exc: ApiRefused) -> Response:
 
 
 async def fetch_photos(
-    request: Request, session: Session, http: httpx.AsyncClient, user: User
+    request: Request,
+    session: Session,
+    http: httpx.AsyncClient,
+    user: User,
+    *,
+    pause_here: bool = False,
 ) -> tuple[MockgramConnection, list[Photo]] | Response:
     """Step 6: the user's Mockgram photos and the connection that read them, or the page
-    that explains why they are not available (not connected, revoked, refused, unreachable)."""
+    that explains why they are not available (not connected, revoked, refused, unreachable).
+
+    `pause_here`: the photo grid, where step-through mode pauses before the API call."""
     connection = await connection_or_page(request, session, http, user)
     if isinstance(connection, Response):
         return connection
+    if pause_here and (
+        paused := stepping.pause_before_api_call(
+            request,
+            session,
+            method="GET",
+            api_url=f"{str(http.base_url).rstrip('/')}/api/photos",
+            access_token=connection.access_token,
+        )
+    ):
+        return paused
     try:
         return connection, await list_photos(http, connection.access_token)
     except TokenRejected:
@@ -118,7 +136,7 @@ async def fetch_photos(
 @router.get("/photos")
 async def photos(request: Request, session: SessionDep, http: HttpDep, user: UserDep) -> Response:
     """The photo grid, fetched from Mockgram's API with the bearer token."""
-    fetched = await fetch_photos(request, session, http, user)
+    fetched = await fetch_photos(request, session, http, user, pause_here=True)
     if isinstance(fetched, Response):
         return fetched
     connection, items = fetched

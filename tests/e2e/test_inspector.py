@@ -313,3 +313,44 @@ def test_log_in_with_mockgram_shows_the_id_token_decoded_and_checked(world: Worl
     assert "Valid signature (RS256" in id_token
     assert re.search(r"expires in \d+ minutes", text)
     assert CLIENT_SECRET not in page.text and MOCKGRAM_PASSWORD not in page.text
+
+
+def test_step_through_pauses_at_steps_1_5_and_6_and_the_story_still_ends_with_photos(
+    world: World,
+) -> None:
+    browser = world.browser
+    _sign_in_to_awesomeservice(world)
+    _turn_stepping_on(world)
+    paused = browser.submit(find_form(browser.get(f"{AWESOME}/").text, "/connect"))
+    assert "About to send your browser" in paused.text
+    login = browser.follow(
+        browser.follow(browser.submit(find_form(paused.text, "/inspector/step/send")))
+    )
+    consent = browser.follow(
+        browser.submit(find_form(login.text, "/login"), username="john", password=MOCKGRAM_PASSWORD)
+    )
+    back = browser.submit(find_form(consent.text, "/consent"), button=("decision", "allow"))
+    before_exchange = browser.follow(back)
+    assert "About to trade the code for tokens" in before_exchange.text
+    to_photos = browser.follow(
+        browser.submit(find_form(before_exchange.text, "/inspector/step/send"))
+    )
+    assert to_photos.status_code == 303 and to_photos.headers["location"] == "/photos"
+    before_api = browser.follow(to_photos)
+    assert before_api.status_code == 200
+    text = unescape(before_api.text)
+    assert "About to call Mockgram's photos API" in text and "Step 6 of 6" in text
+    assert f"GET {MOCKGRAM}/api/photos" in text
+    with Session(world.awesome.state.engine) as db:
+        token = db.exec(select(MockgramConnection)).one().access_token
+    # Shortened, never whole.
+    assert f"Bearer {token[:12]}… ({len(token)} characters)" in text and token not in text
+    calls = [kind for kind, _ in _entries(browser.get(f"{AWESOME}/inspector").text)]
+    assert "api_call" not in calls  # paused before the call
+    sent = browser.submit(find_form(before_api.text, "/inspector/step/send"))
+    assert sent.status_code == 303 and sent.headers["location"] == "/photos"
+    photos = browser.follow(sent)
+    assert photos.status_code == 200 and "try-delete" in photos.text
+    assert "api_call" in [kind for kind, _ in _entries(browser.get(f"{AWESOME}/inspector").text)]
+    # The next visit pauses again: one Send lets one call through.
+    assert "About to call Mockgram's photos API" in browser.get(f"{AWESOME}/photos").text
