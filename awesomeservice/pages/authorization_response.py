@@ -77,6 +77,7 @@ class OutcomePage:
         kind: str = "bad",
         provider_error_uri: str = "",
         answer: Sequence[tuple[str, str]] = (),
+        banner: bool = True,
     ) -> Response:
         # RFC 6749 §4.1.2.1, §5.2: the provider's page about its error, if it is a web page.
         provider_uri = refusals.safe_error_uri(provider_error_uri)
@@ -104,7 +105,7 @@ class OutcomePage:
             "explain_url": explain_url,
             "provider_error_uri": provider_uri,
         }
-        if self.step_banners:
+        if self.step_banners and banner:
             context["step"] = step
         return request.app.state.templates.TemplateResponse(
             request,
@@ -179,6 +180,8 @@ async def receive_code(
                 kind="neutral",
                 provider_error_uri=query.get("error_uri") or "",
                 step=4,
+                # The story's step 4 brings a code; after a "no" there is no next step to tell.
+                banner=False,
             )
         return words.page.render(
             request,

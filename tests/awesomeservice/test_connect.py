@@ -306,6 +306,7 @@ def test_access_denied_page_and_state_consumed(client: TestClient, fake: FakeMoc
     assert "You chose not to share your photos" in response.text
     assert "nothing was shared" in response.text.lower()
     assert "connect any time" in response.text
+    assert "Step 4 of 6" not in response.text  # the story's step 4 brings a code, not a "no"
     # The state is used up: a code arriving later for it is refused.
     later = callback(client, code="the-code", state=params["state"], iss=ISSUER)
     assert later.status_code == 400
