@@ -73,6 +73,14 @@ class AwesomeServiceSettings(BaseSettings):
     spa_implicit_client_id: str = "awesomeservice-spa-implicit"
     spa_pkce_client_id: str = "awesomeservice-spa-pkce"
     spa_scope: str = "photos.read"
+    # The OAuth debugger's client at Mockgram: confidential, every response type (seeded there).
+    debugger_client_id: str = Field(
+        default="oauth-debugger", description="The client the debugger fills in for Mockgram."
+    )
+    debugger_client_secret: str = Field(
+        default="oauth-debugger-demo-secret",
+        description="Its secret, used on the server when the form's secret is left empty.",
+    )
 
     doctor_on_start: bool = Field(
         default=True,

@@ -1,10 +1,13 @@
 """Step 0, ready-made — the demo data: John, Jane, their photos and the AwesomeService clients.
 
 Runs on every start and is idempotent: a person who exists is left alone (with whatever photos
-they kept or deleted), and the AwesomeService clients — the confidential web app and the two
-single-page demos (public clients, RFC 6749 §2.1) — are brought in line with the settings, so
-changing AWESOMESERVICE_URL or its secret just works. Several workers may start at once: the one
-that loses a race on a unique key rolls back and carries on with what the winner wrote.
+they kept or deleted), and the AwesomeService clients — the confidential web app, the OAuth
+debugger's own client and the two single-page demos (public clients, RFC 6749 §2.1) — are
+brought in line with the settings, so changing AWESOMESERVICE_URL or its secret just works.
+Each client registers only the response types it uses (least privilege): the web app `code`,
+the debugger every one, so that each flow can be tried from it. Several workers may start at
+once: the one that loses a race on a unique key rolls back and carries on with what the winner
+wrote.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from shared.hashing import hash_password, hash_secret
 AWESOMESERVICE_SCOPES = "openid profile email offline_access photos.read"
 SPA_IMPLICIT_CLIENT_ID = "awesomeservice-spa-implicit"
 SPA_PKCE_CLIENT_ID = "awesomeservice-spa-pkce"
+# The debugger's client; AWESOMESERVICE_DEBUGGER_CLIENT_ID / _SECRET default to the same.
+DEBUGGER_CLIENT_ID = "oauth-debugger"
+DEBUGGER_CLIENT_SECRET = "oauth-debugger-demo-secret"
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ DEMO_USERS = (JOHN, JANE)
 
 
 def seed_demo_data(engine: Engine, settings: MockgramSettings) -> None:
-    """Seed John, Jane, their photos and the AwesomeService client (idempotent, race-safe)."""
+    """Seed John, Jane, their photos and the AwesomeService clients (idempotent, race-safe)."""
     with Session(engine) as session:
         for demo in DEMO_USERS:
             _seed_user(session, demo, settings)
@@ -165,7 +171,7 @@ def _seed_user(session: Session, demo: DemoUser, settings: MockgramSettings) -> 
 
 
 def seeded_clients(settings: MockgramSettings) -> list[ClientSpec]:
-    """AwesomeService (confidential) and its two single-page demos (public, no secret)."""
+    """AwesomeService and its debugger (confidential), and the two single-page demos (public)."""
     return [
         ClientSpec(
             client_id=settings.awesomeservice_client_id,
@@ -178,6 +184,17 @@ def seeded_clients(settings: MockgramSettings) -> list[ClientSpec]:
             response_types="code",
         ),
         ClientSpec(
+            client_id=DEBUGGER_CLIENT_ID,
+            name="AwesomeService OAuth debugger",
+            client_type="confidential",
+            secret_hash=hash_secret(DEBUGGER_CLIENT_SECRET),
+            redirect_uris=f"{settings.awesomeservice_url}/debugger/callback",
+            allowed_scopes=AWESOMESERVICE_SCOPES,
+            token_endpoint_auth_method="client_secret_basic",
+            # Every word, so every response type of OIDC Core §3 can be tried (canonical order).
+            response_types="code id_token token",
+        ),
+        ClientSpec(
             client_id=SPA_IMPLICIT_CLIENT_ID,
             name="AwesomeService SPA (implicit, teaching only)",
             client_type="public",
@@ -186,7 +203,7 @@ def seeded_clients(settings: MockgramSettings) -> list[ClientSpec]:
             allowed_scopes="openid profile photos.read",
             # RFC 6749 §2.1: a public client cannot authenticate at the token endpoint.
             token_endpoint_auth_method="none",
-            response_types="token id_token token",
+            response_types="id_token token",  # token, id_token, or both (OIDC Core §3.2)
         ),
         ClientSpec(
             client_id=SPA_PKCE_CLIENT_ID,

@@ -1,20 +1,26 @@
 """The OAuth debugger: compose an authorization request, send it, and see what came back.
 
 Like the OAuth and OIDC debuggers the article recommends, built in. Any provider found by its
-discovery document (OpenID Connect Discovery §4, RFC 8414 §3) works; Mockgram is the default.
-The optional client secret stays on this server, used only for the code exchange (step 5).
+discovery document (OpenID Connect Discovery §4, RFC 8414 §3) works, once the document names
+the issuer its URL promised (§4.3, §3.3); Mockgram is the default, with the client it seeds for
+the debugger (every response type). The form can be pre-filled from the query string, e.g.
+`/debugger?response_type=code+id_token&response_mode=form_post`, a secret excepted. The optional
+client secret stays on this server, used only for the code exchange (step 5), in the way the
+provider's metadata accepts (client_secret_basic, else client_secret_post; RFC 6749 §2.3.1).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote_plus, urlencode, urlsplit
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import httpx
 from fastapi import APIRouter, Request
+from fastapi.datastructures import QueryParams
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
@@ -39,6 +45,34 @@ from shared.web import csrf_refused
 router = APIRouter()
 
 RESPONSE_MODES = ["", "query", "fragment", "form_post"]
+# What a link may pre-fill; never the client secret (a URL ends up in logs and history).
+PREFILLABLE = (
+    "discovery_url",
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "response_mode",
+    "scope",
+    "state",
+    "nonce",
+)
+OIDC_WELL_KNOWN = "/.well-known/openid-configuration"  # OIDC Discovery §4.1: appended
+OAUTH_WELL_KNOWN = "/.well-known/oauth-authorization-server"  # RFC 8414 §3.1: inserted
+RFC_6749 = "https://www.rfc-editor.org/rfc/rfc6749"
+OIDC_CORE = "https://openid.net/specs/openid-connect-core-1_0.html"
+OIDC_ERRORS = frozenset(  # OIDC Core §3.1.2.6
+    {
+        "interaction_required",
+        "login_required",
+        "account_selection_required",
+        "consent_required",
+        "invalid_request_uri",
+        "invalid_request_object",
+        "request_not_supported",
+        "request_uri_not_supported",
+        "registration_not_supported",
+    }
+)
 _MAX_FIELD = 2000
 KEEP_SECONDS = 3600
 
@@ -50,7 +84,7 @@ class DebuggerProblem(Exception):
 def _defaults(settings: AwesomeServiceSettings) -> dict[str, Any]:
     return {
         "discovery_url": "",
-        "client_id": settings.client_id,
+        "client_id": settings.debugger_client_id,
         "redirect_uri": f"{settings.url}/debugger/callback",
         "response_type": "code",
         "response_mode": "",
@@ -79,10 +113,32 @@ def _form_page(
     )
 
 
+def canonical_response_type(value: str) -> str:
+    """The response type with its words in canonical order ("id_token code" → "code id_token");
+    empty when it is not one the specifications define (Multiple Response Types §5)."""
+    words = frozenset(value.split())
+    return next((rt for rt in RESPONSE_TYPES if frozenset(rt.split()) == words), "")
+
+
+def _prefilled(settings: AwesomeServiceSettings, query: QueryParams) -> dict[str, Any]:
+    """The defaults, with what the link's query string says (a one-click URL for each flow)."""
+    values = _defaults(settings)
+    for name in PREFILLABLE:
+        if name in query:
+            values[name] = query[name].strip()[:_MAX_FIELD]
+    values["response_type"] = canonical_response_type(values["response_type"]) or "code"
+    if values["response_mode"] not in RESPONSE_MODES:
+        values["response_mode"] = ""
+    if "pkce" in query:
+        values["pkce"] = query["pkce"].lower() not in ("", "0", "off", "false", "no")
+    return values
+
+
 @router.get("/debugger")
 async def debugger_form(request: Request, settings: SettingsDep) -> Response:
-    """The composer: Mockgram by default, any provider by its discovery URL."""
-    return _form_page(request, _defaults(settings))
+    """The composer: Mockgram by default, any provider by its discovery URL; pre-filled by
+    the query string (/debugger?response_type=code+id_token&response_mode=form_post)."""
+    return _form_page(request, _prefilled(settings, request.query_params))
 
 
 def back_channel_url(settings: AwesomeServiceSettings, url: str) -> str:
@@ -101,26 +157,54 @@ def _allowed_discovery_url(settings: AwesomeServiceSettings, url: str) -> bool:
     return url == settings.mockgram_url or url.startswith(settings.mockgram_url + "/")
 
 
+def discovery_candidates(address: str) -> list[tuple[str, str]]:
+    """(document URL, the issuer it must name) for an issuer or a discovery document's URL.
+
+    OIDC Discovery §4.1 appends /.well-known/openid-configuration to the issuer; RFC 8414 §3.1
+    inserts /.well-known/oauth-authorization-server between its host and its path. An issuer
+    is tried at the first address, then at the second.
+    """
+    parts = urlsplit(address)
+    if parts.query or parts.fragment:
+        raise DebuggerProblem("An issuer or discovery URL has no query and no fragment.")
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    if path.endswith(OIDC_WELL_KNOWN):
+        return [(origin + path, origin + path[: -len(OIDC_WELL_KNOWN)])]
+    if path == OAUTH_WELL_KNOWN or path.startswith(OAUTH_WELL_KNOWN + "/"):
+        return [(origin + path, origin + path[len(OAUTH_WELL_KNOWN) :])]
+    if "/.well-known/" in path:
+        raise DebuggerProblem(
+            f"Give the issuer, or a URL ending in {OIDC_WELL_KNOWN} (OIDC Discovery §4) or "
+            f"holding {OAUTH_WELL_KNOWN} (RFC 8414 §3)."
+        )
+    issuer = origin + path
+    return [(issuer + OIDC_WELL_KNOWN, issuer), (origin + OAUTH_WELL_KNOWN + path, issuer)]
+
+
+def check_issuer(document: dict[str, Any], url: str, expected: str) -> None:
+    """OIDC Discovery §4.3, RFC 8414 §3.3: the issuer MUST be the one the URL names, exactly."""
+    issuer = document.get("issuer")
+    if issuer == expected:
+        return
+    shown = issuer[:200] if isinstance(issuer, str) else repr(issuer)[:50]
+    raise DebuggerProblem(
+        f"Issuer mismatch: {url} names the issuer “{shown}”, but a document at that address "
+        f"must name “{expected}”, character for character (OpenID Connect Discovery §4.3, "
+        "RFC 8414 §3.3). Its endpoints and keys cannot be trusted for this provider — one "
+        "provider posing as another (a mix-up) would look just like this — so nothing was sent."
+    )
+
+
 async def _discover(
     http: httpx.AsyncClient, settings: AwesomeServiceSettings, discovery_url: str
 ) -> dict[str, Any]:
-    """Fetch and check a discovery document; Mockgram's when no URL is given.
-
-    An issuer URL is tried at OIDC Discovery §4's address, then at RFC 8414 §3's.
-    """
+    """Fetch and check a discovery document; Mockgram's when no URL is given."""
     base = discovery_url or settings.mockgram_url
     if not _allowed_discovery_url(settings, base):
         raise DebuggerProblem("The discovery URL must be an https:// address (or Mockgram's).")
-    if "/.well-known/" in base:
-        candidates = [base]
-    else:
-        base = base.rstrip("/")
-        candidates = [
-            f"{base}/.well-known/openid-configuration",
-            f"{base}/.well-known/oauth-authorization-server",
-        ]
     problem = ""
-    for url in candidates:
+    for url, expected_issuer in discovery_candidates(base):
         try:
             response = await http.get(back_channel_url(settings, url))
         except httpx.HTTPError as exc:
@@ -133,6 +217,7 @@ async def _discover(
             endpoint = document.get("authorization_endpoint")
             if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
                 raise DebuggerProblem(f"{url} names no authorization_endpoint.")
+            check_issuer(document, url, expected_issuer)
             return document
         problem = f"{url} answered {response.status_code}, not a discovery document."
     raise DebuggerProblem(problem)
@@ -161,8 +246,9 @@ async def send_request(
         )
     }
     values["pkce"] = text(form, "pkce") == "on"
+    values["response_type"] = canonical_response_type(values["response_type"])
     shown = {**values, "client_secret": ""}  # never echoed back into the page
-    if values["response_type"] not in RESPONSE_TYPES:
+    if not values["response_type"]:
         return _form_page(request, shown, problem="Pick a response type.", status_code=400)
     if values["response_mode"] not in RESPONSE_MODES:
         return _form_page(request, shown, problem="Pick a response mode.", status_code=400)
@@ -176,7 +262,17 @@ async def send_request(
         return _form_page(request, shown, problem=str(problem), status_code=400)
 
     state = values["state"] or secrets.token_urlsafe(16)
-    verifier = pkce.make_verifier() if values["pkce"] else ""
+    words = values["response_type"].split()
+    # RFC 7636 protects a code: without one there is nothing for a verifier to bind.
+    verifier = pkce.make_verifier() if values["pkce"] and "code" in words else ""
+    secret = values["client_secret"]
+    if (
+        not secret
+        and "code" in words
+        and values["client_id"] == settings.debugger_client_id
+        and document.get("issuer") == settings.mockgram_url
+    ):
+        secret = settings.debugger_client_secret  # the seeded debugger client's, never shown
     parameters = [
         ("client_id", values["client_id"]),
         ("redirect_uri", values["redirect_uri"]),
@@ -213,7 +309,7 @@ async def send_request(
             token_endpoint=str(document.get("token_endpoint", "")),
             jwks_uri=str(document.get("jwks_uri", "")),
             client_id=values["client_id"],
-            client_secret=values["client_secret"],
+            client_secret=secret,
             redirect_uri=values["redirect_uri"],
             scope=values["scope"],
             response_type=values["response_type"],
@@ -240,29 +336,77 @@ async def _decoded(
     http: httpx.AsyncClient,
     settings: AwesomeServiceSettings,
     pending: DebuggerRequest | None,
-    tokens: list[tuple[str, str]],
+    values: dict[str, str],
+    *,
+    front_channel: bool,
 ) -> list[dict[str, Any]]:
     """Each JWT decoded, its signature checked with the provider's JWKS, its claims checked."""
     out = []
     jwks_url = (
         back_channel_url(settings, pending.jwks_uri) if pending and pending.jwks_uri else None
     )
-    for label, token in tokens:
+    for label in ("id_token", "access_token"):
+        token = values.get(label, "")
         if not jwts.looks_like_jwt(token):
             continue
         decoded = (await jwts.decode(label, token, http=http, jwks_url=jwks_url)).as_dict()
         decoded["expiry"] = jwts.expiry_in_words(decoded["claims"].get("exp"))
-        decoded["checks"] = _claim_checks(label, decoded["claims"], pending)
+        if label == "id_token" and pending is not None:
+            decoded["checks"] = _claim_checks(decoded["claims"], pending) + _hash_checks(
+                decoded["claims"],
+                str(decoded["header"].get("alg", "")),
+                code=values.get("code", ""),
+                access_token=values.get("access_token", ""),
+                front_channel=front_channel,
+            )
+        else:
+            decoded["checks"] = []
         out.append(decoded)
     return out
 
 
-def _claim_checks(
-    label: str, claims: dict[str, Any], pending: DebuggerRequest | None
+def left_half_hash(value: str, alg: str) -> str | None:
+    """at_hash / c_hash: Base64url of the left half of the hash the JWS alg uses (OIDC Core
+    §3.3.2.11); None for an alg without one (none, or one we do not know)."""
+    if alg == "EdDSA":
+        digest = hashlib.sha512(value.encode()).digest()  # Ed25519 hashes with SHA-512
+    elif alg[-3:] in ("256", "384", "512") and alg[:2] in ("RS", "PS", "ES", "HS"):
+        digest = hashlib.new(f"sha{alg[-3:]}", value.encode()).digest()
+    else:
+        return None
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+def _hash_checks(
+    claims: dict[str, Any], alg: str, *, code: str, access_token: str, front_channel: bool
 ) -> list[tuple[str, bool, str]]:
+    """c_hash and at_hash tie the code and the access token that came with it to the id_token.
+
+    From the authorization endpoint they are required beside a code (OIDC Core §3.3.2.11) and
+    beside an access token (§3.2.2.10, §3.3.2.11); from the token endpoint they are optional.
+    """
+    checks = []
+    for claim, value, what, reference in (
+        ("c_hash", code, "the code", "OIDC Core §3.3.2.11"),
+        ("at_hash", access_token, "the access_token", "OIDC Core §3.2.2.10, §3.3.2.11"),
+    ):
+        present = claims.get(claim)
+        if present is None:
+            if value and front_channel:
+                checks.append((f"{claim} is there, as required beside {what}", False, reference))
+            continue
+        if not value:
+            continue  # nothing it could be compared with
+        expected = left_half_hash(value, alg)
+        ok = expected is not None and secrets.compare_digest(
+            str(present).encode(), expected.encode()
+        )
+        checks.append((f"{claim} matches {what}", ok, reference))
+    return checks
+
+
+def _claim_checks(claims: dict[str, Any], pending: DebuggerRequest) -> list[tuple[str, bool, str]]:
     """OIDC Core §3.1.3.7: iss, aud and nonce of an id_token, as (check, ok, reference)."""
-    if label != "id_token" or pending is None:
-        return []
     audience = claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]
     checks = [
@@ -290,8 +434,7 @@ async def _result_page(
 ) -> Response:
     values = dict(received)
     pending = _find(session, values.get("state", ""))
-    tokens = [(name, values[name]) for name in ("id_token", "access_token") if values.get(name)]
-    error = values.get("error", "")
+    error = values.get("error", "")[:64]
     return request.app.state.templates.TemplateResponse(
         request,
         "debugger_result.html",
@@ -306,13 +449,19 @@ async def _result_page(
             "iss_ok": (values.get("iss") == pending.issuer)
             if pending and "iss" in values
             else None,
-            "error": error[:64],
+            "error": error,
             "error_description": values.get("error_description", "")[:300],
             "error_explained": explain_error(error) if error else "",
+            "error_link": error_link(
+                settings, pending, error, values.get("error_uri", ""), token_endpoint=False
+            )
+            if error
+            else None,
             "code": values.get("code", ""),
             "state": values.get("state", ""),
-            "jwts": await _decoded(http, settings, pending, tokens),
+            "jwts": await _decoded(http, settings, pending, values, front_channel=True),
             "exchange": None,
+            "client_auth": "",
         },
         status_code=400 if error else 200,
         headers={"Cache-Control": "no-store"},
@@ -358,13 +507,62 @@ async def callback_posted(
     return await _result_page(request, session, settings, http, received, mode)
 
 
-def _client_auth(pending: DebuggerRequest) -> tuple[dict[str, str], dict[str, str]]:
-    """RFC 6749 §2.3.1 client_secret_basic when a secret was given, else client_id in the body."""
-    if pending.client_secret:
+def error_link(
+    settings: AwesomeServiceSettings,
+    pending: DebuggerRequest | None,
+    error: str,
+    error_uri: str,
+    *,
+    token_endpoint: bool,
+) -> tuple[str, str]:
+    """(URL, words) to read more on an error: the provider's own error_uri when it sent one,
+    Mockgram's explanation for Mockgram, else the specification's section — never Mockgram's
+    page for another provider's error."""
+    if pending is not None and error_uri.startswith(("https://", "http://")):
+        return error_uri[:_MAX_FIELD], f"The provider's page on “{error}” (error_uri)"
+    if pending is not None and pending.issuer == settings.mockgram_url:
+        return f"/errors/{quote(error, safe='')}", f"More on “{error}”"
+    if error in OIDC_ERRORS:
+        return f"{OIDC_CORE}#AuthError", f"“{error}” in OpenID Connect Core §3.1.2.6"
+    if token_endpoint:
+        return f"{RFC_6749}#section-5.2", f"“{error}” in RFC 6749 §5.2"
+    return f"{RFC_6749}#section-4.1.2.1", f"“{error}” in RFC 6749 §4.1.2.1"
+
+
+def token_endpoint_auth_method(document: dict[str, Any], has_secret: bool) -> str:
+    """client_secret_basic where the provider takes it (the default, RFC 8414 §2), else
+    client_secret_post (RFC 6749 §2.3.1); `none` — client_id in the body — without a secret."""
+    if not has_secret:
+        return "none"
+    supported = document.get("token_endpoint_auth_methods_supported")
+    if isinstance(supported, list) and "client_secret_basic" not in supported:
+        return "client_secret_post"
+    return "client_secret_basic"
+
+
+def _client_auth(pending: DebuggerRequest, method: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The headers and body fields that authenticate the client by `method` (RFC 6749 §2.3.1)."""
+    if method == "client_secret_basic":
         pair = f"{quote_plus(pending.client_id)}:{quote_plus(pending.client_secret)}"
         basic = base64.b64encode(pair.encode()).decode()
         return {"Authorization": f"Basic {basic}"}, {}
+    if method == "client_secret_post":
+        return {}, {"client_id": pending.client_id, "client_secret": pending.client_secret}
     return {}, {"client_id": pending.client_id}
+
+
+def _auth_note(method: str, document: dict[str, Any]) -> str:
+    """Why the client authenticated the way it did, in words."""
+    if method == "client_secret_post":
+        listed = ", ".join(str(m) for m in document["token_endpoint_auth_methods_supported"][:8])
+        return (
+            "client_secret_post: the client_id and secret in the form body, as the provider's "
+            f"token_endpoint_auth_methods_supported ({listed or 'empty'}) does not list "
+            "client_secret_basic (RFC 6749 §2.3.1, RFC 8414 §2)."
+        )
+    if method == "client_secret_basic":
+        return "client_secret_basic: the client_id and secret in a Basic header (RFC 6749 §2.3.1)."
+    return "none: no secret, the client_id alone in the form body (a public client, RFC 6749 §2.1)."
 
 
 @router.post("/debugger/exchange")
@@ -389,7 +587,13 @@ async def exchange(
             "no token endpoint. Compose a new request.",
             status_code=400,
         )
-    headers, body = _client_auth(pending)
+    try:
+        # The issuer was checked when the request was sent; its metadata says how to authenticate.
+        document = await _discover(http, settings, pending.issuer)
+    except DebuggerProblem as problem:
+        return _form_page(request, _defaults(settings), problem=str(problem), status_code=400)
+    method = token_endpoint_auth_method(document, bool(pending.client_secret))
+    headers, body = _client_auth(pending, method)
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": pending.redirect_uri}
     if pending.code_verifier:
         data["code_verifier"] = pending.code_verifier  # RFC 7636 §4.5
@@ -411,11 +615,11 @@ async def exchange(
     session.add(pending)
     session.commit()
     error = str(answer.get("error", ""))[:64]
-    tokens = [
-        (name, answer[name])
+    values = {
+        name: answer[name]
         for name in ("id_token", "access_token")
         if isinstance(answer.get(name), str)
-    ]
+    }
     return templates.TemplateResponse(
         request,
         "debugger_result.html",
@@ -429,9 +633,18 @@ async def exchange(
             "error": error,
             "error_description": str(answer.get("error_description", ""))[:300],
             "error_explained": explain_error(error) if error else "",
+            "error_link": error_link(
+                settings, pending, error, str(answer.get("error_uri", "")), token_endpoint=True
+            )
+            if error
+            else None,
             "code": "",
             "state": "",
-            "jwts": await _decoded(http, settings, pending, tokens),
+            # A c_hash here is optional (OIDC Core §3.3.2.11), checked against the code sent.
+            "jwts": await _decoded(
+                http, settings, pending, {**values, "code": code}, front_channel=False
+            ),
+            "client_auth": _auth_note(method, document),
             "exchange": {
                 "status": response.status_code if response is not None else 0,
                 "body": redact_json(answer),

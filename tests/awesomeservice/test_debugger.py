@@ -1,13 +1,19 @@
 """The OAuth debugger against a provider other than Mockgram, found by an https discovery URL
-(the fake provider answers on any host): code flow with secret and PKCE, the id_token checked
-(signature against the provider's JWKS, iss, aud, nonce), a fragment answer decoded."""
+(the fake provider answers on any host, here as https://provider.example): code flow with secret
+and PKCE, the id_token checked (signature against the provider's JWKS, iss, aud, nonce, at_hash),
+a fragment answer decoded; client_secret_post where Basic is not offered; an issuer that is not
+the one the discovery URL names is refused; errors link to the provider's pages, not Mockgram's;
+the form pre-filled from a link."""
 
 from __future__ import annotations
 
+import html
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
 
+from awesomeservice.pages.debugger import DebuggerProblem, discovery_candidates
 from tests.awesomeservice.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -19,6 +25,7 @@ from tests.awesomeservice.conftest import (
     sign,
     signing_keys,
 )
+from tests.e2e.browser import find_form
 
 
 def real_kid() -> str:
@@ -26,6 +33,21 @@ def real_kid() -> str:
 
 
 PROVIDER = "https://provider.example"
+
+
+@pytest.fixture(autouse=True)
+def provider(fake: FakeMockgram) -> FakeMockgram:
+    """The fake answers as https://provider.example: its document names that issuer."""
+    fake.metadata_overrides.update(
+        {
+            "issuer": PROVIDER,
+            "authorization_endpoint": f"{PROVIDER}/oauth/authorize",
+            "token_endpoint": f"{PROVIDER}/oauth/token",
+            "jwks_uri": f"{PROVIDER}/.well-known/jwks.json",
+        }
+    )
+    fake.id_token_overrides["iss"] = PROVIDER
+    return fake
 
 
 def _compose(client: TestClient, **fields: str) -> dict[str, str]:
@@ -46,7 +68,7 @@ def _compose(client: TestClient, **fields: str) -> dict[str, str]:
     sent = client.post("/debugger", data=form)
     assert sent.status_code == 303, sent.text[:500]
     location = sent.headers["location"]
-    assert location.startswith(f"{ISSUER}/oauth/authorize?")
+    assert location.startswith(f"{PROVIDER}/oauth/authorize?")
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
@@ -57,7 +79,7 @@ def test_a_code_flow_against_another_provider(client: TestClient, fake: FakeMock
     fake.issue_id_token, fake.nonce = True, "nonce-from-the-debugger"
 
     answer = client.get(
-        "/debugger/callback", params={"code": "the-code", "state": query["state"], "iss": ISSUER}
+        "/debugger/callback", params={"code": "the-code", "state": query["state"], "iss": PROVIDER}
     )
     assert answer.status_code == 200
     assert "Exchange the code" in answer.text
@@ -70,8 +92,15 @@ def test_a_code_flow_against_another_provider(client: TestClient, fake: FakeMock
     assert form["code"] == "the-code" and form["grant_type"] == "authorization_code"
     assert form["redirect_uri"] == "http://awesome.test/debugger/callback"
     assert len(form["code_verifier"]) >= 43  # PKCE: the verifier stayed on the server until now
+    assert "client_secret" not in form  # Basic, which the provider lists
+    assert "Client authentication: client_secret_basic" in exchanged.text
     assert "Valid signature (RS256" in exchanged.text
-    for check in ("iss equals the issuer", "aud contains the client_id", "nonce equals"):
+    for check in (
+        "iss equals the issuer",
+        "aud contains the client_id",
+        "nonce equals",
+        "at_hash matches the access_token",  # optional at the token endpoint, checked when there
+    ):
         assert f"ok — {check}" in exchanged.text
     assert CLIENT_SECRET not in exchanged.text and fake.access_token not in exchanged.text
 
@@ -110,3 +139,163 @@ def test_bad_compositions_get_the_form_back(client: TestClient) -> None:
     assert wrong_type.status_code == 400 and "Pick a response type." in wrong_type.text
     no_csrf = client.post("/debugger", data={**base, "csrf_token": "nope", "response_type": "code"})
     assert no_csrf.status_code == 403
+
+
+def _exchange(client: TestClient, query: dict[str, str]) -> str:
+    answer = client.get(
+        "/debugger/callback", params={"code": "the-code", "state": query["state"], "iss": PROVIDER}
+    )
+    assert answer.status_code == 200 and "Exchange the code" in answer.text
+    exchanged = client.post(
+        "/debugger/exchange",
+        data={"csrf_token": csrf(client), "state": query["state"], "code": "the-code"},
+    )
+    return exchanged.text
+
+
+def test_client_secret_post_when_the_provider_does_not_take_basic(
+    client: TestClient, fake: FakeMockgram
+) -> None:
+    fake.metadata_overrides["token_endpoint_auth_methods_supported"] = [
+        "client_secret_post",
+        "private_key_jwt",
+    ]
+    text = _exchange(client, _compose(client))
+    (request,) = fake.token_requests
+    assert "authorization" not in request.headers
+    form = fake.token_form()
+    assert form["client_id"] == CLIENT_ID and form["client_secret"] == CLIENT_SECRET
+    assert "Client authentication: client_secret_post" in text
+    assert "does not list client_secret_basic" in text
+    assert CLIENT_SECRET not in text
+
+
+def test_basic_when_the_provider_lists_no_methods(client: TestClient, fake: FakeMockgram) -> None:
+    # RFC 8414 §2: absent means client_secret_basic.
+    fake.metadata_overrides["token_endpoint_auth_methods_supported"] = None
+    _exchange(client, _compose(client))
+    (request,) = fake.token_requests
+    assert request.headers["authorization"].startswith("Basic ")
+    assert "client_secret" not in fake.token_form()
+
+
+def test_an_issuer_mismatch_is_reported_and_nothing_is_sent(
+    client: TestClient, fake: FakeMockgram
+) -> None:
+    # The document at provider.example names Mockgram's issuer: OIDC Discovery §4.3 forbids it.
+    fake.metadata_overrides["issuer"] = ISSUER
+    form = {
+        "csrf_token": csrf(client),
+        "discovery_url": PROVIDER,
+        "client_id": CLIENT_ID,
+        "redirect_uri": "http://awesome.test/debugger/callback",
+        "response_type": "code",
+        "scope": "openid",
+    }
+    page = client.post("/debugger", data=form)
+    assert page.status_code == 400
+    text = html.unescape(page.text)
+    assert "Issuer mismatch" in text
+    assert f"{PROVIDER}/.well-known/openid-configuration names the issuer “{ISSUER}”" in text
+    assert f"must name “{PROVIDER}”" in text and "OpenID Connect Discovery §4.3" in text
+    assert "location" not in page.headers
+    assert [str(r.url) for r in fake.requests] == [f"{PROVIDER}/.well-known/openid-configuration"]
+
+
+def test_discovery_urls_and_the_issuers_they_promise() -> None:
+    assert discovery_candidates("https://id.example/tenant/") == [
+        ("https://id.example/tenant/.well-known/openid-configuration", "https://id.example/tenant"),
+        (
+            "https://id.example/.well-known/oauth-authorization-server/tenant",
+            "https://id.example/tenant",
+        ),
+    ]
+    assert discovery_candidates("https://id.example/t/.well-known/openid-configuration") == [
+        ("https://id.example/t/.well-known/openid-configuration", "https://id.example/t")
+    ]
+    assert discovery_candidates("https://id.example/.well-known/oauth-authorization-server/t") == [
+        ("https://id.example/.well-known/oauth-authorization-server/t", "https://id.example/t")
+    ]
+    for bad in ("https://id.example/.well-known/webfinger", "https://id.example/?tenant=1"):
+        with pytest.raises(DebuggerProblem):
+            discovery_candidates(bad)
+
+
+def test_another_providers_errors_link_to_its_pages_not_mockgrams(
+    client: TestClient, fake: FakeMockgram
+) -> None:
+    query = _compose(client)
+    with_uri = client.get(
+        "/debugger/callback",
+        params={
+            "error": "access_denied",
+            "error_uri": f"{PROVIDER}/help/access_denied",
+            "state": query["state"],
+        },
+    )
+    assert with_uri.status_code == 400
+    assert f'href="{PROVIDER}/help/access_denied"' in with_uri.text
+    assert "/errors/access_denied" not in with_uri.text
+
+    query = _compose(client, state="another-state")
+    without = client.get(
+        "/debugger/callback", params={"error": "invalid_scope", "state": query["state"]}
+    )
+    assert 'href="https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1"' in without.text
+    assert "/errors/invalid_scope" not in without.text
+
+    # The token endpoint's error (no Basic header: the fake says invalid_client), no error_uri.
+    fake.metadata_overrides["token_endpoint_auth_methods_supported"] = ["client_secret_post"]
+    text = _exchange(client, _compose(client, state="a-third-state"))
+    assert "invalid_client" in text
+    assert 'href="https://www.rfc-editor.org/rfc/rfc6749#section-5.2"' in text
+    assert "/errors/invalid_client" not in text
+
+
+def test_a_wrong_at_hash_in_the_fragment_is_called_out(client: TestClient) -> None:
+    query = _compose(client, response_type="id_token token", response_mode="fragment")
+    assert "code_challenge" not in query  # PKCE protects a code; there is none here
+    token = sign(
+        id_token_claims(
+            nonce="nonce-from-the-debugger", access_token="another-access-token", iss=PROVIDER
+        )
+    )
+    posted = client.post(
+        "/debugger/callback",
+        data={
+            "_mode": "fragment",
+            "id_token": token,
+            "access_token": "the-access-token",
+            "state": query["state"],
+        },
+    )
+    assert posted.status_code == 200
+    assert "FAILED — at_hash matches the access_token" in posted.text
+    assert "ok — nonce equals the one sent" in posted.text
+
+
+def test_the_form_is_pre_filled_from_the_query_string(client: TestClient) -> None:
+    page = client.get(
+        "/debugger",
+        params={
+            "response_type": "id_token code",  # any order; shown in canonical order
+            "response_mode": "form_post",
+            "scope": "openid email",
+            "client_secret": "never-from-a-link",
+            "pkce": "off",
+        },
+    )
+    assert page.status_code == 200
+    form = find_form(page.text, "/debugger")
+    fields = dict(form.fields)
+    assert fields["response_type"] == "code id_token"
+    assert fields["response_mode"] == "form_post"
+    assert fields["scope"] == "openid email"
+    assert fields["client_id"] == "oauth-debugger"  # the seeded debugger client by default
+    assert fields["client_secret"] == "" and "never-from-a-link" not in page.text
+    assert ("pkce", "on", False) in form.checkboxes
+
+    nonsense = find_form(
+        client.get("/debugger", params={"response_type": "code code x"}).text, "/debugger"
+    )
+    assert dict(nonsense.fields)["response_type"] == "code"

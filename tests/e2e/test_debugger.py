@@ -1,20 +1,25 @@
-"""The OAuth debugger completes a code flow against Mockgram: compose, send, sign in, consent,
-see the answer decoded, exchange the code (secret and PKCE verifier from the server side)."""
+"""The OAuth debugger completes flows against Mockgram: compose, send, sign in, consent, see the
+answer decoded, exchange the code (secret and PKCE verifier from the server side). The code flow,
+the hybrid flow by form_post and the implicit `id_token token` flow by fragment, the last two with
+the seeded debugger client from one-click URLs (README), the id_token's c_hash / at_hash checked."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from sqlmodel import Session, select
 
 from awesomeservice.models import DebuggerRequest
+from awesomeservice.settings import AwesomeServiceSettings
+from mockgram.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET
 from tests.e2e.browser import find_form
 from tests.e2e.conftest import AWESOME, CLIENT_SECRET, MOCKGRAM, MOCKGRAM_PASSWORD, World
 
 
-def _send(world: World, **fields: str) -> object:
+def _send(world: World, path: str = "/debugger", **fields: str) -> Any:
     browser = world.browser
-    page = browser.get(f"{AWESOME}/debugger")
+    page = browser.get(f"{AWESOME}{path}")
     assert page.status_code == 200 and "Compose an authorization request" in page.text
     form = find_form(page.text, "/debugger")
     return browser.submit(form, **fields)
@@ -35,6 +40,7 @@ def test_debugger_completes_a_code_flow_against_mockgram(world: World) -> None:
     browser = world.browser
     sent = _send(
         world,
+        client_id="awesomeservice",  # the web app's own client: registered for code only
         client_secret=CLIENT_SECRET,
         scope="openid photos.read",
         state="debugger-state-123",
@@ -116,3 +122,78 @@ def test_a_cross_site_form_post_is_relayed_without_touching_the_session(world: W
     assert "set-cookie" not in relay.headers  # neither a new session nor a new inspector id
     form = find_form(relay.text, "/debugger/callback")
     assert dict(form.fields)["_mode"] == "form_post" and dict(form.fields)["code"] == "abc"
+
+
+def test_the_debugger_defaults_to_the_client_mockgram_seeds_for_it() -> None:
+    fields = AwesomeServiceSettings.model_fields
+    assert fields["debugger_client_id"].default == DEBUGGER_CLIENT_ID
+    assert fields["debugger_client_secret"].default == DEBUGGER_CLIENT_SECRET
+
+
+def _checks_pass(text: str, *checks: str) -> None:
+    assert "Valid signature (RS256" in text
+    for check in ("iss equals the issuer", "aud contains the client_id", "nonce equals", *checks):
+        assert f"ok — {check}" in text, check
+    assert "FAILED" not in text
+
+
+def test_debugger_completes_a_hybrid_flow_by_form_post(world: World) -> None:
+    browser = world.browser
+    # The README's one-click URL; the seeded debugger client, its secret left to the server.
+    sent = _send(world, "/debugger?response_type=code+id_token&response_mode=form_post")
+    assert sent.status_code == 303
+    query = dict(parse_qsl(urlsplit(sent.headers["location"]).query))
+    assert query["client_id"] == DEBUGGER_CLIENT_ID
+    assert (query["response_type"], query["response_mode"]) == ("code id_token", "form_post")
+    assert query["code_challenge_method"] == "S256"
+    assert DEBUGGER_CLIENT_SECRET not in sent.headers["location"]
+
+    posted = _sign_in_and_allow(world, sent)
+    while posted.status_code in (302, 303):
+        posted = browser.follow(posted)
+    # Form Post Response Mode §2: Mockgram's page carries the answer in a self-submitting form.
+    assert posted.status_code == 200 and 'id="form-post-response"' in posted.text
+    envelope = find_form(posted.text, "/debugger/callback")
+    assert envelope.action == f"{AWESOME}/debugger/callback"
+    assert {"code", "id_token", "state", "iss"} <= dict(envelope.fields).keys()
+    answer = browser.submit(envelope)
+    if 'data-relay="1"' in answer.text:  # a real browser sends no Lax cookies cross-site
+        answer = browser.submit(find_form(answer.text, "/debugger/callback"))
+    assert answer.status_code == 200, answer.text[:2000]
+    assert "OAuth debugger · form_post" in answer.text
+    assert "<strong>matches</strong>" in answer.text and "<strong>equals</strong>" in answer.text
+    # The id_token from the authorization endpoint: decoded, verified, and bound to the code.
+    _checks_pass(answer.text, "c_hash matches the code")
+
+    exchanged = browser.submit(find_form(answer.text, "/debugger/exchange"))
+    assert exchanged.status_code == 200, exchanged.text[:2000]
+    assert "The token endpoint answered <strong>200</strong>" in exchanged.text
+    assert "Client authentication: client_secret_basic" in exchanged.text
+    _checks_pass(exchanged.text)
+    assert DEBUGGER_CLIENT_SECRET not in answer.text + exchanged.text
+    with Session(world.awesome.state.engine) as db:
+        stored = db.exec(select(DebuggerRequest)).one()
+        assert stored.exchanged_at is not None and stored.client_secret == ""
+
+
+def test_debugger_completes_an_id_token_token_flow_by_fragment(world: World) -> None:
+    browser = world.browser
+    sent = _send(world, "/debugger?response_type=id_token+token")
+    query = dict(parse_qsl(urlsplit(sent.headers["location"]).query))
+    assert query["response_type"] == "id_token token" and "code_challenge" not in query
+    with Session(world.awesome.state.engine) as db:
+        stored = db.exec(select(DebuggerRequest)).one()
+        assert stored.client_secret == "" and stored.code_verifier == ""  # no code, no secret
+
+    back = _sign_in_and_allow(world, sent)
+    location = back.headers["location"]
+    assert location.startswith(f"{AWESOME}/debugger/callback#")
+    fragment = urlsplit(location).fragment
+    page = browser.follow(back)  # the fragment never reaches the server
+    assert page.status_code == 200 and "Reading the answer from the fragment" in page.text
+    # What debugger_fragment.js does: post the fragment's parameters back, marked as such.
+    answer = browser.submit(find_form(page.text, "/debugger/callback"), **dict(parse_qsl(fragment)))
+    assert answer.status_code == 200, answer.text[:2000]
+    assert "OAuth debugger · fragment" in answer.text
+    _checks_pass(answer.text, "at_hash matches the access_token")
+    assert "Exchange the code" not in answer.text

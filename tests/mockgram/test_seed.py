@@ -1,4 +1,4 @@
-"""The demo data: two people with a dozen real photos each, and the AwesomeService client."""
+"""The demo data: two people with a dozen real photos each, and the AwesomeService clients."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import threading
 from PIL import Image
 from sqlmodel import Session, func, select
 
+from mockgram.clients import allowed_response_types, canonical_response_type
 from mockgram.models import Client, MockgramTable, Photo, User
-from mockgram.seed import seed_demo_data
+from mockgram.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET, seed_demo_data
 from mockgram.settings import MockgramSettings
 from shared.db import create_schema, make_engine
 from shared.hashing import hash_secret, verify_password
@@ -45,7 +46,7 @@ def counts(engine) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
 def test_seed_makes_john_jane_their_photos_and_the_client() -> None:
     engine = fresh_engine()
     seed_demo_data(engine, settings())
-    assert counts(engine) == (2, 24, 3)
+    assert counts(engine) == (2, 24, 4)
     with Session(engine) as session:
         john = session.exec(select(User).where(User.username == "john")).one()
         jane = session.exec(select(User).where(User.username == "jane")).one()
@@ -78,6 +79,59 @@ def test_seed_makes_john_jane_their_photos_and_the_client() -> None:
         assert client.response_types == "code"
 
 
+def test_seed_makes_the_debugger_a_client_of_every_response_type() -> None:
+    engine = fresh_engine()
+    seed_demo_data(engine, settings())
+    with Session(engine) as session:
+        debugger = session.get(Client, DEBUGGER_CLIENT_ID)
+        assert debugger is not None and DEBUGGER_CLIENT_ID == "oauth-debugger"
+        assert debugger.client_type == "confidential"
+        assert debugger.secret_hash == hash_secret(DEBUGGER_CLIENT_SECRET)
+        assert debugger.token_endpoint_auth_method == "client_secret_basic"
+        assert debugger.redirect_uri_list == ["http://client.test/debugger/callback"]
+        assert debugger.scope_set == {"openid", "profile", "email", "offline_access", "photos.read"}
+        assert allowed_response_types(debugger) == [
+            "code",
+            "token",
+            "id_token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token",
+        ]
+        # Least privilege: AwesomeService itself keeps the code flow only.
+        web_app = session.get(Client, "awesomeservice")
+        assert web_app is not None and allowed_response_types(web_app) == ["code"]
+
+
+def test_seeded_response_types_are_written_once_each_in_canonical_order() -> None:
+    engine = fresh_engine()
+    seed_demo_data(engine, settings())
+    with Session(engine) as session:
+        for client in session.exec(select(Client)).all():
+            words = client.response_types.split()
+            assert len(words) == len(set(words)), client.client_id
+            assert client.response_types == canonical_response_type(frozenset(words))
+
+
+def test_seed_brings_an_old_spa_client_in_line_and_follows_the_debugger_url() -> None:
+    engine = fresh_engine()
+    seed_demo_data(engine, settings())
+    with Session(engine) as session:
+        implicit = session.get(Client, "awesomeservice-spa-implicit")
+        assert implicit is not None
+        implicit.response_types = "token id_token token"  # as seeded before
+        session.add(implicit)
+        session.commit()
+    seed_demo_data(engine, settings(awesomeservice_url="http://prints.example:9000"))
+    with Session(engine) as session:
+        implicit = session.get(Client, "awesomeservice-spa-implicit")
+        debugger = session.get(Client, DEBUGGER_CLIENT_ID)
+        assert implicit is not None and debugger is not None
+        assert implicit.response_types == "id_token token"
+        assert debugger.redirect_uri_list == ["http://prints.example:9000/debugger/callback"]
+
+
 def test_seed_makes_the_two_spa_demo_clients_public() -> None:
     engine = fresh_engine()
     seed_demo_data(engine, settings())
@@ -90,7 +144,7 @@ def test_seed_makes_the_two_spa_demo_clients_public() -> None:
             assert client.secret_hash is None
             assert client.token_endpoint_auth_method == "none"
         assert implicit.redirect_uri_list == ["http://client.test/spa/implicit"]
-        assert implicit.response_types == "token id_token token"
+        assert implicit.response_types == "id_token token"
         assert implicit.scope_set == {"openid", "profile", "photos.read"}
         assert pkce.redirect_uri_list == ["http://client.test/spa/pkce"]
         assert pkce.response_types == "code"
@@ -122,7 +176,7 @@ def test_seed_is_idempotent_and_keeps_what_people_changed() -> None:
         session.delete(deleted)
         session.commit()
     seed_demo_data(engine, settings(demo_password="another-pass"))
-    assert counts(engine) == (2, 23, 3)  # John's deletion stands; nobody seeded twice
+    assert counts(engine) == (2, 23, 4)  # John's deletion stands; nobody seeded twice
     with Session(engine) as session:
         john = session.exec(select(User).where(User.username == "john")).one()
         assert verify_password(john.password_hash, "demo-pass")
@@ -133,7 +187,7 @@ def test_seed_twice_gives_the_same_counts() -> None:
     seed_demo_data(engine, settings())
     first = counts(engine)
     seed_demo_data(engine, settings())
-    assert counts(engine) == first == (2, 24, 3)
+    assert counts(engine) == first == (2, 24, 4)
 
 
 def test_seed_updates_the_clients_redirect_uris_and_secret_when_settings_change() -> None:
@@ -154,7 +208,7 @@ def test_seed_updates_the_clients_redirect_uris_and_secret_when_settings_change(
             "http://prints.example:9000/debugger/callback",
         ]
         assert client.secret_hash == hash_secret("s2")
-    assert counts(engine) == (2, 24, 3)
+    assert counts(engine) == (2, 24, 4)
 
 
 def test_seed_from_two_workers_at_once_seeds_once(tmp_path) -> None:
@@ -174,6 +228,6 @@ def test_seed_from_two_workers_at_once_seeds_once(tmp_path) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    assert counts(engines[0]) == (2, 24, 3)
+    assert counts(engines[0]) == (2, 24, 4)
     for engine in engines:
         engine.dispose()
