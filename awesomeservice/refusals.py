@@ -180,14 +180,3 @@ def load(engine: Engine, ref: str) -> RefusedRequest | None:
         if row is None or as_utc(row.created_at) < utcnow() - RETENTION:
             return None
         return row
-
-
-def pairs(text: str) -> list[tuple[str, str]]:
-    """A stored JSON list of pairs back as tuples."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return []
-    if not isinstance(data, list):
-        return []
-    return [(str(p[0]), str(p[1])) for p in data if isinstance(p, list) and len(p) == 2]

@@ -200,15 +200,6 @@ def load(engine: Engine, ref: str) -> FailedRequest | None:
         return row
 
 
-def pairs(text: str) -> list[tuple[str, str]]:
-    """A stored JSON list of pairs back as tuples."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return []
-    return [(str(p[0]), str(p[1])) for p in data if isinstance(p, list) and len(p) == 2]
-
-
 # ── The middleware ───────────────────────────────────────────────────────────────────────────
 
 

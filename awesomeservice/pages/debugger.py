@@ -232,18 +232,7 @@ async def send_request(
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     values = {
-        name: text(form, name).strip()[:_MAX_FIELD]
-        for name in (
-            "discovery_url",
-            "client_id",
-            "client_secret",
-            "redirect_uri",
-            "response_type",
-            "response_mode",
-            "scope",
-            "state",
-            "nonce",
-        )
+        name: text(form, name).strip()[:_MAX_FIELD] for name in (*PREFILLABLE, "client_secret")
     }
     values["pkce"] = text(form, "pkce") == "on"
     values["response_type"] = canonical_response_type(values["response_type"])

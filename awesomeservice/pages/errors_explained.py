@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from awesomeservice import refusals
 from awesomeservice.deps import SettingsDep, TemplatesDep
 from awesomeservice.explanations import GENERIC, PROVIDER_ERRORS, REASONS
+from shared.recorded import pairs
 
 router = APIRouter()
 
@@ -48,8 +49,8 @@ def explain(
             "mockgram_page": f"{settings.mockgram_url}/errors/{reason}" if from_provider else "",
             "ref": ref,
             "failed": failed,
-            "failed_query": refusals.pairs(failed.query) if failed else [],
-            "failed_answer": refusals.pairs(failed.answer) if failed else [],
+            "failed_query": pairs(failed.query) if failed else [],
+            "failed_answer": pairs(failed.answer) if failed else [],
         },
         headers={"Cache-Control": "no-store"},
     )

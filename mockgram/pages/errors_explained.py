@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from mockgram import failures
+from shared.recorded import pairs
 from shared.web import render_error
 
 router = APIRouter(tags=["Error explanations"])
@@ -227,9 +228,9 @@ def explain(request: Request, code: str) -> Response:
             "explanation": explanation,
             "ref": ref,
             "failed": failed,
-            "failed_query": failures.pairs(failed.query) if failed else [],
-            "failed_headers": failures.pairs(failed.headers) if failed else [],
-            "failed_body": failures.pairs(failed.body) if failed else [],
+            "failed_query": pairs(failed.query) if failed else [],
+            "failed_headers": pairs(failed.headers) if failed else [],
+            "failed_body": pairs(failed.body) if failed else [],
         },
         headers={"Cache-Control": "no-store"},
     )

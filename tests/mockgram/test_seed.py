@@ -14,6 +14,7 @@ from mockgram.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET, seed_demo_
 from mockgram.settings import MockgramSettings
 from shared.db import create_schema, make_engine
 from shared.hashing import hash_secret, verify_password
+from tests.mockgram.oidc_helpers import RESPONSE_TYPES
 
 
 def settings(**overrides: object) -> MockgramSettings:
@@ -90,15 +91,7 @@ def test_seed_makes_the_debugger_a_client_of_every_response_type() -> None:
         assert debugger.token_endpoint_auth_method == "client_secret_basic"
         assert debugger.redirect_uri_list == ["http://client.test/debugger/callback"]
         assert debugger.scope_set == {"openid", "profile", "email", "offline_access", "photos.read"}
-        assert allowed_response_types(debugger) == [
-            "code",
-            "token",
-            "id_token",
-            "id_token token",
-            "code id_token",
-            "code token",
-            "code id_token token",
-        ]
+        assert allowed_response_types(debugger) == RESPONSE_TYPES
         # Least privilege: AwesomeService itself keeps the code flow only.
         web_app = session.get(Client, "awesomeservice")
         assert web_app is not None and allowed_response_types(web_app) == ["code"]
