@@ -51,11 +51,15 @@ SCHEMA_LOCK = 5_201_420_260
 
 def create_schema(engine: Engine, metadata: MetaData) -> None:
     """Create every table of one app's metadata (idempotent, and safe for replicas starting
-    together: on PostgreSQL one process creates the tables while the others wait, then see
-    them; two concurrent CREATE TABLEs of one name would otherwise fail on a catalog index)."""
+    together: one process creates the tables while the others wait, then see them; two
+    concurrent CREATE TABLEs of one name would otherwise fail, "already exists")."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+        elif connection.dialect.name == "sqlite":
+            # SQLite's write lock, taken before create_all looks for the tables; the driver
+            # would begin no transaction for DDL. Others wait (the busy timeout), then see them.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         metadata.create_all(connection)
         missing = missing_columns(connection, metadata)
     if missing:
