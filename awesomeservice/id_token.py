@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from awesomeservice.discovery import Discovery, ProviderMetadata
+from shared.hashing import constant_equals
 
 # Clock skew we tolerate between the provider and us (OIDC Core §3.1.3.7 allows "a few minutes").
 LEEWAY_SECONDS = 60
@@ -219,7 +219,7 @@ def verify_id_token(
     # Step 11: the nonce we sent must come back unchanged (binds the token to this login).
     if nonce is not None:
         got = claims.get("nonce")
-        if not isinstance(got, str) or not secrets.compare_digest(got.encode(), nonce.encode()):
+        if not isinstance(got, str) or not constant_equals(got, nonce):
             raise IdTokenRejected(
                 "nonce_mismatch", "Its nonce is not the one this login sent (replay?)."
             )
@@ -241,7 +241,7 @@ def _check_hash(
     if value is None:
         return  # nothing to compare it with (e.g. c_hash in a token from the token endpoint)
     expected = token_hash(value, alg)
-    if not isinstance(present, str) or not secrets.compare_digest(present, expected):
+    if not isinstance(present, str) or not constant_equals(present, expected):
         raise IdTokenRejected(f"bad_{name}", f"Its {name} does not match what we received.")
 
 

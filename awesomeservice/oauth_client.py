@@ -27,7 +27,7 @@ from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
-from shared.hashing import hash_secret
+from shared.hashing import constant_equals, hash_secret
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def use_up_state(
     # (and to the same account: the signed-in user, or nobody for a login).
     if (
         not browser_binding
-        or not secrets.compare_digest(pending.browser_binding, browser_binding)
+        or not constant_equals(pending.browser_binding, browser_binding)
         or pending.user_id != user_id
     ):
         raise CallbackRefused("state_other_session", *words.other_session, rfc)
@@ -288,7 +288,7 @@ def check_issuer(iss: str | None, expected: str, *, required: bool = True) -> No
             "RFC 9207 §2.4",
         )
     # RFC 9207 §2.4: simple string comparison, no normalisation.
-    if not secrets.compare_digest(iss.encode(), expected.encode()):
+    if not constant_equals(iss, expected):
         raise CallbackRefused(
             "iss_mismatch",
             "This answer comes from the wrong server",

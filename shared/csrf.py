@@ -6,6 +6,8 @@ import secrets
 
 from starlette.requests import Request
 
+from shared.hashing import constant_equals
+
 SESSION_KEY = "csrf_token"
 
 
@@ -23,4 +25,4 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
     expected = request.session.get(SESSION_KEY)
     if not expected or not submitted:
         return False
-    return secrets.compare_digest(expected, submitted)
+    return constant_equals(expected, submitted)

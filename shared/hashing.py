@@ -40,11 +40,17 @@ def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def constant_equals(expected: str, presented: str) -> bool:
+    """Compare two strings in constant time; any text, not only ASCII, is a plain mismatch."""
+    # secrets.compare_digest raises TypeError on non-ASCII str: compare the UTF-8 bytes.
+    return secrets.compare_digest(expected.encode("utf-8"), presented.encode("utf-8"))
+
+
 def secret_matches(stored_hash: str | None, presented: str) -> bool:
     """Constant-time comparison of a presented secret with its stored hash."""
     if not stored_hash:
         return False
-    return secrets.compare_digest(stored_hash, hash_secret(presented))
+    return constant_equals(stored_hash, hash_secret(presented))
 
 
 def new_token(nbytes: int = 32) -> str:

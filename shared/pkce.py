@@ -7,6 +7,8 @@ import hashlib
 import re
 import secrets
 
+from shared.hashing import constant_equals
+
 # RFC 7636 §4.1: 43–128 characters from the unreserved set.
 _VERIFIER_OR_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
@@ -31,4 +33,4 @@ def verify_s256(verifier: str, challenge: str) -> bool:
     """Compare the verifier's S256 transform with the stored challenge in constant time (§4.6)."""
     if not is_well_formed(verifier):
         return False
-    return secrets.compare_digest(s256_challenge(verifier), challenge)
+    return constant_equals(s256_challenge(verifier), challenge)

@@ -38,7 +38,7 @@ from shared import pkce
 from shared.clock import utcnow
 from shared.csrf import csrf_ok
 from shared.forms import text
-from shared.hashing import hash_secret
+from shared.hashing import constant_equals, hash_secret
 from shared.response_types import RESPONSE_TYPES  # the list the specifications define
 from shared.web import csrf_refused
 
@@ -387,9 +387,7 @@ def _hash_checks(
         if not value:
             continue  # nothing it could be compared with
         expected = left_half_hash(value, alg)
-        ok = expected is not None and secrets.compare_digest(
-            str(present).encode(), expected.encode()
-        )
+        ok = expected is not None and constant_equals(expected, str(present))
         checks.append((f"{claim} matches {what}", ok, reference))
     return checks
 

@@ -94,7 +94,7 @@ def test_unknown_user_still_spends_a_password_check(client, john, monkeypatch):
     assert seen == [None]  # shared.hashing checks a dummy hash for None
 
 
-@pytest.mark.parametrize("token", [None, "", "forged-token"])
+@pytest.mark.parametrize("token", [None, "", "forged-token", "forgé-😀"])
 def test_item_28_login_with_missing_or_bad_csrf_is_refused(client, john, token):
     client.get("/login")
     data = {"username": "john", "password": PASSWORD}

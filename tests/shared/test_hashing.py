@@ -40,3 +40,11 @@ def test_secret_matches_in_constant_time_helper() -> None:
 def test_new_tokens_have_at_least_128_bits() -> None:
     token = hashing.new_token()
     assert len(token) >= 43 and token != hashing.new_token()
+
+
+def test_constant_equals_treats_any_text_as_a_plain_mismatch() -> None:
+    assert hashing.constant_equals("abc", "abc")
+    assert not hashing.constant_equals("abc", "abd")
+    # secrets.compare_digest alone raises TypeError on non-ASCII str.
+    assert not hashing.constant_equals("abc", "😀")
+    assert hashing.constant_equals("é", "é")

@@ -58,6 +58,7 @@ def test_csrf_token_is_per_session_and_checked() -> None:
     assert client.post("/check", data={"csrf_token": token}).json() == {"ok": True}
     assert client.post("/check", data={"csrf_token": token + "x"}).json() == {"ok": False}
     assert client.post("/check", data={}).json() == {"ok": False}
+    assert client.post("/check", data={"csrf_token": "😀"}).json() == {"ok": False}
     other_browser = TestClient(_app())
     assert other_browser.post("/check", data={"csrf_token": token}).json() == {"ok": False}
 
