@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from awesomeservice.backchannel import send
 from awesomeservice.lab.browser import authorize_as_jane
-from awesomeservice.lab.exchanges import Exchange, mask
+from awesomeservice.lab.exchanges import Exchange, mask, mask_url
 from awesomeservice.oauth_client import client_secret_basic, start_authorization
 from awesomeservice.settings import AwesomeServiceSettings
 
@@ -67,6 +67,8 @@ class Attack:
     run: Callable[[LabContext], Awaitable[Outcome]]
     needs_sign_in: bool = False
     switchable: str | None = None  # the defence lab mode may switch off for one run
+    why_heading: str = "Why it fails"
+    try_it: tuple[str, str] | None = None  # (local path, link text): see it for yourself
 
 
 def basic(settings: AwesomeServiceSettings) -> dict[str, str]:
@@ -139,8 +141,11 @@ async def stolen_code(ctx: LabContext) -> Outcome:
     return Outcome(
         [exchange],
         held,
-        f"Mockgram answered {response.status_code} "
-        f"{error_of(response)}: no token without the secret.",
+        f"Mockgram answered {response.status_code} {error_of(response)}: "
+        "no token without the secret."
+        if held
+        else f"Mockgram answered {response.status_code}: the thief got a token with the "
+        "code alone.",
     )
 
 
@@ -304,8 +309,11 @@ async def pkce_missing(ctx: LabContext) -> Outcome:
     return Outcome(
         [exchange],
         held,
-        f"Mockgram answered {response.status_code} "
-        f"{error_of(response)}: without the verifier the code is worthless.",
+        f"Mockgram answered {response.status_code} {error_of(response)}: "
+        "without the verifier the code is worthless."
+        if held
+        else f"Mockgram answered {response.status_code}: the interceptor got a token "
+        "without the verifier.",
     )
 
 
@@ -326,10 +334,12 @@ async def implicit_token_in_url(ctx: LabContext) -> Outcome:
         raise_cannot(answer.params)
     token = answer.params["access_token"]
     exchange = Exchange(
-        label="Where Mockgram sent the browser: the token is in the address",
+        label="Mockgram's answer to the implicit request: the token is in the address it "
+        "sends the browser to",
         method="GET",
-        url=answer.location.split("#", 1)[0] + "#access_token=" + mask(token) + "&…",
+        url=mask_url(answer.request_url),
         status_code=303,
+        response_headers=[("location", mask_url(answer.location))],
         response_body=(
             f"The address bar and the history now hold a live access token ({len(token)} "
             f"characters, scope {answer.params.get('scope', READ)}). A refresh token: "
@@ -387,7 +397,10 @@ async def mix_up(ctx: LabContext) -> Outcome:
         held,
         "AwesomeService compared iss with Mockgram's issuer and refused before redeeming anything."
         if held
-        else "AwesomeService went on with an answer from the wrong server.",
+        else "AwesomeService took an answer from the wrong server for Mockgram's and sent its "
+        "code on to the token endpoint. In a real mix-up that is the moment a code or token "
+        "reaches the wrong hands. (The lab's code is made up, so Mockgram then refused to "
+        "trade it, as the answer below shows; the point is that the print shop tried.)",
     )
 
 
@@ -478,6 +491,8 @@ ATTACKS: list[Attack] = [
         "PKCE instead.",
         "RFC 6749 §4.2, §10.16; RFC 9700 §2.1.2",
         implicit_token_in_url,
+        why_heading="Why the flow cannot defend against it",
+        try_it=("/spa/implicit", "See it in your own address bar: the implicit-flow demo"),
     ),
     Attack(
         "mix-up",

@@ -40,6 +40,7 @@ class Answer:
     state: str
     verifier: str | None
     redirect_uri: str
+    request_url: str  # the authorization request, as a browser would have sent it
 
 
 async def authorize_as_jane(
@@ -75,14 +76,16 @@ async def authorize_as_jane(
             jar[name] = value
         return response
 
-    response = await go("GET", "/oauth/authorize?" + urlencode(params))
+    first = "/oauth/authorize?" + urlencode(params)
+    response = await go("GET", first)
     for _ in range(MAX_HOPS):
         if response.status_code in (302, 303):
             location = response.headers["location"]
             if location.startswith(redirect_uri):
                 parts = urlsplit(location)
                 answer = dict(parse_qsl(parts.fragment or parts.query))
-                return Answer(location, answer, state, verifier, redirect_uri)
+                request_url = settings.mockgram_url + first
+                return Answer(location, answer, state, verifier, redirect_uri, request_url)
             if location.startswith(("http://", "https://")):
                 location = urlsplit(location)._replace(scheme="", netloc="").geturl()
             response = await go("GET", urljoin("/", location))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -34,11 +34,18 @@ def mask_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, mask(v) if k in MASKED else v) for k, v in pairs]
 
 
+def _shown_pairs(encoded: str) -> str:
+    """A query or fragment for reading: secrets masked and left unencoded, the rest as sent."""
+    pairs = parse_qsl(encoded, keep_blank_values=True)
+    return "&".join(
+        f"{quote(k, safe='')}={mask(v) if k in MASKED else quote(v, safe='')}" for k, v in pairs
+    )
+
+
 def mask_url(url: str) -> str:
-    """A URL with secret query and fragment parameters masked."""
+    """A URL with secret query and fragment parameters masked: 'code=fCEEpHSy… (43 characters)'."""
     parts = urlsplit(url)
-    query = urlencode(mask_pairs(parse_qsl(parts.query, keep_blank_values=True)), safe="…() ")
-    fragment = urlencode(mask_pairs(parse_qsl(parts.fragment, keep_blank_values=True)), safe="…() ")
+    query, fragment = _shown_pairs(parts.query), _shown_pairs(parts.fragment)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
 
 

@@ -3,8 +3,9 @@ apps (Mockgram over the back channel, AwesomeService in-process) and shows the r
 defence's answer and why the attack fails.
 
 Lab mode (setting `lab_mode`, off by default, a red banner on every page when on) adds, for the
-defences AwesomeService owns, a "switch this defence off for one run" button. Outside lab mode
-that button is not shown and the form field is ignored (awesomeservice/lab/switches.py).
+defences listed in awesomeservice/lab/switches.py (AwesomeService's iss check; Mockgram's, which
+Mockgram switches in its own lab mode), a "switch this defence off for one run" button. Outside
+lab mode that button is not shown and the form field is ignored.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from urllib.parse import unquote_plus
 
 import pytest
 from fastapi.testclient import TestClient
@@ -114,8 +113,14 @@ def test_attack_6_public_client_code_without_verifier_is_invalid_grant(lab: Brow
 def test_attack_7_implicit_token_sits_in_the_url(lab: Browser) -> None:
     text = shown(run(lab, "implicit-token").text)
     assert "Attack succeeded" in text
-    assert "#access_token=" in text and "characters" in text
+    assert "GET http://mockgram.test/oauth/authorize?response_type=token" in text
+    assert "HTTP 303" in text
+    assert re.search(
+        r"location: http://awesome\.test/spa/implicit#access_token=\S+… \(\d+ characters\)", text
+    )
     assert "none (never in this flow)" in text
+    assert "Why the flow cannot defend against it" in text
+    assert 'href="/spa/implicit"' in text  # and the reader can see it in their own address bar
 
 
 def test_attack_8_mix_up_wrong_iss_is_refused(lab: Browser) -> None:
@@ -123,6 +128,9 @@ def test_attack_8_mix_up_wrong_iss_is_refused(lab: Browser) -> None:
     text = shown(run(lab, "mix-up").text)
     assert "Defence held" in text
     assert "attacker.example" in text and "wrong server" in text
+    # The forged callback is shown as a reader reads it: masked values, not percent-encoded.
+    assert re.search(r"/connect/callback\?code=\S+… \(43 characters\)&state=\S+… \(", text)
+    assert "%E2%80%A6" not in text
 
 
 def test_attack_8_needs_sign_in_and_says_so(lab: Browser) -> None:
@@ -159,12 +167,11 @@ def test_every_attack_explains_itself_and_shows_no_secret(
         assert page.status_code == 200, slug
         text = shown(page.text)
         assert "Defence held" in text or slug == "implicit-token", slug
-        why = re.search(r"Why it fails</h2>\s*<p class=\"lab-why\">([^<]{40,})", text)
+        why = re.search(r"Why [^<]+</h2>\s*<p class=\"lab-why\">([^<]{40,})", text)
         assert why, f"{slug}: no paragraph on why it fails"
         for secret in (CLIENT_SECRET, MOCKGRAM_PASSWORD, AWESOME_PASSWORD):
             assert secret not in text, slug
         for value in SHOWN_VALUE.findall(text):
-            value = unquote_plus(value)  # a forged callback shows its URL encoded
             assert "…" in value or value.startswith("****"), (slug, value)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret in (CLIENT_SECRET, MOCKGRAM_PASSWORD, AWESOME_PASSWORD):
@@ -191,6 +198,9 @@ def test_lab_mode_switch_lets_the_attack_through_once(lab: Browser) -> None:
     assert switches == {f"/lab/{slug}" for slug in MOCKGRAM_SWITCHES} | {"/lab/mix-up"}
     broken = shown(run(lab, "mix-up", defence_off="1").text)
     assert "Attack succeeded" in broken and "switched off for this one run" in broken
+    assert "sent its code on to the token endpoint" in broken  # it went past the iss check
+    assert "Why it fails while the defence is on" in broken
+    assert "refused before redeeming" not in broken
     again = shown(run(lab, "mix-up").text)  # the switch was one-shot
     assert "Defence held" in again
     mockgram_home = lab.get(f"{MOCKGRAM}/")
@@ -198,9 +208,9 @@ def test_lab_mode_switch_lets_the_attack_through_once(lab: Browser) -> None:
 
 
 MOCKGRAM_SWITCHES = {
-    "stolen-code": "HTTP 200",  # a token without the secret
+    "stolen-code": "the thief got a token with the code alone",
     "code-replay": "The replay was not refused",
-    "pkce-missing": "HTTP 200",  # a token without the verifier
+    "pkce-missing": "the interceptor got a token without the verifier",
 }
 
 
@@ -209,7 +219,10 @@ MOCKGRAM_SWITCHES = {
 def test_lab_mode_switches_a_mockgram_defence_off_for_one_run(lab: Browser, slug: str) -> None:
     broken = shown(run(lab, slug, defence_off="1").text)
     assert "Attack succeeded" in broken and MOCKGRAM_SWITCHES[slug] in broken
+    assert "HTTP 200" in broken  # the token came
     assert "switched off for this one run" in broken
+    assert "Why it fails while the defence is on" in broken
+    assert "no token without" not in broken and "is worthless" not in broken
     again = shown(run(lab, slug).text)  # one shot: the next run meets the defence again
     assert "Defence held" in again
 
