@@ -78,7 +78,9 @@ class OutcomePage:
         provider_error_uri: str = "",
         answer: Sequence[tuple[str, str]] = (),
         banner: bool = True,
+        ours: bool = False,
     ) -> Response:
+        """The page; `ours` when AwesomeService's own check refused, not the provider."""
         # RFC 6749 §4.1.2.1, §5.2: the provider's page about its error, if it is a web page.
         provider_uri = refusals.safe_error_uri(provider_error_uri)
         explain_url = ""
@@ -104,6 +106,7 @@ class OutcomePage:
             "kind": kind,
             "explain_url": explain_url,
             "provider_error_uri": provider_uri,
+            "ours": ours,
         }
         if self.step_banners and banner:
             context["step"] = step
@@ -222,6 +225,7 @@ async def receive_code(
             rfc=refused.rfc,
             error_code=refused.reason,
             step=4,
+            ours=True,
         )
     code = query.get("code")
     # RFC 6749 §4.1.2 / OIDC Core §3.1.2.5: a successful answer carries a code.
@@ -234,6 +238,7 @@ async def receive_code(
             rfc=words.no_code_rfc,
             error_code="code_missing",
             step=4,
+            ours=True,
         )
     return CodeReceived(pending=pending, code=code, metadata=metadata)
 

@@ -193,6 +193,9 @@ def test_c1_state_wrong_is_refused_without_token_request(
     response = callback(client, code="the-code", state=params["state"] + "x", iss=ISSUER)
     assert response.status_code == 400
     assert "did not send this request" in response.text
+    # AwesomeService's own check refused it, and the page does not blame Mockgram.
+    assert "AwesomeService&#39;s check · state_unknown" in response.text
+    assert "Mockgram&#39;s answer" not in response.text
     assert fake.token_requests == []
     assert connections(db) == []
 
@@ -304,6 +307,7 @@ def test_access_denied_page_and_state_consumed(client: TestClient, fake: FakeMoc
     response = callback(client, error="access_denied", state=params["state"], iss=ISSUER)
     assert response.status_code == 200
     assert "You chose not to share your photos" in response.text
+    assert "Mockgram&#39;s answer · access_denied" in response.text
     assert "nothing was shared" in response.text.lower()
     assert "connect any time" in response.text
     assert "Step 4 of 6" not in response.text  # the story's step 4 brings a code, not a "no"
