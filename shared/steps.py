@@ -92,7 +92,9 @@ STEPS: dict[int, Step] = {
         "read them: a delete is refused with insufficient_scope.",
         "RFC 6750 §2.1, §3.1",
         headline="AwesomeService reads John's photos with the access token, and only reads them",
-        happened="Mockgram issued a photos.read access token; it stays on the print shop's server.",
+        happened="Steps 4 and 5, in a blink: Mockgram sent John back with a code, and "
+        "AwesomeService traded it on the back channel for a photos.read access token, which "
+        "stays on the print shop's server.",
         coming="The story is complete. Try a delete: Mockgram refuses (insufficient_scope).",
     ),
 }

@@ -107,6 +107,7 @@ class OutcomePage:
             "explain_url": explain_url,
             "provider_error_uri": provider_uri,
             "ours": ours,
+            "stopped": kind == "bad",  # the tour banner says the story stops here
         }
         if self.step_banners and banner:
             context["step"] = step

@@ -147,7 +147,8 @@ def render_login(
         "login.html",
         {
             "page_title": "Sign in",
-            "step": 2,
+            # Step 2 of the story only when an app's request is waiting; else just a sign-in.
+            "step": 2 if asking else None,
             "request_id": request_id if asking else "",
             "next_path": safe_next(next_path) if next_path else "",
             "asking": asking,

@@ -171,3 +171,34 @@ def test_an_openid_login_consent_is_not_told_as_the_photos_story(world: World) -
     )
     assert urlsplit(browser.url).path == "/consent" and "openid" in consent.text
     assert "Step 3 of 6" not in consent.text  # the banner's question is about photos
+
+
+STOPPED = "This step was refused, so the story stops here"
+
+
+def test_a_refused_step_says_the_story_stops_instead_of_telling_what_comes_next(
+    world: World,
+) -> None:
+    browser = world.browser
+    # Mockgram refuses an unregistered redirect_uri at step 1: no "asks him to sign in" next.
+    refused = browser.get(
+        f"{MOCKGRAM}/oauth/authorize?response_type=code&client_id=awesomeservice"
+        "&redirect_uri=https://attacker.example/cb&scope=photos.read&state=s"
+    )
+    assert refused.status_code == 400
+    text = shown(refused.text)
+    assert f"Step 1 of 6 — {STEPS[1].headline}" in text
+    assert STOPPED in text and STEPS[1].coming not in text
+    # AwesomeService refuses a callback it never asked for at step 4.
+    page = browser.get(f"{AWESOME}/login")
+    browser.submit(find_form(page.text, "/login"), username="john", password=AWESOME_PASSWORD)
+    forged = browser.get(f"{AWESOME}/connect/callback?code=c&state=never-sent&iss={MOCKGRAM}")
+    assert forged.status_code == 400
+    text = shown(forged.text)
+    assert "Step 4 of 6" in text and STOPPED in text and STEPS[4].coming not in text
+
+
+def test_mockgrams_sign_in_page_on_its_own_is_not_step_2(world: World) -> None:
+    page = world.browser.get(f"{MOCKGRAM}/login")
+    assert page.status_code == 200
+    assert "Step 2 of 6" not in page.text  # no app's request was checked: just a sign-in
