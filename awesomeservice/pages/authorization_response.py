@@ -8,7 +8,6 @@ here once; the two flows differ only in their words, their pending-request table
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -167,38 +166,6 @@ async def receive_code(
     binding = request.session.get(SESSION_BINDING_KEY)
     user_id = request.session.get(SESSION_USER_KEY)
 
-    # RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6: the provider answered with an error, not a code.
-    error = query.get("error")
-    if error:
-        # Use up the matching state anyway, so this request cannot be answered a second time.
-        with contextlib.suppress(CallbackRefused):
-            consume(session, state=query.get("state"), browser_binding=binding, user_id=user_id)
-        if error == "access_denied":
-            return words.page.render(
-                request,
-                status_code=200,
-                title=words.denied_title,
-                message=words.denied_message,
-                rfc=words.error_rfc,
-                error_code="access_denied",
-                kind="neutral",
-                provider_error_uri=query.get("error_uri") or "",
-                step=4,
-                # The story's step 4 brings a code; after a "no" there is no next step to tell.
-                banner=False,
-            )
-        return words.page.render(
-            request,
-            status_code=400,
-            title=words.error_title,
-            message=AUTHORIZATION_ERRORS.get(error, words.error_fallback),
-            rfc=words.error_rfc,
-            error_code=error[:64],
-            detail=(query.get("error_description") or "")[:200],
-            provider_error_uri=query.get("error_uri") or "",
-            step=4,
-        )
-
     try:
         # The issuer and endpoints come from the provider's discovery document (C6 checked there).
         metadata = await discovery.metadata(http, issuer_url)
@@ -206,11 +173,12 @@ async def receive_code(
         return mockgram_unavailable(request, exc, step=4)
     try:
         # C1: state present, known, bound to this browser, unexpired, unused — and now used.
+        # An error answer too: only an answer to a request this browser started is believed.
         pending = consume(
             session, state=query.get("state"), browser_binding=binding, user_id=user_id
         )
-        # C3: the answer comes from the provider itself (RFC 9207 §2.4), before any redemption;
-        # iss required when the provider advertises it.
+        # C3: the answer comes from the provider itself (RFC 9207 §2.4: error answers included),
+        # before any redemption; iss required when the provider advertises it.
         if iss_check_off is None or not iss_check_off(binding):
             check_issuer(
                 query.get("iss"),
@@ -227,6 +195,35 @@ async def receive_code(
             error_code=refused.reason,
             step=4,
             ours=True,
+        )
+
+    # RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6: the provider answered with an error, not a code.
+    error = query.get("error")
+    if error == "access_denied":
+        return words.page.render(
+            request,
+            status_code=200,
+            title=words.denied_title,
+            message=words.denied_message,
+            rfc=words.error_rfc,
+            error_code="access_denied",
+            kind="neutral",
+            provider_error_uri=query.get("error_uri") or "",
+            step=4,
+            # The story's step 4 brings a code; after a "no" there is no next step to tell.
+            banner=False,
+        )
+    if error:
+        return words.page.render(
+            request,
+            status_code=400,
+            title=words.error_title,
+            message=AUTHORIZATION_ERRORS.get(error, words.error_fallback),
+            rfc=words.error_rfc,
+            error_code=error[:64],
+            detail=(query.get("error_description") or "")[:200],
+            provider_error_uri=query.get("error_uri") or "",
+            step=4,
         )
     code = query.get("code")
     # RFC 6749 §4.1.2 / OIDC Core §3.1.2.5: a successful answer carries a code.

@@ -289,6 +289,31 @@ def test_c3_iss_missing_or_wrong_is_refused_before_redemption(
     assert connections(db) == []
 
 
+@pytest.mark.parametrize("iss", [None, "https://attacker.example"])
+def test_c3_an_error_answer_with_a_missing_or_wrong_iss_is_refused_too(
+    client: TestClient, iss: str | None
+) -> None:
+    # RFC 9207 §2.4 covers error answers: a forged "you said no" is not believed either.
+    login(client)
+    _, params = start_connect(client)
+    query = {"error": "access_denied", "state": params["state"]}
+    if iss is not None:
+        query["iss"] = iss
+    response = callback(client, **query)
+    assert response.status_code == 400
+    assert "RFC 9207" in response.text
+    assert "You chose not to share" not in response.text
+
+
+def test_c1_an_error_answer_to_a_request_never_sent_is_refused(client: TestClient) -> None:
+    login(client)
+    start_connect(client)
+    response = callback(client, error="access_denied", state="never-sent", iss=ISSUER)
+    assert response.status_code == 400
+    assert "did not send this request" in response.text
+    assert "You chose not to share" not in response.text
+
+
 def test_code_missing_is_refused(client: TestClient, fake: FakeMockgram) -> None:
     login(client)
     _, params = start_connect(client)
