@@ -48,8 +48,18 @@ class ProviderMetadata:
     revocation_endpoint: str | None
     id_token_signing_alg_values_supported: tuple[str, ...]
     code_challenge_methods_supported: tuple[str, ...]
+    token_endpoint_auth_methods_supported: tuple[str, ...]
     authorization_response_iss_parameter_supported: bool
     document: dict[str, Any]
+
+    @property
+    def client_auth_method(self) -> str:
+        """How we send our secret: Basic unless the provider offers only the form body."""
+        # RFC 8414 §2 / OIDC Discovery §3: absent means client_secret_basic.
+        offered = self.token_endpoint_auth_methods_supported or ("client_secret_basic",)
+        if "client_secret_basic" not in offered and "client_secret_post" in offered:
+            return "client_secret_post"
+        return "client_secret_basic"
 
     @property
     def id_token_algorithms(self) -> list[str]:
@@ -109,6 +119,9 @@ def parse_metadata(document: dict[str, Any], expected_issuer: str) -> ProviderMe
             document, "id_token_signing_alg_values_supported"
         ),
         code_challenge_methods_supported=_strings(document, "code_challenge_methods_supported"),
+        token_endpoint_auth_methods_supported=_strings(
+            document, "token_endpoint_auth_methods_supported"
+        ),
         # RFC 9207 §3: absent means false.
         authorization_response_iss_parameter_supported=document.get(
             "authorization_response_iss_parameter_supported"
@@ -157,6 +170,16 @@ class Discovery:
         metadata = parse_metadata(json_object(response), issuer)
         self._metadata[issuer] = _Cached(metadata, self._expiry())
         return metadata
+
+    def jwks_uri_behind(self, token_endpoint_called: str) -> str | None:
+        """The back-channel JWKS URL of the known provider whose token endpoint was called."""
+        for entry in self._metadata.values():
+            metadata: ProviderMetadata = entry.value
+            if metadata.jwks_uri and (
+                back_channel(metadata.token_endpoint, self.settings) == token_endpoint_called
+            ):
+                return back_channel(metadata.jwks_uri, self.settings)
+        return None
 
     async def jwks(
         self, http: httpx.AsyncClient, metadata: ProviderMetadata, *, refresh: bool = False

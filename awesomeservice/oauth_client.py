@@ -350,6 +350,7 @@ async def redeem_code(
     code: str,
     pending: PendingAuthorization | PendingLogin,
     requested_scope: str,
+    auth_method: str = "client_secret_basic",
 ) -> TokenSet:
     """POST the code, redirect_uri and PKCE verifier to the token endpoint (RFC 6749 §4.1.3)."""
     return await token_request(
@@ -358,6 +359,7 @@ async def redeem_code(
         token_endpoint=token_endpoint,
         client_id=client_id,
         client_secret=client_secret,
+        auth_method=auth_method,
         form={
             "grant_type": "authorization_code",
             "code": code,
@@ -403,17 +405,17 @@ async def token_request(
     client_secret: str,
     form: dict[str, str],
     requested_scope: str,
+    auth_method: str = "client_secret_basic",
 ) -> TokenSet:
-    """One call to the token endpoint with client_secret_basic; the answer checked (§5.1, §5.2)."""
+    """One call to the token endpoint, the client authenticated; the answer checked (§5.1, §5.2)."""
+    headers = {"Accept": "application/json"}
+    if auth_method == "client_secret_post":
+        # RFC 6749 §2.3.1: the id and secret in the form body, for providers without Basic.
+        form = {**form, "client_id": client_id, "client_secret": client_secret}
+    else:
+        headers["Authorization"] = client_secret_basic(client_id, client_secret)
     response = await send(
-        http,
-        "POST",
-        back_channel(token_endpoint, settings),
-        data=form,
-        headers={
-            "Authorization": client_secret_basic(client_id, client_secret),
-            "Accept": "application/json",
-        },
+        http, "POST", back_channel(token_endpoint, settings), data=form, headers=headers
     )
     body = json_object(response)
     if response.status_code != 200:

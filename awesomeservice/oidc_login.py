@@ -205,6 +205,7 @@ async def finish_login(
         code=code,
         pending=pending,
         requested_scope=settings.login_scope,
+        auth_method=metadata.client_auth_method,  # what this provider accepts
     )
     # OIDC Core §3.1.3.3: a successful token response to an openid request has an id_token.
     if tokens.id_token is None:

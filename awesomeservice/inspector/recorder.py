@@ -254,9 +254,9 @@ async def _decode_tokens(
     ]
     if not found:
         return []
-    settings = ctx.app.state.settings
-    own = request.url.host == httpx.URL(settings.back_channel_url).host
-    jwks_url = f"{settings.back_channel_url}/.well-known/jwks.json" if own else None
+    # The key set the provider's discovery document names (none known: shown as unchecked).
+    called = str(request.url.copy_with(query=None))
+    jwks_url = ctx.app.state.discovery.jwks_uri_behind(called)
     http = ctx.app.state.http
     return [await jwts.decode(name, value, http=http, jwks_url=jwks_url) for name, value in found]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
@@ -308,16 +309,30 @@ def test_claims_page_without_a_login_says_so(client: TestClient) -> None:
 # ── another standards-compliant provider ────────────────────────────────────────────────────
 
 
+# The other provider's own endpoint paths (as another product lays them out), by Mockgram's.
+OTHER_PATHS = {
+    "/oauth/authorize": "/connect/authorize",
+    "/oauth/token": "/connect/token",
+    "/oauth/userinfo": "/connect/userinfo",
+    "/.well-known/jwks.json": "/keys",
+    "/oauth/revoke": "/connect/revocation",
+}
+
+
 def test_login_works_unchanged_with_another_provider(awesome_database_url: str) -> None:
-    """Pointed at another issuer, login uses its discovery and keys; Mockgram is not involved."""
+    """Pointed at another issuer, login uses its discovery, endpoints, keys and client
+    authentication method; Mockgram is not involved and no path is assumed."""
     other_issuer = "https://id.example.org"
     provider = FakeMockgram()
     document = provider.metadata()
-    provider.metadata_overrides = {
-        name: value.replace(ISSUER, other_issuer)
-        for name, value in document.items()
-        if isinstance(value, str) and value.startswith(ISSUER)
-    }
+    overrides: dict[str, object] = {}
+    for name, value in document.items():
+        if isinstance(value, str) and value.startswith(ISSUER):
+            path = value[len(ISSUER) :]
+            overrides[name] = other_issuer + OTHER_PATHS.get(path, path)
+    # This provider takes the client's secret in the form body only (RFC 6749 §2.3.1).
+    overrides["token_endpoint_auth_methods_supported"] = ["client_secret_post"]
+    provider.metadata_overrides = overrides
     provider.id_token_overrides = {
         "iss": other_issuer,
         "aud": ["shop-at-idp"],
@@ -334,20 +349,43 @@ def test_login_works_unchanged_with_another_provider(awesome_database_url: str) 
         login_client_secret="idp-secret",
     )
     assert settings.client_id == "awesomeservice"  # the photos client is unchanged
+    mockgram_paths = {mockgram for mockgram, _ in OTHER_PATHS.items()}
+    seen: list[tuple[str, str]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/oauth/token":
-            expected = "Basic " + base64.b64encode(b"shop-at-idp:idp-secret").decode()
-            assert request.headers["authorization"] == expected
-            request.headers["authorization"] = (
-                "Basic " + base64.b64encode(b"awesomeservice:awesomeservice-demo-secret").decode()
+        host, path = request.url.host, request.url.path
+        seen.append((host, path))
+        if host == "id.example.org" and path in mockgram_paths:
+            return httpx.Response(404)  # Mockgram's paths do not exist at this provider
+        own = {other: mockgram for mockgram, other in OTHER_PATHS.items()}
+        if path in own:
+            headers = dict(request.headers)
+            content = request.content
+            if own[path] == "/oauth/token":
+                form = dict(parse_qsl(content.decode()))
+                assert "authorization" not in headers  # no Basic where only post is offered
+                assert (form.pop("client_id"), form.pop("client_secret")) == (
+                    "shop-at-idp",
+                    "idp-secret",
+                )
+                headers["authorization"] = (
+                    "Basic "
+                    + base64.b64encode(b"awesomeservice:awesomeservice-demo-secret").decode()
+                )
+                content = urlencode(form).encode()
+                headers.pop("content-length", None)
+            request = httpx.Request(
+                request.method,
+                request.url.copy_with(path=own[path]),
+                headers=headers,
+                content=content,
             )
         return provider.handler(request)
 
     app: FastAPI = create_app(settings, http_transport=httpx.MockTransport(handler))
     with TestClient(app, base_url=AWESOME_URL, follow_redirects=False) as browser:
         start = browser.get("/login/mockgram")
-        assert start.headers["location"].startswith(f"{other_issuer}/oauth/authorize?")
+        assert start.headers["location"].startswith(f"{other_issuer}/connect/authorize?")
         params = dict(httpx.URL(start.headers["location"]).params)
         assert params["client_id"] == "shop-at-idp"
         provider.nonce = params["nonce"]
@@ -356,9 +394,14 @@ def test_login_works_unchanged_with_another_provider(awesome_database_url: str) 
             "/login/callback", params={"code": "c", "state": params["state"], "iss": other_issuer}
         )
         assert response.status_code == 303, response.text
-    # Every back-channel call of the login went to the other provider, none to Mockgram.
-    for path in ("/oauth/token", "/oauth/userinfo", "/.well-known/jwks.json"):
-        assert {r.url.host for r in provider.requests_to(path)} == {"id.example.org"}
+    # Every back-channel call of the login went to the other provider's own endpoints.
+    login_calls = {path for host, path in seen if host == "id.example.org"}
+    assert login_calls == {
+        "/.well-known/openid-configuration",
+        "/connect/token",
+        "/keys",
+        "/connect/userinfo",
+    }
     with Session(app.state.engine) as session:
         (identity,) = session.exec(select(FederatedIdentity)).all()
         assert identity.issuer == other_issuer
