@@ -245,10 +245,23 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _public_url_looks_internal(settings: AwesomeServiceSettings) -> bool:
+    """A bare name like “mockgram” as the browser-facing host: a container's service name."""
+    host = _host(settings.mockgram_url)
+    return bool(host) and "." not in host and ":" not in host and host not in LOOPBACK_HOSTS
+
+
+# When the public URL itself is wrong, no other fix should copy it anywhere.
+FIX_PUBLIC_URL_FIRST = (
+    f"First mend the public URL (see “Public URL”): {PUBLIC_VAR} and {ISSUER_VAR} both the URL "
+    "a browser uses, e.g. http://localhost:8001."
+)
+
+
 def check_public_url(settings: AwesomeServiceSettings) -> list[Finding]:
     """Configuration alone: is the browser-facing URL one a browser can resolve?"""
     host = _host(settings.mockgram_url)
-    if host and "." not in host and ":" not in host and host not in LOOPBACK_HOSTS:
+    if _public_url_looks_internal(settings):
         return [
             Finding(
                 "warning",
@@ -274,7 +287,9 @@ def check_issuer(issuer: str, settings: AwesomeServiceSettings) -> Finding:
             "AwesomeService expects.",
         )
     reasons = describe_difference(issuer, expected, internal_host=internal_host)
-    if internal_host and _host(issuer) == internal_host:
+    if _public_url_looks_internal(settings):
+        fix = FIX_PUBLIC_URL_FIRST
+    elif internal_host and _host(issuer) == internal_host:
         fix = (
             f"Set {ISSUER_VAR} to the URL browsers use, {expected}; the internal URL belongs "
             f"only in {INTERNAL_VAR}."
@@ -318,7 +333,9 @@ def check_authorization_endpoint(endpoint: object, settings: AwesomeServiceSetti
         f"Browsers would be sent to {endpoint}, not to Mockgram's public URL {expected}: "
         + "; ".join(reasons)
         + ".",
-        f"Mockgram builds its endpoints from {ISSUER_VAR}: set it to {settings.mockgram_url}.",
+        FIX_PUBLIC_URL_FIRST
+        if _public_url_looks_internal(settings)
+        else f"Mockgram builds its endpoints from {ISSUER_VAR}: set it to {settings.mockgram_url}.",
     )
 
 

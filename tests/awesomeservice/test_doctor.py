@@ -218,6 +218,19 @@ def test_a_service_name_as_the_public_url(run: Callable[..., Diagnosis]) -> None
     assert not diagnosis.healthy
 
 
+def test_a_service_name_as_the_public_url_is_never_advised_for_the_issuer(
+    run: Callable[..., Diagnosis],
+) -> None:
+    # Public URL the service name, back channel fine, Mockgram's issuer the browser's URL.
+    diagnosis = run(serving(metadata(issuer=PUBLIC)), mockgram_url=INTERNAL)
+    assert finding(diagnosis, "Public URL").startswith("warning:")
+    for topic in ("Issuer", "Browser redirect"):
+        text = finding(diagnosis, topic)
+        assert text.startswith("error:"), topic
+        assert f"set it to {INTERNAL}" not in text, topic  # never spread the internal name
+        assert "First mend the public URL" in text, topic
+
+
 # ── metadata unreachable or unusable ─────────────────────────────────────────────────────
 
 
