@@ -6,6 +6,8 @@ import argparse
 
 import uvicorn
 
+from shared.access_log import log_config
+
 
 def make_parser(*, package: str, description: str, default_port: int) -> argparse.ArgumentParser:
     """The command line of `python -m <package>` (docker-compose.yml's commands use it too)."""
@@ -29,4 +31,5 @@ def serve(*, package: str, description: str, default_port: int, argv: list[str] 
         port=args.port,
         workers=args.workers,
         proxy_headers=False,
+        log_config=log_config(),  # codes and tokens in logged URLs masked
     )
