@@ -341,6 +341,7 @@ def test_step_through_pauses_at_steps_1_5_and_6_and_the_story_still_ends_with_ph
     text = unescape(before_api.text)
     assert "About to call Mockgram's photos API" in text and "Step 6 of 6" in text
     assert f"GET {MOCKGRAM}/api/photos" in text
+    assert "Nothing here can be changed" in text and "only the values below" not in text
     with Session(world.awesome.state.engine) as db:
         token = db.exec(select(MockgramConnection)).one().access_token
     # Shortened, never whole.
