@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -359,6 +360,35 @@ def test_dockerfile_base_user_and_install() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
     for extra in ",".join(extras).split(","):
         assert re.search(rf"^{extra} = \[", pyproject, re.MULTILINE), extra
+
+
+def test_dockerfile_copies_every_package_before_installing_the_project() -> None:
+    rows = dockerfile_instructions()
+    install = next(i for i, (key, rest) in enumerate(rows) if key == "RUN" and '".[' in rest)
+    copied = {rest.split()[0] for key, rest in rows[:install] if key == "COPY"}
+    # pyproject's package list: every package setuptools installs must be in the build context.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = [
+        name.rstrip("*") for name in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    ]
+    assert packages and set(packages) <= copied, (packages, copied)
+
+
+def test_dockerfile_installs_every_dependency_pyproject_declares() -> None:
+    # Run the Dockerfile's own dependency-listing command against this pyproject.toml.
+    (run,) = [rest for key, rest in dockerfile_instructions() if "tomllib" in rest]
+    script = re.search(r'python -c "(.+?)" >', run)
+    assert script, run
+    listed = subprocess.run(
+        [sys.executable, "-c", script.group(1)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    expected = project["dependencies"] + project["optional-dependencies"]["postgres"]
+    assert listed == [d.replace(" ", "") for d in expected]
 
 
 def test_dockerfile_command_and_health_check_match_the_app() -> None:
