@@ -37,7 +37,9 @@ def validate_redirect_uri(uri: object) -> str:
     """One redirect URI, or InvalidRedirectUriError saying what is wrong with it."""
     if not isinstance(uri, str) or not uri:
         raise InvalidRedirectUriError("Each redirect URI must be a non-empty string.")
-    if len(uri) > MAX_URI_LENGTH or _UNSAFE_URI_CHARS.search(uri):
+    if len(uri) > MAX_URI_LENGTH:
+        raise InvalidRedirectUriError(f"A redirect URI may be at most {MAX_URI_LENGTH} characters.")
+    if _UNSAFE_URI_CHARS.search(uri):
         raise InvalidRedirectUriError(
             "A redirect URI may not contain spaces or control characters."
         )

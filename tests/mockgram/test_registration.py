@@ -213,3 +213,10 @@ def test_response_type_words_in_any_order_are_accepted(client):
         client, response_types=["id_token code"], grant_types=["authorization_code", "implicit"]
     ).json()
     assert body["response_types"] == ["code", "id_token", "code id_token"]
+
+
+def test_an_over_long_redirect_uri_is_refused_for_its_length(client, db):
+    response = register(client, redirect_uris=["https://x.example/" + "a" * 100_000])
+    assert_registration_error(response, "invalid_redirect_uri")
+    assert "at most 2000 characters" in response.json()["error_description"]
+    assert db.exec(select(Client)).all() == []
