@@ -79,6 +79,15 @@ def _release_claim(session: Session, connection: MockgramConnection) -> None:
     session.commit()
 
 
+def needs_refresh(connection: MockgramConnection | None) -> bool:
+    """True when the access token has (nearly) expired and a refresh token can renew it."""
+    return (
+        connection is not None
+        and bool(connection.refresh_token)
+        and access_token_expired(connection, skew_seconds=EXPIRY_SKEW_SECONDS)
+    )
+
+
 async def fresh_connection(
     session: Session,
     http: httpx.AsyncClient,

@@ -1,10 +1,13 @@
-"""Step-through mode: pause before the browser is sent to the authorization server (step 1),
-before a callback's code is traded (steps 4–5) and before the photo grid's call to the photos
-API (step 6), show what is about to be sent, let the reader change a parameter where one can
-be changed, and go on — to see what breaks.
+"""Step-through mode: pause before each redirect to the authorization server (step 1) and
+before each back-channel call of the flows — a callback's code traded for tokens (steps 4–5,
+with the key set and userinfo calls a login makes next), an expired token refreshed, the photo
+grid's call to the photos API (step 6), the revocations of "Disconnect Mockgram" — show what is
+about to be sent, let the reader change a parameter where one can be changed, and go on — to
+see what breaks.
 
 Where "Send" goes is stored here, server side; the form can change only the editable values,
-never the destination (no open redirect).
+never the destination (no open redirect). A pause before a form's POST (disconnect) sends the
+form again, with the same CSRF token, carrying `step_confirmed`.
 """
 
 from __future__ import annotations
@@ -25,9 +28,26 @@ from awesomeservice.models import InspectorPrefs
 EDITABLE: dict[str, tuple[str, ...]] = {
     "authorize": ("state", "redirect_uri", "scope"),
     "callback": ("code", "state"),
-    "api": (),  # the token is the server's own: shown redacted, never editable
+    # Tokens are the server's own: shown shortened, never editable.
+    "api": (),
+    "refresh": (),
+    "revoke": (),
 }
-STEP_OF = {"authorize": 1, "callback": 4, "api": 6}
+# The article's step each pause belongs to; refresh and revocation come after the story.
+STEP_OF: dict[str, int | None] = {
+    "authorize": 1,
+    "callback": 4,
+    "api": 6,
+    "refresh": None,
+    "revoke": None,
+}
+CONFIRMED_FIELD = "step_confirmed"
+POST_KINDS = frozenset({"revoke"})  # paused form posts: Send posts the form again
+
+
+def shortened(token: str) -> str:
+    """Its first characters only: enough to recognise, useless to replay."""
+    return f"{token[:12]}… ({len(token)} characters)"
 
 
 def _prefs(db: Session) -> InspectorPrefs | None:
@@ -46,6 +66,7 @@ def _pause(
     url: str,
     *,
     api_call: list[tuple[str, str]] | None = None,
+    repost_to: str = "",
 ) -> Response:
     parts = urlsplit(url)
     params = parse_qsl(parts.query, keep_blank_values=True)
@@ -64,17 +85,32 @@ def _pause(
         for name, value in params
     ]
     settings = request.app.state.settings
-    token_request = (
-        [
+    token_request: list[tuple[str, str]] = []
+    then: list[tuple[str, str]] = []
+    if kind == "callback":
+        login = parts.path == "/login/callback"
+        client_id = settings.login_client_id if login else settings.client_id
+        token_request = [
             ("grant_type", "authorization_code"),
             ("code", "the code above, as you leave it"),
             ("redirect_uri", f"{settings.url}{parts.path}"),
             ("code_verifier", "kept on AwesomeService's server, sent as it is"),
-            ("Authorization", f"Basic ****  (client_id “{settings.client_id}”, secret hidden)"),
+            ("client authentication", f"client_id “{client_id}” and its secret (never shown)"),
         ]
-        if kind == "callback"
-        else []
-    )
+        if login:
+            # OIDC Core §3.1.3.7, §5.3: what the login does with the answer, over the back channel.
+            then = [
+                (
+                    "GET jwks_uri",
+                    "the provider's public keys, to check the id_token's signature "
+                    "(from the cache when fresh; fetched again once for an unknown kid)",
+                ),
+                (
+                    "GET userinfo_endpoint",
+                    "the profile, with the new access token as a Bearer "
+                    "token; its sub must equal the id_token's",
+                ),
+            ]
     return request.app.state.templates.TemplateResponse(
         request,
         "inspector_step.html",
@@ -85,6 +121,9 @@ def _pause(
             "rows": rows,
             "token_request": token_request,
             "api_call": api_call or [],
+            "then": then,
+            "repost_to": repost_to,
+            "confirmed_field": CONFIRMED_FIELD,
             "step": STEP_OF[kind],
         },
         headers={"Cache-Control": "no-store"},
@@ -110,10 +149,10 @@ def pause_before_exchange(request: Request, db: Session) -> Response | None:
     return _pause(request, db, prefs, "callback", str(request.url))
 
 
-def pause_before_api_call(
-    request: Request, db: Session, *, method: str, api_url: str, access_token: str
+def _pause_unless_sent(
+    request: Request, db: Session, kind: str, call: list[tuple[str, str]]
 ) -> Response | None:
-    """Step 6 paused: the photos API call about to be made, its bearer token redacted."""
+    """Pause a page's back-channel call; "Send" comes back to this page, which then makes it."""
     prefs = _prefs(db)
     if prefs is None:
         return None
@@ -122,22 +161,66 @@ def pause_before_api_call(
         db.add(prefs)
         db.commit()
         return None
-    api_call = [
+    return _pause(request, db, prefs, kind, request.url.path, api_call=call)
+
+
+def pause_before_api_call(
+    request: Request, db: Session, *, method: str, api_url: str, access_token: str
+) -> Response | None:
+    """Step 6 paused: the photos API call about to be made, its bearer token redacted."""
+    call = [
         ("Request", f"{method} {api_url}"),
-        # Its first characters only: enough to recognise, useless to replay.
-        ("Authorization", f"Bearer {access_token[:12]}… ({len(access_token)} characters)"),
+        ("Authorization", f"Bearer {shortened(access_token)}"),
         ("Defined in", "RFC 6750 §2.1: the token in the header, never in the URL"),
     ]
-    # "Send" comes back to this page, which then makes the call.
-    return _pause(request, db, prefs, "api", request.url.path, api_call=api_call)
+    return _pause_unless_sent(request, db, "api", call)
+
+
+def pause_before_refresh(
+    request: Request, db: Session, *, token_url: str, refresh_token: str
+) -> Response | None:
+    """The access token expired: the refresh_token grant about to be sent, paused."""
+    call = [
+        ("Request", f"POST {token_url}"),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", shortened(refresh_token)),
+        ("client authentication", "AwesomeService's client_id and secret (never shown)"),
+        (
+            "Defined in",
+            "RFC 6749 §6; the answer's new refresh token replaces this one (RFC 9700 §4.14.2)",
+        ),
+    ]
+    return _pause_unless_sent(request, db, "refresh", call)
+
+
+def pause_before_post(
+    request: Request,
+    db: Session,
+    form_fields: dict[str, str],
+    *,
+    kind: str,
+    call: list[tuple[str, str]],
+) -> Response | None:
+    """A form's POST whose back-channel calls are paused; Send posts the same form again."""
+    prefs = _prefs(db)
+    if prefs is None:
+        return None
+    if prefs.paused_kind == kind and form_fields.get(CONFIRMED_FIELD) == "1":
+        prefs.paused_kind, prefs.paused_target, prefs.paused_params = "", "", "[]"
+        db.add(prefs)
+        db.commit()
+        return None
+    return _pause(
+        request, db, prefs, kind, request.url.path, api_call=call, repost_to=request.url.path
+    )
 
 
 def resume(db: Session, edited: dict[str, str]) -> str | None:
     """The URL to send the browser to, with the reader's edits; None when nothing is paused."""
     ctx = current()
     prefs = db.get(InspectorPrefs, ctx.inspector_id) if ctx else None
-    if prefs is None or prefs.paused_kind not in EDITABLE:
-        return None
+    if prefs is None or prefs.paused_kind not in EDITABLE or prefs.paused_kind in POST_KINDS:
+        return None  # nothing paused here (a paused POST goes on by posting its form again)
     kind = prefs.paused_kind
     params = [
         (name, edited[name] if name in EDITABLE[kind] and name in edited else value)
@@ -146,7 +229,7 @@ def resume(db: Session, edited: dict[str, str]) -> str | None:
     original = json.loads(prefs.paused_params)
     url = f"{prefs.paused_target}?{urlencode(params)}" if params else prefs.paused_target
     prefs.paused_kind, prefs.paused_target, prefs.paused_params = "", "", "[]"
-    prefs.skip_next_pause = kind in ("callback", "api")
+    prefs.skip_next_pause = kind in ("callback", "api", "refresh")
     db.add(prefs)
     db.commit()
     if kind == "authorize" and [list(p) for p in params] != original:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.connections import forget_connection, get_connection, save_connection
@@ -22,11 +23,13 @@ from awesomeservice.deps import (
     UserDep,
     browser_binding,
 )
+from awesomeservice.discovery import back_channel
 from awesomeservice.errors import mockgram_unavailable
 from awesomeservice.id_token import IdTokenRejected
 from awesomeservice.inspector import recorder as inspector  # issue 4
 from awesomeservice.inspector import stepping  # issue 4: step-through mode
 from awesomeservice.lab.switches import defence_off  # lab mode only, one shot
+from awesomeservice.models import MockgramConnection
 from awesomeservice.oauth_client import (
     TokenError,
     consume_state,
@@ -200,6 +203,38 @@ def disconnect_message(results: list[Revocation]) -> tuple[str, str]:
     )
 
 
+async def _pause_before_revoking(
+    request: Request, session: SessionDep, form: FormData, connection: MockgramConnection
+) -> Response | None:
+    """Step-through: the RFC 7009 revocations "Disconnect Mockgram" is about to send."""
+    settings = request.app.state.settings
+    try:
+        metadata = await request.app.state.discovery.metadata(
+            request.app.state.http, settings.mockgram_url
+        )
+        endpoint = back_channel(metadata.revocation_endpoint or "", settings) or "(none advertised)"
+    except MockgramUnavailable:
+        endpoint = "(Mockgram's revocation endpoint: its metadata did not answer)"
+    call = [("Request", f"POST {endpoint}, once per token")]
+    for hint, token in (
+        ("refresh_token", connection.refresh_token),
+        ("access_token", connection.access_token),
+    ):
+        if token:
+            call.append((hint, f"token={stepping.shortened(token)}, token_type_hint={hint}"))
+    call += [
+        ("client authentication", "AwesomeService's client_id and secret (never shown)"),
+        ("Defined in", "RFC 7009 §2.1; revoking the refresh token ends the whole grant"),
+    ]
+    return stepping.pause_before_post(
+        request,
+        session,
+        {stepping.CONFIRMED_FIELD: text(form, stepping.CONFIRMED_FIELD)},
+        kind="revoke",
+        call=call,
+    )
+
+
 @router.post("/connect/disconnect")
 async def disconnect(
     request: Request,
@@ -218,6 +253,8 @@ async def disconnect(
     if connection is None:
         push_flash(request, "There was no Mockgram connection to disconnect.", "info")
         return RedirectResponse("/", status_code=303)
+    if paused := await _pause_before_revoking(request, session, form, connection):
+        return paused
     results = await revoke(http, settings, discovery, connection)
     forget_connection(session, user.id)
     message, kind = disconnect_message(results)

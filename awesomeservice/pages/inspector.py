@@ -117,7 +117,8 @@ async def toggle_stepping(request: Request, session: SessionDep) -> Response:
     push_flash(
         request,
         "Step-through is on: AwesomeService will pause before it sends you to Mockgram (step 1), "
-        "before it trades a code for tokens (step 5) and before it calls the photos API (step 6)."
+        "before it trades a code for tokens (step 5), before it refreshes an expired token, "
+        "before it calls the photos API (step 6) and before Disconnect revokes the tokens."
         if on
         else "Step-through is off.",
         "info",

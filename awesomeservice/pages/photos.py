@@ -8,10 +8,10 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from awesomeservice.backchannel import MockgramUnavailable
-from awesomeservice.connections import forget_connection
+from awesomeservice.connections import forget_connection, get_connection
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import CurrentUserDep, DiscoveryDep, HttpDep, UserDep
-from awesomeservice.discovery import Discovery
+from awesomeservice.discovery import Discovery, back_channel
 from awesomeservice.errors import mockgram_unavailable
 from awesomeservice.inspector import stepping  # issue 4: step-through mode
 from awesomeservice.mockgram_api import (
@@ -23,7 +23,12 @@ from awesomeservice.mockgram_api import (
     try_delete,
 )
 from awesomeservice.models import MockgramConnection, User
-from awesomeservice.token_lifecycle import RefreshBusy, RefreshFailed, fresh_connection
+from awesomeservice.token_lifecycle import (
+    RefreshBusy,
+    RefreshFailed,
+    fresh_connection,
+    needs_refresh,
+)
 from shared.csrf import csrf_ok
 from shared.forms import text
 from shared.web import csrf_refused, render_error
@@ -98,6 +103,28 @@ def api_refused(request: Request, exc: ApiRefused) -> Response:
     )
 
 
+async def pause_before_refresh(
+    request: Request, session: Session, http: httpx.AsyncClient, user: User
+) -> Response | None:
+    """Step-through: the expired access token is about to be refreshed (RFC 6749 §6)."""
+    assert user.id is not None
+    connection = get_connection(session, user.id)
+    if connection is None or not needs_refresh(connection):
+        return None
+    settings = request.app.state.settings
+    try:
+        metadata = await request.app.state.discovery.metadata(http, settings.mockgram_url)
+    except MockgramUnavailable:
+        return None  # the refresh itself will meet the same problem and say so
+    assert connection.refresh_token is not None
+    return stepping.pause_before_refresh(
+        request,
+        session,
+        token_url=back_channel(metadata.token_endpoint, settings),
+        refresh_token=connection.refresh_token,
+    )
+
+
 async def fetch_photos(
     request: Request,
     session: Session,
@@ -109,7 +136,10 @@ async def fetch_photos(
     """Step 6: the user's Mockgram photos and the connection that read them, or the page
     that explains why they are not available (not connected, revoked, refused, unreachable).
 
-    `pause_here`: the photo grid, where step-through mode pauses before the API call."""
+    `pause_here`: the photo grid, where step-through mode pauses before a refresh and before
+    the API call."""
+    if pause_here and (paused := await pause_before_refresh(request, session, http, user)):
+        return paused
     connection = await connection_or_page(request, session, http, user)
     if isinstance(connection, Response):
         return connection

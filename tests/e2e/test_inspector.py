@@ -355,3 +355,100 @@ def test_step_through_pauses_at_steps_1_5_and_6_and_the_story_still_ends_with_ph
     assert "api_call" in [kind for kind, _ in _entries(browser.get(f"{AWESOME}/inspector").text)]
     # The next visit pauses again: one Send lets one call through.
     assert "About to call Mockgram's photos API" in browser.get(f"{AWESOME}/photos").text
+
+
+def _expire_the_access_token(world: World) -> MockgramConnection:
+    with Session(world.awesome.state.engine) as db:
+        row = db.exec(select(MockgramConnection)).one()
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        db.add(row)
+        db.commit()
+        db.refresh(row)
+        return row
+
+
+def test_step_through_pauses_before_a_refresh_then_before_the_api_call(world: World) -> None:
+    _run_the_story(world)
+    expired = _expire_the_access_token(world)
+    assert expired.refresh_token
+    _turn_stepping_on(world)
+    browser = world.browser
+    paused = browser.get(f"{AWESOME}/photos")
+    text = unescape(paused.text)
+    assert paused.status_code == 200 and "About to refresh the access token" in text
+    assert f"POST {MOCKGRAM}/oauth/token" in text and "refresh_token" in text
+    rt = expired.refresh_token
+    assert f"{rt[:12]}… ({len(rt)} characters)" in text and rt not in text
+    with Session(world.awesome.state.engine) as db:  # nothing sent yet
+        assert db.exec(select(MockgramConnection)).one().refresh_token == rt
+    sent = browser.submit(find_form(paused.text, "/inspector/step/send"))
+    assert sent.status_code == 303 and sent.headers["location"] == "/photos"
+    before_api = browser.follow(sent)  # refreshed, then paused again before the API call
+    assert "About to call Mockgram's photos API" in unescape(before_api.text)
+    with Session(world.awesome.state.engine) as db:
+        refreshed = db.exec(select(MockgramConnection)).one()
+    assert refreshed.refresh_token and refreshed.refresh_token != rt  # rotated (C9)
+    photos = browser.follow(browser.submit(find_form(before_api.text, "/inspector/step/send")))
+    assert photos.status_code == 200 and "try-delete" in photos.text
+
+
+def test_step_through_pauses_before_disconnect_revokes_and_send_posts_the_form_again(
+    world: World,
+) -> None:
+    _run_the_story(world)
+    _turn_stepping_on(world)
+    browser = world.browser
+    home = browser.get(f"{AWESOME}/")
+    paused = browser.submit(find_form(home.text, "/connect/disconnect"))
+    text = unescape(paused.text)
+    assert paused.status_code == 200 and "About to revoke the tokens at Mockgram" in text
+    assert f"POST {MOCKGRAM}/oauth/revoke" in text and "RFC 7009" in text
+    with Session(world.awesome.state.engine) as db:  # nothing revoked or forgotten yet
+        connection = db.exec(select(MockgramConnection)).one()
+    token = connection.access_token
+    assert f"{token[:12]}… ({len(token)} characters)" in text and token not in text
+    assert "revocation" not in [
+        kind for kind, _ in _entries(browser.get(f"{AWESOME}/inspector").text)
+    ]
+    # Send posts the same form to /connect/disconnect, which now revokes.
+    done = browser.submit(find_form(paused.text, "/connect/disconnect"))
+    assert done.status_code == 303 and done.headers["location"] == "/"
+    assert "Mockgram revoked" in unescape(browser.follow(done).text)
+    with Session(world.awesome.state.engine) as db:
+        assert db.exec(select(MockgramConnection)).all() == []
+    kinds = [kind for kind, _ in _entries(browser.get(f"{AWESOME}/inspector").text)]
+    assert kinds.count("revocation") == 2
+    # The pause was used up: posting the paused form once more would pause again, not revoke.
+    again = browser.submit(find_form(paused.text, "/connect/disconnect"))
+    assert again.status_code == 303  # no connection left: "nothing to disconnect"
+    assert "no Mockgram connection to disconnect" in unescape(browser.follow(again).text)
+
+
+def test_step_through_before_a_logins_exchange_names_the_calls_that_follow(world: World) -> None:
+    _sign_in_to_awesomeservice(world)
+    _turn_stepping_on(world)
+    browser = world.browser
+    # Signed in, the button links the Mockgram account: the same login flow, by POST.
+    page = browser.get(f"{AWESOME}/login/mockgram")
+    paused_start = browser.submit(find_form(page.text, "/login/mockgram"))
+    assert "About to send your browser" in paused_start.text
+    response = browser.follow(browser.submit(find_form(paused_start.text, "/inspector/step/send")))
+    while response.headers.get("location", "").startswith((MOCKGRAM, "/")) or urlsplit(
+        browser.url
+    ).path in ("/login", "/consent"):
+        if response.status_code in (302, 303):
+            response = browser.follow(response)
+        elif urlsplit(browser.url).path == "/login":
+            response = browser.submit(
+                find_form(response.text, "/login"), username="john", password=MOCKGRAM_PASSWORD
+            )
+        elif urlsplit(browser.url).path == "/consent":
+            response = browser.submit(
+                find_form(response.text, "/consent"), button=("decision", "allow")
+            )
+        else:
+            break
+    text = unescape(response.text)
+    assert "About to trade the code for tokens" in text, text[:500]
+    assert "GET jwks_uri" in text and "GET userinfo_endpoint" in text
+    assert "client_id “awesomeservice”" in text and CLIENT_SECRET not in text
