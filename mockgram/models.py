@@ -190,3 +190,16 @@ class ActivityEvent(MockgramTable, table=True):
     client_id: str | None = Field(default=None, max_length=200)
     detail: str = Field(default="", max_length=500)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class FailedSignIn(MockgramTable, table=True):
+    """One wrong password (or unknown username), for sign-in throttling (checklist item 34).
+
+    The typed username and the client address are kept only as hashes: what someone typed into
+    the username field (a password, by mistake) is never stored. Rows older than an hour go.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    username_hash: str = Field(max_length=64, index=True)
+    address_hash: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)

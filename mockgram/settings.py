@@ -32,6 +32,10 @@ class MockgramSettings(BaseSettings):
     registration_open: bool = Field(
         default=True, description="Whether the RFC 7591 registration endpoint accepts requests."
     )
+    login_throttle: bool = Field(
+        default=True,
+        description="Growing delays after wrong passwords (mockgram/login_throttle.py).",
+    )
     code_ttl_seconds: int = 600
     access_token_ttl_seconds: int = 900
     # RFC 9700 §4.14.2: a refresh-token family ends this long after the sign-in, rotation or not.

@@ -7,7 +7,8 @@ an account. After a successful sign-in the session is rotated and John goes on t
 page for the pending request, or to a local page from a fixed allowlist — never to a URL
 someone else chose (RFC 9700 §4.11, checklist 30). OIDC Core §3.1.2.1: prompt=login, an
 exceeded max_age or a login_hint naming someone else bring John here even when he is signed
-in; login_hint prefills the username.
+in; login_hint prefills the username. Wrong passwords meet growing delays (checklist 34,
+mockgram/login_throttle.py), counted alike for known and unknown usernames.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 from starlette.responses import Response
 
-from mockgram import activity  # issue 4: John's activity page
+from mockgram import (
+    activity,  # issue 4: John's activity page
+    login_throttle,
+)
 from mockgram.db import SessionDep
 from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY
 from mockgram.models import Client, User
@@ -72,10 +76,29 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
 
     username = text(form, "username").strip()
     password = text(form, "password")
+    # Checklist item 34: too many recent failures → wait, before the password is even looked at.
+    address = request.client.host if request.client else ""
+    throttle = request.app.state.settings.login_throttle
+    if throttle and (
+        wait := login_throttle.wait_seconds(session, username=username, address=address)
+    ):
+        response = render_login(
+            request,
+            session,
+            request_id=request_id,
+            next_path=next_path,
+            username=username,
+            error=f"Too many sign-in attempts. Wait {wait} seconds, then try again.",
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(wait)  # RFC 9110 §10.2.3
+        return response
     user = session.exec(select(User).where(User.username == username)).first() if username else None
     # The dummy hash makes an unknown user cost as much as a wrong password.
     if not verify_password(user.password_hash if user else None, password) or user is None:
         activity.record(session, user_id=user and user.id, kind=activity.LOGIN_FAILED, commit=True)
+        if throttle:
+            login_throttle.record_failure(session, username=username, address=address)
         return render_login(
             request,
             session,
@@ -86,6 +109,8 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
             status_code=401,
         )
 
+    if throttle:
+        login_throttle.forget_failures(session, username=username, address=address)
     # Session rotation: drop everything but the pending requests this browser started.
     pending = request.session.get(PENDING_KEY, [])
     request.session.clear()
