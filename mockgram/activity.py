@@ -14,6 +14,7 @@ from mockgram.models import ActivityEvent
 
 LOGIN = "login"
 LOGIN_FAILED = "login_failed"
+LOGIN_THROTTLED = "login_throttled"
 CONSENT_GIVEN = "consent_given"
 CONSENT_DENIED = "consent_denied"
 CONSENT_REVOKED = "consent_revoked"
@@ -26,6 +27,7 @@ REFUSED = "refused"
 TITLES: dict[str, str] = {
     LOGIN: "Signed in to Mockgram",
     LOGIN_FAILED: "A sign-in with a wrong password",
+    LOGIN_THROTTLED: "Sign-ins slowed down after too many wrong passwords",
     CONSENT_GIVEN: "Gave an app access",
     CONSENT_DENIED: "Refused an app access",
     CONSENT_REVOKED: "Took an app's access away",

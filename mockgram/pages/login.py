@@ -99,6 +99,17 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
         activity.record(session, user_id=user and user.id, kind=activity.LOGIN_FAILED, commit=True)
         if throttle:
             login_throttle.record_failure(session, username=username, address=address)
+            # From now on this account's tries from there wait: John's activity page says so.
+            if user and (
+                wait := login_throttle.wait_seconds(session, username=username, address=address)
+            ):
+                activity.record(
+                    session,
+                    user_id=user.id,
+                    kind=activity.LOGIN_THROTTLED,
+                    detail=f"The next try from that address must wait {wait} s.",
+                    commit=True,
+                )
         return render_login(
             request,
             session,

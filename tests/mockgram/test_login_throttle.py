@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from mockgram import login_throttle
+from mockgram import activity, login_throttle
 from mockgram.models import FailedSignIn
 from shared.clock import utcnow
 from tests.mockgram.conftest import PASSWORD
@@ -129,3 +129,13 @@ def test_item_34_throttling_can_be_switched_off(client, john, mockgram_app):
     for _ in range(8):
         assert login(client, password="wrong").status_code == 401
     assert login(client, password=PASSWORD).status_code == 303
+
+
+def test_item_34_johns_activity_page_says_his_sign_ins_were_slowed(client, john, db):
+    for _ in range(5):
+        login(client, password="wrong")
+    kinds = [event.kind for event in activity.recent(db, john.id)]
+    assert kinds.count(activity.LOGIN_FAILED) == 5
+    assert kinds.count(activity.LOGIN_THROTTLED) == 1  # from the fifth failure on
+    assert login(client, password="wrong").status_code == 429  # refused unchecked: not recorded
+    assert [e.kind for e in activity.recent(db, john.id)].count(activity.LOGIN_FAILED) == 5
