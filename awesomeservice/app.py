@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from awesomeservice import doctor
 from awesomeservice.deps import SignInRequired
+from awesomeservice.destinations import DestinationGuard
 from awesomeservice.discovery import Discovery
 from awesomeservice.inspector import recorder as inspector_recorder
 from awesomeservice.inspector.install import install_inspector
@@ -93,6 +94,7 @@ def create_app(
     app.state.engine = engine
     app.state.http = _make_http(settings, http_transport)
     app.state.discovery = Discovery(settings)
+    app.state.destination_guard = DestinationGuard(settings)  # the debugger's SSRF check
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
     templates.env.filters["money"] = _money

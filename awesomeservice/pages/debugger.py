@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep
+from awesomeservice.destinations import DestinationGuard, ForbiddenDestination
 from awesomeservice.inspector import jwts, recorder
 from awesomeservice.inspector.context import COOKIE as INSPECTOR_COOKIE
 from awesomeservice.inspector.context import current
@@ -149,14 +150,6 @@ def back_channel_url(settings: AwesomeServiceSettings, url: str) -> str:
     return url
 
 
-def _allowed_discovery_url(settings: AwesomeServiceSettings, url: str) -> bool:
-    """https anywhere; plain http only for Mockgram itself (no requests to other local ports)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.netloc:
-        return True
-    return url == settings.mockgram_url or url.startswith(settings.mockgram_url + "/")
-
-
 def discovery_candidates(address: str) -> list[tuple[str, str]]:
     """(document URL, the issuer it must name) for an issuer or a discovery document's URL.
 
@@ -197,14 +190,20 @@ def check_issuer(document: dict[str, Any], url: str, expected: str) -> None:
 
 
 async def _discover(
-    http: httpx.AsyncClient, settings: AwesomeServiceSettings, discovery_url: str
+    http: httpx.AsyncClient,
+    settings: AwesomeServiceSettings,
+    discovery_url: str,
+    guard: DestinationGuard,
 ) -> dict[str, Any]:
-    """Fetch and check a discovery document; Mockgram's when no URL is given."""
+    """Fetch and check a discovery document; Mockgram's when no URL is given. The document
+    and the endpoints it names that this server will call must be Mockgram's or public."""
     base = discovery_url or settings.mockgram_url
-    if not _allowed_discovery_url(settings, base):
-        raise DebuggerProblem("The discovery URL must be an https:// address (or Mockgram's).")
     problem = ""
     for url, expected_issuer in discovery_candidates(base):
+        try:
+            await guard.check(url, what="discovery URL")
+        except ForbiddenDestination as exc:
+            raise DebuggerProblem(str(exc)) from exc
         try:
             response = await http.get(back_channel_url(settings, url))
         except httpx.HTTPError as exc:
@@ -218,6 +217,12 @@ async def _discover(
             if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
                 raise DebuggerProblem(f"{url} names no authorization_endpoint.")
             check_issuer(document, url, expected_issuer)
+            for name in ("token_endpoint", "jwks_uri"):  # called from this server later
+                if isinstance(document.get(name), str) and document[name]:
+                    try:
+                        await guard.check(document[name], what=name)
+                    except ForbiddenDestination as exc:
+                        raise DebuggerProblem(f"{url}: {exc}") from exc
             return document
         problem = f"{url} answered {response.status_code}, not a discovery document."
     raise DebuggerProblem(problem)
@@ -246,7 +251,9 @@ async def send_request(
             request, shown, problem="client_id and redirect_uri are needed.", status_code=400
         )
     try:
-        document = await _discover(http, settings, values["discovery_url"])
+        document = await _discover(
+            http, settings, values["discovery_url"], request.app.state.destination_guard
+        )
     except DebuggerProblem as problem:
         return _form_page(request, shown, problem=str(problem), status_code=400)
 
@@ -576,7 +583,9 @@ async def exchange(
         )
     try:
         # The issuer was checked when the request was sent; its metadata says how to authenticate.
-        document = await _discover(http, settings, pending.issuer)
+        document = await _discover(
+            http, settings, pending.issuer, request.app.state.destination_guard
+        )
     except DebuggerProblem as problem:
         return _form_page(request, _defaults(settings), problem=str(problem), status_code=400)
     method = token_endpoint_auth_method(document, bool(pending.client_secret))

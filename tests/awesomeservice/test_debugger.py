@@ -35,6 +35,30 @@ def real_kid() -> str:
 PROVIDER = "https://provider.example"
 
 
+# What a resolver would answer, by host name: public addresses for the fake providers, and the
+# addresses of this machine and its networks for the hosts an attacker would name.
+PUBLIC_ADDRESSES = {"provider.example": ["93.184.215.14"], "id.example": ["2606:2800:21f::1"]}
+ADDRESSES = {
+    **PUBLIC_ADDRESSES,
+    "loopback.example": ["127.0.0.1"],
+    "intranet.example": ["93.184.215.14", "10.0.0.7"],  # one private address is enough
+    "metadata.example": ["169.254.169.254"],
+    "mapped.example": ["::ffff:127.0.0.1"],
+}
+
+
+async def fake_resolve(host: str, port: int) -> list[str]:
+    if host not in ADDRESSES:
+        raise OSError("Name or service not known")
+    return ADDRESSES[host]
+
+
+@pytest.fixture(autouse=True)
+def public_resolver(client: TestClient) -> None:
+    """No DNS here: the debugger's destination check resolves through this table instead."""
+    client.app.state.destination_guard.resolver = fake_resolve  # type: ignore[attr-defined]
+
+
 @pytest.fixture(autouse=True)
 def provider(fake: FakeMockgram) -> FakeMockgram:
     """The fake answers as https://provider.example: its document names that issuer."""
@@ -299,3 +323,63 @@ def test_the_form_is_pre_filled_from_the_query_string(client: TestClient) -> Non
         client.get("/debugger", params={"response_type": "code code x"}).text, "/debugger"
     )
     assert dict(nonsense.fields)["response_type"] == "code"
+
+
+# ── server-side request forgery: the debugger calls Mockgram or public https servers only ──
+
+
+@pytest.mark.parametrize(
+    "discovery_url",
+    [
+        "https://127.0.0.1:8001",
+        "https://[::1]/",
+        "https://10.0.0.1",
+        "https://169.254.169.254/latest",
+        "https://loopback.example",
+        "https://intranet.example",
+        "https://metadata.example",
+        "https://mapped.example",
+        "https://unknown-host.example",
+        "http://provider.example",
+        "file:///etc/passwd",
+    ],
+)
+def test_the_debugger_never_fetches_from_this_machine_or_its_network(
+    client: TestClient, fake: FakeMockgram, discovery_url: str
+) -> None:
+    before = len(fake.requests)
+    page = client.post(
+        "/debugger",
+        data={
+            "csrf_token": csrf(client),
+            "discovery_url": discovery_url,
+            "client_id": CLIENT_ID,
+            "redirect_uri": "http://awesome.test/debugger/callback",
+            "response_type": "code",
+            "scope": "openid",
+        },
+    )
+    assert page.status_code == 400 and "location" not in page.headers
+    assert fake.requests[before:] == []  # nothing was fetched
+    assert "https://" in page.text or "resolved" in page.text or "private" in page.text
+
+
+@pytest.mark.parametrize("name", ["token_endpoint", "jwks_uri"])
+def test_a_public_document_cannot_point_the_server_at_a_private_endpoint(
+    client: TestClient, fake: FakeMockgram, name: str
+) -> None:
+    fake.metadata_overrides[name] = "https://loopback.example/oauth/token"
+    page = client.post(
+        "/debugger",
+        data={
+            "csrf_token": csrf(client),
+            "discovery_url": PROVIDER,
+            "client_id": CLIENT_ID,
+            "redirect_uri": "http://awesome.test/debugger/callback",
+            "response_type": "code",
+            "scope": "openid",
+        },
+    )
+    assert page.status_code == 400 and "location" not in page.headers
+    assert f"{name}&#39;s host “loopback.example”" in page.text
+    assert not fake.requests_to("/oauth/token")
