@@ -6,23 +6,26 @@ typed username and by the client's address:
 - one username from one address: 5 failures within 15 minutes are free; after that each try
   waits 2^(n-5) seconds after the last failure (1 s, 2 s, 4 s, … at most 5 minutes);
 - one address, whatever usernames it tries (password spraying): the same, after 20 failures;
-- one username, from anywhere: at most 100 failures an hour (ASVS).
+- one username, from anywhere: at most 100 failures an hour (ASVS) — except from an address
+  that signed in to it with the right password in the last 30 days.
 
 The check runs before the password is looked at, and an unknown username is counted exactly like
 a known one: a "wait" answer tells neither whether the password was right nor whether the
-account exists. A stranger at one address only slows their own tries at John's account (John
-signs in from his own address); locking him out for the hour takes a hundred failures from
-several addresses. A successful sign-in forgets that address's failures for that username.
+account exists. A stranger only slows their own tries at John's account: the per-address
+delays are theirs, and the hourly cap, which a stranger with many addresses could reach, does
+not apply at an address John has signed in from before. A successful sign-in forgets that
+address's failures for that username and remembers the address (hashed) as John's.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mockgram.models import FailedSignIn
+from mockgram.models import FailedSignIn, TrustedSignInAddress
 from shared.clock import as_utc, utcnow
 from shared.hashing import hash_secret
 
@@ -32,6 +35,7 @@ FREE_PER_ADDRESS = 20
 MAX_DELAY_SECONDS = 300
 ACCOUNT_WINDOW = timedelta(hours=1)
 MAX_PER_ACCOUNT_AN_HOUR = 100
+TRUSTED_FOR = timedelta(days=30)
 
 
 def _key(value: str) -> str:
@@ -73,6 +77,8 @@ def wait_seconds(db: Session, *, username: str, address: str, now: datetime | No
         if last is not None:
             ready = last + timedelta(seconds=_delay_after(failures, free))
             waits.append(int((ready - now).total_seconds() + 0.999))
+    if _trusted(db, user_key, address_key, now):
+        return max(0, *waits)  # John's own address: the account-wide cap is not for him
     # ASVS: at most 100 failed attempts an hour per account, wherever they come from.
     hour = db.exec(
         select(FailedSignIn.at)
@@ -90,6 +96,16 @@ def wait_seconds(db: Session, *, username: str, address: str, now: datetime | No
     return max(0, *waits)
 
 
+def _trusted(db: Session, user_key: str, address_key: str, now: datetime) -> bool:
+    seen = db.exec(
+        select(TrustedSignInAddress.last_success_at).where(
+            col(TrustedSignInAddress.username_hash) == user_key,
+            col(TrustedSignInAddress.address_hash) == address_key,
+        )
+    ).first()
+    return seen is not None and as_utc(seen) > now - TRUSTED_FOR
+
+
 def record_failure(
     db: Session, *, username: str, address: str, now: datetime | None = None
 ) -> None:
@@ -100,12 +116,30 @@ def record_failure(
     db.commit()
 
 
-def forget_failures(db: Session, *, username: str, address: str) -> None:
-    """A successful sign-in: this address's failures for this username no longer count."""
+def signed_in(db: Session, *, username: str, address: str) -> None:
+    """A successful sign-in: forget this address's failures for the username; trust it."""
+    user_key, address_key = _key(username), _key(address)
     db.exec(
         delete(FailedSignIn).where(  # type: ignore[call-overload]
-            col(FailedSignIn.username_hash) == _key(username),
-            col(FailedSignIn.address_hash) == _key(address),
+            col(FailedSignIn.username_hash) == user_key,
+            col(FailedSignIn.address_hash) == address_key,
         )
     )
     db.commit()
+    # One row per (username, address): update it, or insert it (a racing sign-in may win).
+    touched = db.exec(
+        update(TrustedSignInAddress)  # type: ignore[call-overload]
+        .where(
+            col(TrustedSignInAddress.username_hash) == user_key,
+            col(TrustedSignInAddress.address_hash) == address_key,
+        )
+        .values(last_success_at=utcnow())
+    ).rowcount
+    if not touched:
+        db.add(TrustedSignInAddress(username_hash=user_key, address_hash=address_key))
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()  # the other sign-in stored it: the same fact
+    else:
+        db.commit()

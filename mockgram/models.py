@@ -203,3 +203,18 @@ class FailedSignIn(MockgramTable, table=True):
     username_hash: str = Field(max_length=64, index=True)
     address_hash: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class TrustedSignInAddress(MockgramTable, table=True):
+    """An address a person signed in from with the right password (hashed, like FailedSignIn).
+
+    The hourly cap on an account's failures does not shut out such an address: a stranger
+    hammering John's account from elsewhere cannot lock John out of his own (checklist 34).
+    """
+
+    __table_args__ = (UniqueConstraint("username_hash", "address_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username_hash: str = Field(max_length=64, index=True)
+    address_hash: str = Field(max_length=64)
+    last_success_at: datetime = Field(default_factory=utcnow)

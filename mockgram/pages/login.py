@@ -88,7 +88,8 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
             request_id=request_id,
             next_path=next_path,
             username=username,
-            error=f"Too many sign-in attempts. Wait {wait} seconds, then try again.",
+            error=f"Too many sign-in attempts. Wait {wait} second{'' if wait == 1 else 's'}, "
+            "then try again.",
             status_code=429,
         )
         response.headers["Retry-After"] = str(wait)  # RFC 9110 §10.2.3
@@ -121,7 +122,7 @@ async def login_submit(request: Request, session: SessionDep) -> Response:
         )
 
     if throttle:
-        login_throttle.forget_failures(session, username=username, address=address)
+        login_throttle.signed_in(session, username=username, address=address)
     # Session rotation: drop everything but the pending requests this browser started.
     pending = request.session.get(PENDING_KEY, [])
     request.session.clear()
