@@ -12,9 +12,17 @@ SESSION_KEY = "csrf_token"
 
 
 def csrf_token(request: Request) -> str:
-    """The session's CSRF token, created on first use; templates put it in a hidden field."""
+    """The session's CSRF token, created on first use; templates put it in a hidden field.
+
+    Only a GET (or HEAD) may create it. A cross-site POST arrives without the SameSite=Lax
+    session cookie; creating a token while answering it would send a new session cookie back,
+    replacing the person's own — another site could sign John out. Such a page's forms carry
+    no token, and submitting one meets the friendly "form expired" page.
+    """
     token = request.session.get(SESSION_KEY)
     if not token:
+        if request.method not in ("GET", "HEAD"):
+            return ""
         token = secrets.token_urlsafe(32)
         request.session[SESSION_KEY] = token
     return token

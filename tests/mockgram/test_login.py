@@ -176,3 +176,15 @@ def test_session_cookie_is_secure_when_the_issuer_is_https(mockgram_settings):
     with TestClient(app, base_url="https://mockgram.test", follow_redirects=False) as https:
         page = https.get("/login")
         assert "secure" in page.headers["set-cookie"].lower()
+
+
+@pytest.mark.parametrize("path", ["/login", "/consent", "/developers/apps", "/logout"])
+def test_a_cross_site_post_without_cookies_sets_no_session_over_johns(client, john, path):
+    # Another site's auto-submitted form arrives without the SameSite=Lax cookie. Answering it
+    # must not start a new session: its Set-Cookie would replace (sign out) John's own.
+    login(client)
+    stranger = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    response = stranger.post(path, data={"username": "john", "password": "x"})
+    assert response.status_code in (400, 403)
+    assert "set-cookie" not in response.headers
+    assert signed_in_as(client) == "john"
