@@ -321,10 +321,15 @@ async def send_request(
 
 
 def _find(session: Session, state: str) -> DebuggerRequest | None:
-    if not state:
+    """The request this browser sent with `state`: an answer to someone else's is not ours."""
+    ctx = current()
+    if not state or ctx is None:
         return None
     return session.exec(
-        select(DebuggerRequest).where(DebuggerRequest.state_hash == hash_secret(state))
+        select(DebuggerRequest).where(
+            DebuggerRequest.state_hash == hash_secret(state),
+            DebuggerRequest.inspector_id == ctx.inspector_id,
+        )
     ).first()
 
 

@@ -156,6 +156,24 @@ def test_an_unknown_state_and_a_wrong_iss_are_reported(client: TestClient) -> No
     assert "<strong>unknown</strong>" in page.text and "Exchange the code" not in page.text
 
 
+def test_an_answer_to_another_browsers_request_is_not_taken_for_ours(client: TestClient) -> None:
+    # The attacker composes a request in her own browser, then sends John its answer's link
+    # (with her words and her error_uri): in John's browser that state is unknown.
+    query = _compose(client)
+    other = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    page = other.get(
+        "/debugger/callback",
+        params={
+            "state": query["state"],
+            "error": "access_denied",
+            "error_description": "Your session expired, sign in again at evil.example",
+            "error_uri": "https://evil.example/awesomeservice-login",
+        },
+    )
+    assert "<strong>unknown</strong>" in page.text
+    assert 'href="https://evil.example' not in page.text
+
+
 def test_bad_compositions_get_the_form_back(client: TestClient) -> None:
     token = csrf(client)
     base = {"csrf_token": token, "client_id": "x", "redirect_uri": "http://awesome.test/cb"}
