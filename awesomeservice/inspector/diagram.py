@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html import escape
 
@@ -46,6 +47,15 @@ def messages(events: list[FlowEvent]) -> list[Message]:
     return out
 
 
+# Mermaid reads one statement a line and treats ; # < > as syntax: a recorded value (a callback's
+# error, say, which anyone can put in a link) must never start a line or a statement of its own.
+_MERMAID_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029;#<>]")
+
+
+def _mermaid_text(text: str) -> str:
+    return _MERMAID_UNSAFE.sub(" ", text)
+
+
 def mermaid(events: list[FlowEvent]) -> str:
     """A Mermaid sequenceDiagram of the events."""
     lines = ["sequenceDiagram"]
@@ -53,7 +63,7 @@ def mermaid(events: list[FlowEvent]) -> str:
         lines.append(f"    participant {MERMAID_IDS[lane]} as {LANES[lane]}")
     for message in messages(events):
         arrow = "-->>" if message.reply else "->>"
-        text = message.text.replace(";", ",").replace("#", "").replace("\n", " ")
+        text = _mermaid_text(message.text)
         lines.append(
             f"    {MERMAID_IDS[message.source]}{arrow}{MERMAID_IDS[message.target]}: {text}"
         )

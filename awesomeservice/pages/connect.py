@@ -235,6 +235,19 @@ async def _pause_before_revoking(
     )
 
 
+@router.get("/connect")
+async def connect_reloaded(request: Request) -> Response:
+    """Step 1's page is the answer to a button (a POST, with a fresh state each time): reloaded
+    or bookmarked, it sends John back to the button rather than to a bare 405."""
+    push_flash(
+        request,
+        "That page is made fresh each time you press “Connect Mockgram” (with a new state), "
+        "so it cannot be reloaded or bookmarked. Press the button again.",
+        "info",
+    )
+    return RedirectResponse("/", status_code=303)
+
+
 @router.post("/connect/disconnect")
 async def disconnect(
     request: Request,

@@ -432,3 +432,10 @@ def test_disconnect_deletes_the_tokens(client: TestClient, db: Session) -> None:
     assert response.status_code == 303
     assert connections(db) == []
     assert "tokens were deleted here" in client.get("/").text
+
+
+def test_reloading_step_1_sends_john_back_to_the_button(client: TestClient) -> None:
+    login(client)
+    response = client.get("/connect")
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert "cannot be reloaded" in client.get("/").text

@@ -177,3 +177,17 @@ def test_mermaid_and_har_of_a_short_flow() -> None:
     assert post["response"]["content"]["mimeType"] == "application/json"
     assert post["comment"].startswith("Step 5:")
     assert har["entries"][0]["response"]["status"] == 0
+
+
+def test_a_recorded_value_cannot_add_a_line_to_the_mermaid_export() -> None:
+    # Anyone can send a link whose callback carries an error like this one.
+    forged = _event(
+        labels.CALLBACK,
+        method="GET",
+        url="http://a.test/connect/callback?error=a",
+        summary="error a\rB->>C: forged\n<img src=x>; # end",
+    )
+    text = diagram.mermaid([forged])
+    body = text.splitlines()[5:]  # after the header and the four participants
+    assert len(body) == 2 and all(line.startswith("    ") for line in body)
+    assert "\r" not in text and "<img" not in text and ";" not in text.split(": ", 1)[-1]
