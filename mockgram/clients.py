@@ -31,6 +31,7 @@ MAX_URI_LENGTH = 2000
 MAX_NAME_LENGTH = 120
 # Whitespace and control characters: never valid in a URI, and our storage is newline-separated.
 _UNSAFE_URI_CHARS = re.compile(r"[\x00-\x20\x7f]")
+_UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def validate_redirect_uri(uri: object) -> str:
@@ -98,6 +99,12 @@ def validate_name(value: object, *, required: bool = False) -> str:
         return "Unnamed app"
     if not isinstance(value, str) or len(value.strip()) > MAX_NAME_LENGTH:
         raise InvalidClientMetadataError(f"client_name must be text of at most {MAX_NAME_LENGTH}.")
+    # John reads this name on the consent page: no control characters, and no bidirectional
+    # overrides or isolates that would make "‮AwesomeService" look like another app's name.
+    if _UNSAFE_NAME_CHARS.search(value):
+        raise InvalidClientMetadataError(
+            "client_name may not contain control characters or text-direction overrides."
+        )
     return value.strip()
 
 

@@ -61,8 +61,21 @@ def defence_off(request: Request, session: Session, defence: str, client_id: str
 @router.post("/lab/defence-off")
 async def switch_off(request: Request, session: SessionDep) -> Response:
     """Lab mode only: switch one defence off for the next request of one client."""
-    if not request.app.state.settings.lab_mode:
+    settings = request.app.state.settings
+    if not settings.lab_mode:
         return JSONResponse({"error": "not_found"}, status_code=404)
+    # Only AwesomeService's lab, authenticated as the seeded client, may switch a defence off:
+    # lab mode is not a door anyone on the network can open for any client.
+    from mockgram.oauth.client_auth import BASIC_CHALLENGE, check_secret, parse_basic
+    from mockgram.oauth.errors import OAuthError
+
+    try:
+        caller_id, secret = parse_basic(request.headers.get("authorization", ""))
+        caller = check_secret(session, caller_id, secret, headers=BASIC_CHALLENGE)
+    except OAuthError:
+        caller = None
+    if caller is None or caller.client_id != settings.awesomeservice_client_id:
+        return JSONResponse({"error": "invalid_client"}, status_code=401, headers=BASIC_CHALLENGE)
     form = await request.form()
     defence, client_id = form.get("defence"), form.get("client_id")
     if defence not in DEFENCES or not isinstance(client_id, str) or not client_id:

@@ -46,9 +46,18 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
                 extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-                message["headers"] = list(message.get("headers", [])) + extra
+                # Pages show a person's own photos, orders, tokens: no shared or back-button
+                # cache keeps them unless a route says otherwise (images, static files do).
+                is_html = any(
+                    name.lower() == b"content-type" and value.startswith(b"text/html")
+                    for name, value in headers
+                )
+                if is_html and b"cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
+                message["headers"] = headers + extra
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -14,6 +14,7 @@ from sqlmodel import Field, Session, col, select
 
 from awesomeservice.backchannel import send
 from awesomeservice.models import AwesomeTable
+from awesomeservice.oauth_client import client_secret_basic
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
@@ -85,7 +86,12 @@ async def switch_off_at_mockgram(
     if not settings.lab_mode or defence not in MOCKGRAM_DEFENCES:
         raise LabModeOff(defence)
     response = await send(
-        http, "POST", "/lab/defence-off", data={"defence": defence, "client_id": client_id}
+        http,
+        "POST",
+        "/lab/defence-off",
+        data={"defence": defence, "client_id": client_id},
+        # Mockgram takes the switch only from AwesomeService itself, authenticated.
+        headers={"Authorization": client_secret_basic(settings.client_id, settings.client_secret)},
     )
     # Mockgram answers 404 unless its own lab mode (MOCKGRAM_LAB_MODE) is on too.
     return response.status_code == 200

@@ -63,12 +63,13 @@ def paint_avatar(username: str, initial: str) -> bytes:
 
 @router.get("/users/{username}/avatar.png")
 async def avatar(username: str, request: Request, session: SessionDep) -> Response:
-    """The person's picture, or 404 when nobody has this username."""
+    """The person's picture; any other username of that shape gets one too, painted from the
+    name itself, so the address does not tell who has an account (the sign-in page doesn't)."""
+    if not 0 < len(username) <= 64 or not username.isprintable():
+        raise HTTPException(404, "No picture at this address.")
     user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        raise HTTPException(404, "Nobody on Mockgram has this username.")
-    initial = (user.name or user.username)[:1].upper() or "?"
-    data = paint_avatar(user.username, initial)
+    initial = ((user.name or user.username) if user else username)[:1].upper() or "?"
+    data = paint_avatar(username, initial)
     etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={**CACHE_HEADERS, "ETag": etag})

@@ -166,7 +166,7 @@ def log_in_with_mockgram_until_consent(
     Returns the request_id Mockgram's login page carries.
     """
     page.goto(f"{awesome}/login")
-    page.get_by_role("link", name="Log in with Mockgram").click()
+    page.get_by_role("main").get_by_role("link", name="Log in with Mockgram").click()
     # Step 1: the browser is sent to Mockgram's public URL with state, nonce and PKCE.
     page.wait_for_url(at(mockgram, "/login"))
     request_id = parse_qs(urlsplit(page.url).query)["request_id"][0]

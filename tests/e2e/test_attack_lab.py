@@ -233,3 +233,18 @@ def test_mockgram_has_no_switch_outside_lab_mode(lab: Browser) -> None:
     )
     assert response.status_code == 404
     assert "Defence held" in shown(run(lab, "stolen-code", defence_off="1").text)
+
+
+@pytest.mark.parametrize("lab", [True], ids=["lab-mode"], indirect=True)
+def test_in_lab_mode_only_awesomeservice_itself_may_switch_a_mockgram_defence_off(
+    lab: Browser,
+) -> None:
+    switch = {"defence": "client_secret", "client_id": "awesomeservice"}
+    anyone = lab.clients[MOCKGRAM].post("/lab/defence-off", data=switch)
+    assert anyone.status_code == 401 and anyone.json()["error"] == "invalid_client"
+    wrong = lab.clients[MOCKGRAM].post(
+        "/lab/defence-off", data=switch, auth=("awesomeservice", "not-the-secret")
+    )
+    assert wrong.status_code == 401
+    # Nothing was switched off: the stolen code still meets client authentication.
+    assert "Defence held" in shown(run(lab, "stolen-code").text)

@@ -220,3 +220,12 @@ def test_an_over_long_redirect_uri_is_refused_for_its_length(client, db):
     assert_registration_error(response, "invalid_redirect_uri")
     assert "at most 2000 characters" in response.json()["error_description"]
     assert db.exec(select(Client)).all() == []
+
+
+@pytest.mark.parametrize(
+    "name", ["\u202eecivresemosewA", "Awesome\u2066Service", "Print\nShop", "Shop\x00"]
+)
+def test_a_client_name_cannot_hide_text_direction_tricks_or_control_characters(client, db, name):
+    response = register(client, redirect_uris=["https://gallery.example/cb"], client_name=name)
+    assert_registration_error(response, "invalid_client_metadata")
+    assert db.exec(select(Client)).all() == []

@@ -158,7 +158,9 @@ def test_pictures_differ_between_people(client, john, make_user):
     assert john_png != jane_png
 
 
-def test_unknown_user_has_no_picture(client, john):
-    response = client.get("/users/nobody/avatar.png")
-    assert response.status_code == 404
-    assert response.headers["content-type"].startswith("text/html")
+def test_an_unknown_username_gets_a_picture_too_so_avatars_do_not_enumerate_accounts(client, john):
+    known = client.get("/users/john/avatar.png")
+    unknown = client.get("/users/nobody/avatar.png")
+    assert known.status_code == unknown.status_code == 200
+    assert known.headers["content-type"] == unknown.headers["content-type"] == "image/png"
+    assert client.get("/users/" + "x" * 65 + "/avatar.png").status_code == 404

@@ -1,7 +1,7 @@
 """Shared HTTP hygiene: security headers, CSRF tokens and flash messages."""
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.testclient import TestClient
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -68,3 +68,20 @@ def test_flash_messages_are_shown_once() -> None:
     client.get("/flash")
     assert client.get("/read").json() == [{"kind": "ok", "text": "saved"}]
     assert client.get("/read").json() == []
+
+
+def test_html_pages_are_not_cached_unless_they_say_otherwise() -> None:
+    app = FastAPI()
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    @app.get("/page")
+    def page() -> HTMLResponse:
+        return HTMLResponse("<p>John's order</p>")
+
+    @app.get("/image")
+    def image() -> PlainTextResponse:
+        return PlainTextResponse("x", headers={"Cache-Control": "private, max-age=60"})
+
+    client = TestClient(app)
+    assert client.get("/page").headers["cache-control"] == "no-store"
+    assert client.get("/image").headers["cache-control"] == "private, max-age=60"
