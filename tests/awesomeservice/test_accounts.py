@@ -247,7 +247,7 @@ def test_malformed_path_is_a_400_page_not_422(client: TestClient) -> None:
 
 
 def test_wrong_method_is_a_friendly_page(client: TestClient) -> None:
-    response = client.get("/connect")
+    response = client.get("/connect/disconnect")
     assert response.status_code == 405
     assert "<html" in response.text
 
