@@ -258,7 +258,7 @@ LOGIN_REFUSALS: dict[str, Reason] = {
         "That provider account belongs to another AwesomeService account",
         "Accounts are matched by the provider's (iss, sub) only. This one is already linked to "
         "another AwesomeService account; linking it twice would open two accounts to one person.",
-        "Sign out and use “Log in with Mockgram” to reach that account, or unlink it there.",
+        "Sign out and press “Log in with Mockgram” to reach the account it belongs to.",
         "OIDC Core §5.7",
     ),
     "identity_race": Reason(

@@ -270,8 +270,8 @@ def link_or_create(
             raise LoginRefused(
                 "identity_linked_elsewhere",
                 "That Mockgram account is linked to another AwesomeService account",
-                "Sign out and use “Log in with Mockgram” to reach that account, or unlink it "
-                "there first. Nothing was changed.",
+                "To use it, sign out and press “Log in with Mockgram”: you reach the "
+                "AwesomeService account it belongs to. Nothing was changed.",
             )
         identity.last_login_at = now
         session.add(identity)

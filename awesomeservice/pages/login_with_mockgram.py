@@ -175,7 +175,7 @@ async def login_callback(
             request,
             status_code=400,
             title="The id_token was refused",
-            message=f"{exc.message} Nobody was signed in.",
+            message=exc.message,
             rfc=exc.rfc,
             error_code=exc.reason,
             step=5,

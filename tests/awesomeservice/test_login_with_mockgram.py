@@ -169,6 +169,9 @@ def test_linking_an_identity_already_linked_elsewhere_is_refused(
     response = log_in_with_mockgram(jane, fake)
     assert response.status_code == 400
     assert "linked to another AwesomeService account" in response.text
+    # The page tells Jane what is true: she is still signed in, and how to reach that account.
+    assert "You are still signed in as before" in response.text
+    assert "Nobody was signed in" not in response.text and "unlink" not in response.text
     assert len(identities(db)) == 1
 
 
