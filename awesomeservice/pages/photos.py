@@ -248,5 +248,8 @@ async def photo_try_delete(
             "photo_id": photo_id,
             "connection": connection,
             "step": 6,
+            # The banner's usual "Next: try a delete" has just happened.
+            "banner_next": "That was the story's point: the print shop can read John's photos "
+            "and cannot delete one. Back to the photos to order prints.",
         },
     )

@@ -67,3 +67,12 @@ def mark_signed_in(session: Session, request_id: str) -> None:
         pending.force_login = False
         session.add(pending)
         session.commit()
+
+
+def tells_the_story(pending: AuthorizationRequest) -> bool:
+    """Whether this request is the article's: a code for reading photos (the tour's steps 2–3).
+
+    An OpenID login, or the implicit flow's token, is another flow: its pages carry no banner
+    promising the story's next step (a code, for photos).
+    """
+    return pending.response_type == "code" and "photos.read" in pending.scope.split()

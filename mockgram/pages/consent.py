@@ -30,6 +30,7 @@ from mockgram.oauth.pending import (
     is_bound_to_session,
     load_open_request,
     prompts,
+    tells_the_story,
     unbind_from_session,
 )
 from mockgram.oauth.responses import error_response
@@ -206,9 +207,9 @@ def render_consent(
         "consent.html",
         {
             "page_title": f"Allow {client.name}?",
-            # The tour's step 3 is the article's question (may it read his photos?); a request
-            # for other scopes, such as an OpenID login's, is not that story.
-            "step": 3 if "photos.read" in pending.scope.split() else None,
+            # The tour's step 3 is the article's question (may it read his photos, for a code?);
+            # an OpenID login's or an implicit token's request is not that story.
+            "step": 3 if tells_the_story(pending) else None,
             "pending": pending,
             "client": client,
             "user": user,

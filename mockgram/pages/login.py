@@ -29,7 +29,12 @@ from mockgram.db import SessionDep
 from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY
 from mockgram.models import Client, User
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
-from mockgram.oauth.pending import is_bound_to_session, load_open_request, mark_signed_in
+from mockgram.oauth.pending import (
+    is_bound_to_session,
+    load_open_request,
+    mark_signed_in,
+    tells_the_story,
+)
 from shared.csrf import csrf_ok
 from shared.forms import text
 from shared.hashing import verify_password
@@ -170,10 +175,12 @@ def render_login(
     """The sign-in page, with the asking app's name when the request belongs to this browser."""
     asking: Client | None = None
     reauthenticate = False
+    story = False  # the tour's step 2: only for the article's request (a code, for photos)
     if request_id and is_bound_to_session(request, request_id):
         pending = load_open_request(session, request_id)
         if pending is not None:
             asking = session.get(Client, pending.client_id)
+            story = tells_the_story(pending)
             reauthenticate = pending.force_login and SESSION_USER_KEY in request.session
             # OIDC Core §3.1.2.1: login_hint prefills the username; on a re-login, his own.
             signed_in_as = request.session.get("username", "") if reauthenticate else ""
@@ -184,8 +191,8 @@ def render_login(
         "login.html",
         {
             "page_title": "Sign in",
-            # Step 2 of the story only when an app's request is waiting; else just a sign-in.
-            "step": 2 if asking else None,
+            # Step 2 of the story only when its request is waiting; else just a sign-in.
+            "step": 2 if asking and story else None,
             "request_id": request_id if asking else "",
             "next_path": safe_next(next_path) if next_path else "",
             "asking": asking,

@@ -196,9 +196,42 @@ def test_a_refused_step_says_the_story_stops_instead_of_telling_what_comes_next(
     assert forged.status_code == 400
     text = shown(forged.text)
     assert "Step 4 of 6" in text and STOPPED in text and STEPS[4].coming not in text
+    assert "this step was refused" in text and STEPS[4].happened not in text
 
 
 def test_mockgrams_sign_in_page_on_its_own_is_not_step_2(world: World) -> None:
     page = world.browser.get(f"{MOCKGRAM}/login")
     assert page.status_code == 200
     assert "Step 2 of 6" not in page.text  # no app's request was checked: just a sign-in
+
+
+def test_only_the_articles_request_is_told_as_steps_2_and_3(world: World) -> None:
+    browser = world.browser
+    # Log in with Mockgram: an OpenID request, not the photos story, at sign-in and at consent.
+    start = browser.get(f"{AWESOME}/login/mockgram")
+    login_page = browser.follow(browser.get(start.headers["location"]))
+    assert urlsplit(browser.url).path == "/login" and "Step 2 of 6" not in login_page.text
+    # The implicit flow's request: a token, not a code, so not the story's step 3 either.
+    implicit = browser.get(
+        f"{MOCKGRAM}/oauth/authorize?response_type=token&client_id=awesomeservice-spa-implicit"
+        f"&redirect_uri={AWESOME}/spa/implicit&scope=photos.read&state=s"
+    )
+    page = browser.follow(implicit)
+    consent = browser.follow(
+        browser.submit(find_form(page.text, "/login"), username="john", password=MOCKGRAM_PASSWORD)
+    )
+    assert urlsplit(browser.url).path == "/consent" and "Step 3 of 6" not in consent.text
+
+
+def test_after_the_refused_delete_the_banner_does_not_say_try_a_delete(world: World) -> None:
+    preview, consent = story_until_consent(world)
+    browser = world.browser
+    photos = browser.follow(
+        browser.follow(browser.submit(find_form(consent, "/consent"), button=("decision", "allow")))
+    )
+    tried = re.search(r'action="(/photos/\d+/try-delete)"', photos.text)
+    assert tried
+    refused = browser.submit(find_form(photos.text, tried.group(1)))
+    text = shown(refused.text)
+    assert "Step 6 of 6" in text and STEPS[6].coming not in text
+    assert "cannot delete one" in text
