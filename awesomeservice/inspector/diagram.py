@@ -22,7 +22,7 @@ class Message:
 
 
 def _path(url: str) -> str:
-    return url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
+    return url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
 
 
 def messages(events: list[FlowEvent]) -> list[Message]:
@@ -36,7 +36,10 @@ def messages(events: list[FlowEvent]) -> list[Message]:
             out.append(Message(AUTH_SERVER, BROWSER, "2–3. sign-in and consent pages"))
         elif event.kind == "callback":
             out.append(Message(AUTH_SERVER, BROWSER, f"{step}redirect to the callback"))
-            out.append(Message(BROWSER, CLIENT, f"GET /{_path(event.url)} ({event.summary[:60]})"))
+            method = event.method or "GET"  # POST for a form_post answer
+            out.append(
+                Message(BROWSER, CLIENT, f"{method} /{_path(event.url)} ({event.summary[:60]})")
+            )
         else:
             out.append(
                 Message(

@@ -134,8 +134,13 @@ def record_edited_request(url: str) -> None:
     )
 
 
-def record_callback(url: str, *, title: str | None = None) -> None:
-    """Step 4: the redirect back as received — code (redacted), state, iss, or an error."""
+def record_callback(url: str, *, title: str | None = None, mode: str = "query") -> None:
+    """Step 4: the redirect back as received — code (redacted), state, iss, or an error.
+
+    `url` carries the answer's parameters in its query; `mode` says how they really came: in
+    the query, in a form POSTed to the callback (form_post), or in the fragment (which the
+    page's script posted on: it never reaches a server by itself).
+    """
     pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
     received = dict(pairs)
     error = received.get("error")
@@ -143,17 +148,22 @@ def record_callback(url: str, *, title: str | None = None) -> None:
     if error:
         summary = f"error “{error[:64]}”: {explain_error(error)}"
     else:
-        summary = (
-            "code " + redact_value("code", received.get("code", "")) if "code" in received else ""
-        )
-        summary = summary or "no code and no error"
+        carried = [name for name in ("code", "access_token", "id_token") if name in received]
+        summary = ", ".join(f"{name} {redact_value(name, received[name])}" for name in carried)
+        summary = summary or "no code, token or error"
     extra = {"title": title} if title else {}
+    shown = redact_url(url)
+    method = "GET"
+    if mode == "form_post":  # OAuth 2.0 Form Post Response Mode: a POST, the answer in its body
+        method, shown = "POST", shown.split("?", 1)[0]
+    elif mode == "fragment":  # the answer after '#', read by the page's script
+        shown = shown.replace("?", "#", 1)
     _store(
         label,
-        method="GET",
-        url=redact_url(url),
-        summary=summary,
-        details=json.dumps({"parameters": _parameters(pairs)}),
+        method=method,
+        url=shown,
+        summary=summary + (f" (by {mode})" if mode != "query" else ""),
+        details=json.dumps({"parameters": _parameters(pairs), "response_mode": mode}),
         **extra,
     )
 

@@ -502,7 +502,7 @@ async def callback_posted(
         )
     mode = "fragment" if text(form, "_mode") == "fragment" else "form_post"
     url = f"{settings.url}/debugger/callback?{urlencode(received)}"
-    recorder.record_callback(url, title=f"Debugger: the answer, by {mode}")
+    recorder.record_callback(url, title=f"Debugger: the answer, by {mode}", mode=mode)
     return await _result_page(request, session, settings, http, received, mode)
 
 

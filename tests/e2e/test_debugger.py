@@ -5,6 +5,8 @@ the seeded debugger client from one-click URLs (README), the id_token's c_hash /
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -174,6 +176,12 @@ def test_debugger_completes_a_hybrid_flow_by_form_post(world: World) -> None:
     with Session(world.awesome.state.engine) as db:
         stored = db.exec(select(DebuggerRequest)).one()
         assert stored.exchanged_at is not None and stored.client_secret == ""
+    # The inspector shows the answer as it came: a POST with a form body, not a query string.
+    timeline = unescape(browser.get(f"{AWESOME}/inspector").text)
+    assert f"POST {AWESOME}/debugger/callback" in timeline
+    assert f"{AWESOME}/debugger/callback?" not in timeline
+    mermaid = browser.get(f"{AWESOME}/inspector/export.mmd").text
+    assert "B->>C: POST /debugger/callback (code " in mermaid
 
 
 def test_debugger_completes_an_id_token_token_flow_by_fragment(world: World) -> None:
@@ -197,3 +205,8 @@ def test_debugger_completes_an_id_token_token_flow_by_fragment(world: World) -> 
     assert "OAuth debugger · fragment" in answer.text
     _checks_pass(answer.text, "at_hash matches the access_token")
     assert "Exchange the code" not in answer.text
+    # The inspector says where the tokens were: after '#', never in a query string.
+    timeline = unescape(browser.get(f"{AWESOME}/inspector").text)
+    assert f"{AWESOME}/debugger/callback#" in timeline and "access_token=" in timeline
+    assert not re.search(r"/debugger/callback\?[^\s\"<]*access_token", timeline)
+    assert "no code, token or error" not in timeline
