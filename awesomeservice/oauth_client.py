@@ -26,7 +26,7 @@ from awesomeservice.models import PendingAuthorization, PendingLogin
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import as_utc, utcnow
-from shared.db import stamp_unset
+from shared.db import KEEP_EXPIRED, delete_older_than, stamp_unset
 from shared.hashing import constant_equals, hash_secret
 
 
@@ -99,6 +99,7 @@ def start_authorization(
     # RFC 7636 §4.2, RFC 9700 §2.1.1: S256, never plain.
     challenge = pkce.s256_challenge(verifier)
     now = utcnow()
+    delete_older_than(session, PendingAuthorization, PendingAuthorization.expires_at, KEEP_EXPIRED)
     session.add(
         PendingAuthorization(
             state_hash=hash_secret(state),

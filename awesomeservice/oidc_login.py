@@ -36,6 +36,7 @@ from awesomeservice.oauth_client import (
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import utcnow
+from shared.db import KEEP_EXPIRED, delete_older_than
 from shared.hashing import hash_password, hash_secret, new_token
 
 _USERNAME_CHARS = re.compile(r"[^a-z0-9_.-]")
@@ -78,6 +79,7 @@ def start_login(
     # RFC 7636, RFC 9700 §2.1.1: PKCE S256 even for a confidential client.
     verifier = pkce.make_verifier()
     now = utcnow()
+    delete_older_than(session, PendingLogin, PendingLogin.expires_at, KEEP_EXPIRED)
     session.add(
         PendingLogin(
             state_hash=hash_secret(state),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, MetaData, event, func, inspect, select, update
+from sqlalchemy import ColumnElement, MetaData, delete, event, func, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -117,6 +117,19 @@ def load_or_create_secret(engine: Engine, model: type[SQLModel], name: str) -> s
         if row is None:  # pragma: no cover - the insert above or a concurrent one succeeded
             raise RuntimeError(f"could not create the shared secret {name!r}")
         return str(row.value)  # type: ignore[attr-defined]
+
+
+# Expired pending requests are kept this long, so a late answer is told "expired", then go.
+KEEP_EXPIRED = timedelta(days=1)
+
+
+def delete_older_than(session: Session, model: type[SQLModel], column: Any, age: timedelta) -> None:
+    """Drop the rows of `model` whose time `column` is more than `age` ago (not committed).
+
+    What requests leave behind (pending requests, recorded flows) would otherwise pile up for
+    ever, a stranger's requests included; each insert of such a row first sweeps the old ones.
+    """
+    session.exec(delete(model).where(column < utcnow() - age))  # type: ignore[call-overload]
 
 
 def stamp_unset(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,9 +29,11 @@ from awesomeservice.inspector.redact import (
     redact_value,
 )
 from awesomeservice.models import FlowEvent
+from shared.db import delete_older_than
 
 log = logging.getLogger("awesomeservice.inspector")
 KEEP_EVENTS = 500  # per browser; older ones are dropped
+RECORDING_LIFETIME = timedelta(hours=8)  # the inspector cookie's Max-Age
 _BODY_PREVIEW = 2000
 _STARTED = "inspector_started"
 
@@ -63,6 +66,10 @@ def _store(label: labels.Label, **fields: Any) -> FlowEvent | None:
             db.add(event)
             db.commit()
             db.refresh(event)
+            if label.kind == "authorization_request":
+                # A recording lives as long as the browser's inspector cookie (8 hours).
+                delete_older_than(db, FlowEvent, FlowEvent.created_at, RECORDING_LIFETIME)
+                db.commit()
             if label.kind == "authorization_request" and ctx.recorded:
                 # Discovery made while building this request belongs to its flow.
                 db.exec(

@@ -93,6 +93,7 @@ from mockgram.oauth.responses import (
 from mockgram.scopes import SCOPES, has_openid, normalize_scope
 from mockgram.settings import MockgramSettings
 from shared.clock import utcnow
+from shared.db import KEEP_EXPIRED, delete_older_than
 from shared.hashing import new_token
 from shared.pkce import is_well_formed
 from shared.web import render_error
@@ -200,6 +201,8 @@ async def authorize(request: Request, session: SessionDep) -> Response:
         force_login=force_login,
         expires_at=utcnow() + timedelta(seconds=settings.pending_request_ttl_seconds),
     )
+    # Requests nobody finished are kept a day past expiry (to say "expired"), then dropped.
+    delete_older_than(session, AuthorizationRequest, AuthorizationRequest.expires_at, KEEP_EXPIRED)
     session.add(pending)
     session.commit()
     bind_to_session(request, pending.id)

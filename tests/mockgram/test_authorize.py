@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlmodel import select
 
 from mockgram.models import AuthorizationRequest
+from shared.clock import utcnow
 from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER
 from tests.mockgram.oauth_helpers import (
     CHALLENGE,
@@ -427,3 +429,24 @@ def test_success_redirect_goes_to_exact_registered_uri(client, printshop):
     query = single_query(location)
     assert set(query) == {"code", "state", "iss"}
     assert query["state"] == "state-123"
+
+
+def test_requests_nobody_finished_do_not_pile_up(client, printshop, db):
+    stale = AuthorizationRequest(
+        id="left-two-days-ago",
+        client_id="printshop",
+        redirect_uri=CLIENT_REDIRECT,
+        expires_at=utcnow() - timedelta(days=2),
+    )
+    recent = AuthorizationRequest(
+        id="expired-a-minute-ago",  # still told "expired" if its answer comes late
+        client_id="printshop",
+        redirect_uri=CLIENT_REDIRECT,
+        expires_at=utcnow() - timedelta(minutes=1),
+    )
+    db.add_all([stale, recent])
+    db.commit()
+    client.get("/oauth/authorize", params=authorize_params())
+    db.expire_all()
+    ids = {row.id for row in db.exec(select(AuthorizationRequest)).all()}
+    assert "left-two-days-ago" not in ids and "expired-a-minute-ago" in ids and len(ids) == 2

@@ -1,15 +1,17 @@
 """The atomic claim and the persisted generated secret."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import registry
-from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import Field, Session, SQLModel, col, select
 
+from shared.clock import as_utc, utcnow
 from shared.db import (
     OutdatedDatabase,
     create_schema,
+    delete_older_than,
     load_or_create_secret,
     make_engine,
     stamp_unset,
@@ -28,6 +30,11 @@ class Ticket(_Table, table=True):
 class Secret(_Table, table=True):
     name: str = Field(primary_key=True)
     value: str
+
+
+class Leftover(_Table, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    expires_at: datetime
 
 
 def test_stamp_unset_claims_each_row_once() -> None:
@@ -61,3 +68,19 @@ def test_a_database_from_an_older_version_is_named_with_its_missing_columns(tmp_
     assert refused.value.missing == ["ticket.used_at"]
     assert "old.db" in str(refused.value) and "Delete that database file" in str(refused.value)
     engine.dispose()
+
+
+def test_delete_older_than_drops_only_the_old_rows() -> None:
+    engine = make_engine("sqlite://")
+    create_schema(engine, _Table.metadata)
+    now = utcnow()
+    with Session(engine) as session:
+        session.add(Leftover(expires_at=now - timedelta(days=2)))
+        session.add(Leftover(expires_at=now - timedelta(hours=1)))
+        session.add(Leftover(expires_at=now + timedelta(minutes=5)))
+        session.commit()
+        delete_older_than(session, Leftover, Leftover.expires_at, timedelta(days=1))
+        session.commit()
+        kept = session.exec(select(Leftover)).all()
+    assert len(kept) == 2
+    assert all(as_utc(row.expires_at) > now - timedelta(days=1) for row in kept)
