@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -346,6 +347,19 @@ def test_the_form_is_pre_filled_from_the_query_string(client: TestClient) -> Non
 # ── server-side request forgery: the debugger calls Mockgram or public https servers only ──
 
 
+def _compose_at(client: TestClient, discovery_url: str) -> httpx.Response:
+    """Send a minimal code request to the provider at `discovery_url`; the page that answers."""
+    fields = {
+        "csrf_token": csrf(client),
+        "discovery_url": discovery_url,
+        "client_id": CLIENT_ID,
+        "redirect_uri": "http://awesome.test/debugger/callback",
+        "response_type": "code",
+        "scope": "openid",
+    }
+    return client.post("/debugger", data=fields)
+
+
 @pytest.mark.parametrize(
     "discovery_url",
     [
@@ -366,17 +380,7 @@ def test_the_debugger_never_fetches_from_this_machine_or_its_network(
     client: TestClient, fake: FakeMockgram, discovery_url: str
 ) -> None:
     before = len(fake.requests)
-    page = client.post(
-        "/debugger",
-        data={
-            "csrf_token": csrf(client),
-            "discovery_url": discovery_url,
-            "client_id": CLIENT_ID,
-            "redirect_uri": "http://awesome.test/debugger/callback",
-            "response_type": "code",
-            "scope": "openid",
-        },
-    )
+    page = _compose_at(client, discovery_url)
     assert page.status_code == 400 and "location" not in page.headers
     assert fake.requests[before:] == []  # nothing was fetched
     assert "https://" in page.text or "resolved" in page.text or "private" in page.text
@@ -387,17 +391,7 @@ def test_a_public_document_cannot_point_the_server_at_a_private_endpoint(
     client: TestClient, fake: FakeMockgram, name: str
 ) -> None:
     fake.metadata_overrides[name] = "https://loopback.example/oauth/token"
-    page = client.post(
-        "/debugger",
-        data={
-            "csrf_token": csrf(client),
-            "discovery_url": PROVIDER,
-            "client_id": CLIENT_ID,
-            "redirect_uri": "http://awesome.test/debugger/callback",
-            "response_type": "code",
-            "scope": "openid",
-        },
-    )
+    page = _compose_at(client, PROVIDER)
     assert page.status_code == 400 and "location" not in page.headers
     assert f"{name}&#39;s host “loopback.example”" in page.text
     assert not fake.requests_to("/oauth/token")

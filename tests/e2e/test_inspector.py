@@ -26,7 +26,7 @@ from tests.e2e.conftest import (
     MOCKGRAM_PASSWORD,
     World,
 )
-from tests.e2e.test_login_with_mockgram import _log_in_with_mockgram
+from tests.e2e.test_login_with_mockgram import _log_in_with_mockgram, _through_mockgram
 from tests.e2e.test_story import _connect_until_consent, _sign_in_to_awesomeservice
 
 ENTRY = re.compile(r'<li class="timeline-entry[^"]*" data-kind="([a-z_]+)" data-step="(\d*)">')
@@ -432,22 +432,10 @@ def test_step_through_before_a_logins_exchange_names_the_calls_that_follow(world
     page = browser.get(f"{AWESOME}/login/mockgram")
     paused_start = browser.submit(find_form(page.text, "/login/mockgram"))
     assert "About to send your browser" in paused_start.text
-    response = browser.follow(browser.submit(find_form(paused_start.text, "/inspector/step/send")))
-    while response.headers.get("location", "").startswith((MOCKGRAM, "/")) or urlsplit(
-        browser.url
-    ).path in ("/login", "/consent"):
-        if response.status_code in (302, 303):
-            response = browser.follow(response)
-        elif urlsplit(browser.url).path == "/login":
-            response = browser.submit(
-                find_form(response.text, "/login"), username="john", password=MOCKGRAM_PASSWORD
-            )
-        elif urlsplit(browser.url).path == "/consent":
-            response = browser.submit(
-                find_form(response.text, "/consent"), button=("decision", "allow")
-            )
-        else:
-            break
+    sent = browser.submit(find_form(paused_start.text, "/inspector/step/send"))
+    redirect = _through_mockgram(world, browser.follow(sent))
+    assert redirect.headers["location"].startswith(f"{AWESOME}/login/callback?")
+    response = browser.follow(redirect)
     text = unescape(response.text)
     assert "About to trade the code for tokens" in text, text[:500]
     assert "GET jwks_uri" in text and "GET userinfo_endpoint" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sqlmodel import Session, select
@@ -32,6 +33,23 @@ def _johns_mockgram_id(world: World) -> int:
         return john.id
 
 
+def _through_mockgram(world: World, response: Any) -> Any:
+    """John at Mockgram: sign in unless he is still signed in there, allow unless he already
+    did for these scopes; returns Mockgram's redirect back (not followed)."""
+    browser = world.browser
+    while response.headers.get("location", "").startswith((MOCKGRAM, "/")):
+        response = browser.follow(response)
+        if urlsplit(browser.url).path == "/login":
+            response = browser.submit(
+                find_form(response.text, "/login"), username="john", password=MOCKGRAM_PASSWORD
+            )
+        elif urlsplit(browser.url).path == "/consent":
+            response = browser.submit(
+                find_form(response.text, "/consent"), button=("decision", "allow")
+            )
+    return response
+
+
 def _log_in_with_mockgram(world: World, *, start_with_post: bool = False) -> object:
     """From AwesomeService's button to the redirect back; returns the callback response."""
     browser = world.browser
@@ -46,20 +64,7 @@ def _log_in_with_mockgram(world: World, *, start_with_post: bool = False) -> obj
     assert start.headers["location"].startswith(f"{MOCKGRAM}/oauth/authorize?")
     query = parse_qs(urlsplit(start.headers["location"]).query)
     assert query["scope"] == ["openid profile email"] and "nonce" in query
-    response = browser.get(start.headers["location"])
-    # Mockgram asks for John's password unless he is still signed in there, and for consent
-    # unless he already gave it for these scopes.
-    while response.headers.get("location", "").startswith((MOCKGRAM, "/")):
-        response = browser.follow(response)
-        if urlsplit(browser.url).path == "/login":
-            response = browser.submit(
-                find_form(response.text, "/login"), username="john", password=MOCKGRAM_PASSWORD
-            )
-        elif urlsplit(browser.url).path == "/consent":
-            response = browser.submit(
-                find_form(response.text, "/consent"), button=("decision", "allow")
-            )
-    redirect = response
+    redirect = _through_mockgram(world, browser.get(start.headers["location"]))
     assert redirect.headers["location"].startswith(f"{AWESOME}/login/callback?")
     returned = parse_qs(urlsplit(redirect.headers["location"]).query)
     assert returned["iss"] == [MOCKGRAM] and returned["state"] == query["state"]
