@@ -17,6 +17,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+from awesomeservice.discovery import on_mockgram
 from awesomeservice.settings import AwesomeServiceSettings
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -54,13 +55,9 @@ class DestinationGuard:
         self.settings = settings
         self.resolver = resolver
 
-    def is_mockgram(self, url: str) -> bool:
-        public = self.settings.mockgram_url
-        return url == public or url.startswith((public + "/", public + "?"))
-
     async def check(self, url: str, *, what: str) -> None:
         """Raise ForbiddenDestination unless `url` is Mockgram's or public https."""
-        if self.is_mockgram(url):
+        if on_mockgram(url, self.settings):
             return
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:

@@ -54,12 +54,8 @@ class ProviderMetadata:
 
     @property
     def client_auth_method(self) -> str:
-        """How we send our secret: Basic unless the provider offers only the form body."""
-        # RFC 8414 §2 / OIDC Discovery §3: absent means client_secret_basic.
-        offered = self.token_endpoint_auth_methods_supported or ("client_secret_basic",)
-        if "client_secret_basic" not in offered and "client_secret_post" in offered:
-            return "client_secret_post"
-        return "client_secret_basic"
+        """How we send our secret to this provider's token endpoint."""
+        return secret_auth_method(self.token_endpoint_auth_methods_supported)
 
     @property
     def id_token_algorithms(self) -> list[str]:
@@ -68,13 +64,25 @@ class ProviderMetadata:
         return [alg for alg in advertised if alg in SUPPORTED_ID_TOKEN_ALGS]
 
 
+def secret_auth_method(offered: object) -> str:
+    """client_secret_basic where the provider takes it, else client_secret_post (RFC 6749
+    §2.3.1). RFC 8414 §2 / OIDC Discovery §3: an absent list means client_secret_basic."""
+    if isinstance(offered, list | tuple) and offered and "client_secret_basic" not in offered:
+        return "client_secret_post"
+    return "client_secret_basic"
+
+
+def on_mockgram(url: str, settings: AwesomeServiceSettings) -> bool:
+    """Whether `url` is under Mockgram's public URL (the issuer)."""
+    public = settings.mockgram_url
+    # Prefix match on a whole origin/path boundary: http://host:8001 must not match :80010.
+    return url == public or url.startswith((public + "/", public + "?"))
+
+
 def back_channel(url: str, settings: AwesomeServiceSettings) -> str:
     """The URL our back end calls: Mockgram's public prefix swapped for its internal one."""
-    public = settings.mockgram_url
-    internal = settings.back_channel_url
-    # Prefix match on a whole origin/path boundary: http://host:8001 must not match :80010.
-    if url == public or url.startswith(public + "/") or url.startswith(public + "?"):
-        return internal + url[len(public) :]
+    if on_mockgram(url, settings):
+        return settings.back_channel_url + url[len(settings.mockgram_url) :]
     return url
 
 

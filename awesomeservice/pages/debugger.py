@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep
 from awesomeservice.destinations import DestinationGuard, ForbiddenDestination
+from awesomeservice.discovery import back_channel, secret_auth_method
 from awesomeservice.inspector import jwts, recorder
 from awesomeservice.inspector.context import COOKIE as INSPECTOR_COOKIE
 from awesomeservice.inspector.context import current
@@ -142,14 +143,6 @@ async def debugger_form(request: Request, settings: SettingsDep) -> Response:
     return _form_page(request, _prefilled(settings, request.query_params))
 
 
-def back_channel_url(settings: AwesomeServiceSettings, url: str) -> str:
-    """Mockgram's public URLs are reached at its internal URL from here (docker compose)."""
-    public = settings.mockgram_url
-    if url == public or url.startswith(public + "/"):
-        return settings.back_channel_url + url[len(public) :]
-    return url
-
-
 def discovery_candidates(address: str) -> list[tuple[str, str]]:
     """(document URL, the issuer it must name) for an issuer or a discovery document's URL.
 
@@ -205,7 +198,7 @@ async def _discover(
         except ForbiddenDestination as exc:
             raise DebuggerProblem(str(exc)) from exc
         try:
-            response = await http.get(back_channel_url(settings, url))
+            response = await http.get(back_channel(url, settings))
         except httpx.HTTPError as exc:
             raise DebuggerProblem(f"Could not fetch {url}: {type(exc).__name__}.") from exc
         try:
@@ -343,9 +336,7 @@ async def _decoded(
 ) -> list[dict[str, Any]]:
     """Each JWT decoded, its signature checked with the provider's JWKS, its claims checked."""
     out = []
-    jwks_url = (
-        back_channel_url(settings, pending.jwks_uri) if pending and pending.jwks_uri else None
-    )
+    jwks_url = back_channel(pending.jwks_uri, settings) if pending and pending.jwks_uri else None
     for label in ("id_token", "access_token"):
         token = values.get(label, "")
         if not jwts.looks_like_jwt(token):
@@ -533,10 +524,7 @@ def token_endpoint_auth_method(document: dict[str, Any], has_secret: bool) -> st
     client_secret_post (RFC 6749 §2.3.1); `none` — client_id in the body — without a secret."""
     if not has_secret:
         return "none"
-    supported = document.get("token_endpoint_auth_methods_supported")
-    if isinstance(supported, list) and "client_secret_basic" not in supported:
-        return "client_secret_post"
-    return "client_secret_basic"
+    return secret_auth_method(document.get("token_endpoint_auth_methods_supported"))
 
 
 def _client_auth(pending: DebuggerRequest, method: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -600,7 +588,7 @@ async def exchange(
         data["code_verifier"] = pending.code_verifier  # RFC 7636 §4.5
     try:
         response = await http.post(
-            back_channel_url(settings, pending.token_endpoint),
+            back_channel(pending.token_endpoint, settings),
             data={**data, **body},
             headers={**headers, "Accept": "application/json"},
         )
