@@ -50,6 +50,11 @@ def shortened(token: str) -> str:
     return f"{token[:12]}… ({len(token)} characters)"
 
 
+def active(db: Session) -> bool:
+    """Whether this browser is stepping through: checked before any work done for a pause."""
+    return _prefs(db) is not None
+
+
 def _prefs(db: Session) -> InspectorPrefs | None:
     ctx = current()
     if ctx is None:

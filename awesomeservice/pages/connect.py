@@ -207,6 +207,8 @@ async def _pause_before_revoking(
     request: Request, session: SessionDep, form: FormData, connection: MockgramConnection
 ) -> Response | None:
     """Step-through: the RFC 7009 revocations "Disconnect Mockgram" is about to send."""
+    if not stepping.active(session):
+        return None
     settings = request.app.state.settings
     try:
         metadata = await request.app.state.discovery.metadata(

@@ -108,6 +108,8 @@ async def pause_before_refresh(
 ) -> Response | None:
     """Step-through: the expired access token is about to be refreshed (RFC 6749 §6)."""
     assert user.id is not None
+    if not stepping.active(session):
+        return None  # the usual case: no extra reads on the photo grid's way
     connection = get_connection(session, user.id)
     if connection is None or not needs_refresh(connection):
         return None
