@@ -66,6 +66,7 @@ async def switch_off(request: Request, session: SessionDep) -> Response:
         return JSONResponse({"error": "not_found"}, status_code=404)
     # Only AwesomeService's lab, authenticated as the seeded client, may switch a defence off:
     # lab mode is not a door anyone on the network can open for any client.
+    # Imported here: client_auth itself imports this module (for defence_off).
     from mockgram.oauth.client_auth import BASIC_CHALLENGE, check_secret, parse_basic
     from mockgram.oauth.errors import OAuthError
 
