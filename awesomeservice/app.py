@@ -40,7 +40,14 @@ from awesomeservice.settings import AwesomeServiceSettings
 from shared import health
 from shared import tour as shared_tour
 from shared import unstorable as unstorable_input
-from shared.db import create_schema, load_or_create_secret, make_engine
+from shared.db import (
+    Database,
+    create_schema,
+    forbid_on_event_loop,
+    load_or_create_secret,
+    make_engine,
+    use_database_threads,
+)
 from shared.web import install_web_basics, make_templates, render_error
 
 HERE = Path(__file__).resolve().parent
@@ -76,6 +83,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        use_database_threads()
         if app.state.http.is_closed:  # started again after a shutdown (tests do this)
             app.state.http = _make_http(settings, http_transport)
         await doctor.check_on_start(app.state.http, settings)  # logs a warning, never raises
@@ -92,6 +100,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.database = Database(engine)
     app.state.http = _make_http(settings, http_transport)
     app.state.discovery = Discovery(settings)
     app.state.destination_guard = DestinationGuard(settings)  # the debugger's SSRF check
@@ -123,6 +132,7 @@ def create_app(
     install_inspector(app)  # issue 4: flow inspector, OAuth debugger
     _install_error_pages(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
+    forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -26,7 +28,14 @@ from mockgram.settings import MockgramSettings
 from shared import health
 from shared import tour as shared_tour
 from shared import unstorable as unstorable_input
-from shared.db import create_schema, load_or_create_secret, make_engine
+from shared.db import (
+    Database,
+    create_schema,
+    forbid_on_event_loop,
+    load_or_create_secret,
+    make_engine,
+    use_database_threads,
+)
 from shared.web import install_web_basics, make_templates, render_error
 
 HERE = Path(__file__).resolve().parent
@@ -41,14 +50,21 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     if settings.seed_demo_data:
         seed_demo_data(engine, settings)
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        use_database_threads()
+        yield
+
     app = FastAPI(
         title="Mockgram",
+        lifespan=lifespan,
         description="A mock Instagram: OAuth 2.0 authorization server and photos API.",
         docs_url=None,  # Swagger UI loads scripts from a CDN, which the CSP forbids
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.database = Database(engine)
     app.state.keys = signing_keys.load_or_create(engine)
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
@@ -90,6 +106,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     app.include_router(oidc_responses.router)  # GET /oauth/form_post.js (form_post mode)
     app.include_router(oidc_avatars.router)  # GET /users/{username}/avatar.png (picture)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
+    forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import anyio.to_thread
 from sqlalchemy import ColumnElement, MetaData, delete, event, func, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +18,17 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from shared.clock import utcnow
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Threads that may run database work at once in one process (anyio's limiter for the thread
+# pool that runs synchronous endpoints and `Database.run`). Each holds at most one connection
+# of its own, and a request may briefly hold a second (a helper's own session): the pool has
+# room for both, so no thread ever waits on a connection that only a waiting thread can free.
+DATABASE_THREADS = 16
+POOL_SIZE = DATABASE_THREADS
+POOL_OVERFLOW = DATABASE_THREADS
 
 
 def make_engine(url: str) -> Engine:
@@ -24,14 +38,81 @@ def make_engine(url: str) -> Engine:
         in_memory = path in ("", ":memory:") or "mode=memory" in url
         if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        pool: dict[str, Any] = (
+            {"poolclass": StaticPool}
+            if in_memory
+            else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+        )
         engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=StaticPool if in_memory else None,
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **pool
         )
         _sqlite_pragmas(engine, wal=not in_memory)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+
+
+class DatabaseOnEventLoop(RuntimeError):
+    """A database call was made on the event loop's own thread.
+
+    A synchronous driver blocks the loop for the whole round trip, and while it waits for a
+    pooled connection that another request holds across an outbound HTTP call, nothing runs:
+    the other request can never finish, and the app hangs. So such a call is a bug, refused
+    loudly: synchronous endpoints run in the thread pool, async ones go through `Database.run`.
+    """
+
+
+def forbid_on_event_loop(engine: Engine) -> None:
+    """From now on, refuse any statement `engine` would run on a thread with a running loop.
+
+    Each app calls this when its start-up work (schema, seed, keys) is done; tests then fail
+    on any endpoint that does database work on the event loop.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse(*_args: Any) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # a worker thread (or no loop at all): fine
+        raise DatabaseOnEventLoop(
+            "database work on the event loop: run it in a synchronous endpoint or through "
+            "Database.run, never directly inside `async def`"
+        )
+
+
+def use_database_threads(limit: int = DATABASE_THREADS) -> None:
+    """Size anyio's default thread limiter (running loop's) to what the pool can serve."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = limit
+
+
+class Database:
+    """Run synchronous database work from async code: in a worker thread, in a session of its
+    own that is committed and closed before the coroutine goes on.
+
+    So no connection is ever held across an `await` of an outbound HTTP call, and the event
+    loop never waits for the database. Objects come back detached with their columns loaded
+    (`expire_on_commit=False`): read them freely, change them only inside another `run`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def run(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`work(session, *args, **kwargs)` in a thread; committed when it returns."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(self.run_sync, work, *args, **kwargs)
+        )
+
+    def run_sync(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """The same, on the calling thread (for code already running in a worker thread)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            result = work(session, *args, **kwargs)
+            session.commit()
+            return result
 
 
 def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
@@ -95,7 +176,7 @@ def missing_columns(connection: Any, metadata: MetaData) -> list[str]:
 
 def session_scope(engine: Engine) -> Iterator[Session]:
     """Yield a session bound to `engine`; used by each app's session dependency."""
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 

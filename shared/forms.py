@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends, Request
 from starlette.datastructures import FormData
+
+
+async def form_body(request: Request) -> FormData | None:
+    """The request's form body, read on the event loop (None when it would not parse).
+
+    Reading a body means awaiting it, which a synchronous endpoint cannot do; taking it as this
+    dependency lets the endpoint stay synchronous, so its database work runs in the thread
+    pool. Starlette keeps the parsed form on the request, so reading it again costs nothing.
+    """
+    try:
+        return await request.form()
+    except Exception:  # a body that will not parse is the sender's mistake, told by the caller
+        return None
+
+
+FormBodyDep = Annotated[FormData | None, Depends(form_body)]
 
 
 def text(form: FormData, name: str) -> str:
