@@ -7,6 +7,7 @@ the same bytes, so every fresh demo looks the same.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import random
@@ -786,6 +787,9 @@ SCENES: dict[str, Callable[[Pen], None]] = {
 }
 
 
+# Painting is pure and the demo has 24 photos: a process that seeds many databases (a test run,
+# a server seeding on start) paints each one once.
+@functools.lru_cache(maxsize=64)
 def make_photo(seed: str, index: int, scene: str | None = None) -> ImageInfo:
     """Paint one demo photo, a 640×480 JPEG; the same (seed, index, scene) gives the same bytes."""
     names = list(SCENES)
