@@ -16,9 +16,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Field, Session, col, select
 
 from mockgram.db import SessionDep
+from mockgram.deps import readable_form
 from mockgram.models import MockgramTable
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
+from shared.forms import FormBodyDep
 
 # The defences the lab may switch off, each checked at its own code site.
 DEFENCES = {
@@ -59,7 +61,7 @@ def defence_off(request: Request, session: Session, defence: str, client_id: str
 
 
 @router.post("/lab/defence-off")
-async def switch_off(request: Request, session: SessionDep) -> Response:
+def switch_off(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Lab mode only: switch one defence off for the next request of one client."""
     settings = request.app.state.settings
     if not settings.lab_mode:
@@ -77,7 +79,7 @@ async def switch_off(request: Request, session: SessionDep) -> Response:
         caller = None
     if caller is None or caller.client_id != settings.awesomeservice_client_id:
         return JSONResponse({"error": "invalid_client"}, status_code=401, headers=BASIC_CHALLENGE)
-    form = await request.form()
+    form = readable_form(body)
     defence, client_id = form.get("defence"), form.get("client_id")
     if defence not in DEFENCES or not isinstance(client_id, str) or not client_id:
         return JSONResponse({"error": "invalid_request"}, status_code=400)

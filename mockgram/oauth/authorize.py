@@ -59,6 +59,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from mockgram.clients import (
@@ -94,6 +95,7 @@ from mockgram.scopes import SCOPES, has_openid, normalize_scope
 from mockgram.settings import MockgramSettings
 from shared.clock import utcnow
 from shared.db import KEEP_EXPIRED, delete_older_than
+from shared.forms import FormBodyDep
 from shared.hashing import new_token
 from shared.pkce import is_well_formed
 from shared.web import render_error
@@ -149,11 +151,11 @@ class AuthorizePageError(Exception):
 
 @router.get("/oauth/authorize")
 @router.post("/oauth/authorize")
-async def authorize(request: Request, session: SessionDep) -> Response:
+def authorize(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Validate the authorization request, then send John to sign in, to consent, or back."""
     settings: MockgramSettings = request.app.state.settings
     try:
-        params = await read_params(request)
+        params = read_params(request, body)
         client = check_client(session, params)
         redirect_uri, redirect_uri_in_request = check_redirect_uri(client, params)
         mode = check_response_mode(params)
@@ -243,17 +245,18 @@ def next_step(
     return answered or RedirectResponse(f"/consent?{query}", status_code=303)
 
 
-async def read_params(request: Request) -> Params:
-    """The query (GET) or form body (POST), empty values dropped (RFC 6749 §3.1)."""
+def read_params(request: Request, body: FormData | None) -> Params:
+    """The query (GET) or form body (POST), empty values dropped (RFC 6749 §3.1).
+
+    `body` is the parsed form (shared.forms.FormBodyDep), None when it would not parse.
+    """
     if request.method == "POST":
-        try:
-            form = await request.form()
-        except Exception as exc:  # a malformed body is a bad request, not a server error
+        if body is None:  # a malformed body is a bad request, not a server error
             raise AuthorizePageError(
                 "That authorization request was malformed",
                 "The form sent to Mockgram could not be read.",
-            ) from exc
-        items = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+            )
+        items = [(name, value) for name, value in body.multi_items() if isinstance(value, str)]
     else:
         items = request.query_params.multi_items()
     params: Params = {}

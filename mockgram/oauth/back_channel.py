@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from mockgram.models import Client
@@ -20,17 +21,18 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 NOT_POST = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """The form body: urlencoded, each parameter at most once, empty values absent (§3.2)."""
+def read_form(request: Request, body: FormData | None) -> dict[str, str]:
+    """The form body: urlencoded, each parameter at most once, empty values absent (§3.2).
+
+    `body` is the parsed form (shared.forms.FormBodyDep), None when it would not parse.
+    """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_CONTENT_TYPE:
         raise InvalidRequestError(f"Send the parameters as {FORM_CONTENT_TYPE}.")
-    try:
-        raw = await request.form()
-    except Exception as exc:  # a body that will not parse is the client's mistake
-        raise InvalidRequestError("The form body could not be read.") from exc
+    if body is None:  # a body that will not parse is the client's mistake
+        raise InvalidRequestError("The form body could not be read.")
     form: dict[str, str] = {}
-    for name, value in raw.multi_items():
+    for name, value in body.multi_items():
         if not isinstance(value, str) or value == "":
             continue
         if name in form:
@@ -39,9 +41,11 @@ async def read_form(request: Request) -> dict[str, str]:
     return form
 
 
-async def read_form_and_client(request: Request, session: Session) -> tuple[dict[str, str], Client]:
+def read_form_and_client(
+    request: Request, body: FormData | None, session: Session
+) -> tuple[dict[str, str], Client]:
     """The form, and the client it authenticates as (RFC 6749 §2.3; RFC 7009/7662 §2.1)."""
-    form = await read_form(request)
+    form = read_form(request, body)
     return form, authenticate_client(request, form, session)
 
 

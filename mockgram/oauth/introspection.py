@@ -42,6 +42,7 @@ from mockgram.oauth.errors import (
 from mockgram.oauth.refresh import find_refresh_token
 from mockgram.tokens import InvalidAccessToken, verify_access_token
 from shared.clock import as_utc, utcnow
+from shared.forms import FormBodyDep
 
 router = APIRouter()
 
@@ -49,10 +50,10 @@ INACTIVE: dict[str, Any] = {"active": False}
 
 
 @router.post("/oauth/introspect")
-async def introspection_endpoint(request: Request, session: SessionDep) -> Response:
+def introspection_endpoint(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Say whether a token is active and what it carries (RFC 7662 §2.1, §2.2)."""
     try:
-        form, client = await read_form_and_client(request, session)
+        form, client = read_form_and_client(request, body, session)
         # §2.1, §4: only clients that can keep a secret may ask.
         if client.is_public:
             raise InvalidClientError("Introspection is for confidential clients only.")

@@ -15,8 +15,9 @@ implicit).
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
@@ -45,14 +46,21 @@ from shared.clock import as_utc
 router = APIRouter()
 
 
+async def request_body(request: Request) -> bytes:
+    """The raw body, awaited on the event loop so that the endpoint itself can be synchronous."""
+    return await request.body()
+
+
 @router.post("/oauth/register")
-async def register(request: Request, session: SessionDep) -> Response:
+def register(
+    request: Request, body: Annotated[bytes, Depends(request_body)], session: SessionDep
+) -> Response:
     """RFC 7591 §3.1: register a client from its JSON metadata; 201 with its credentials."""
     settings = request.app.state.settings
     if not settings.registration_open:
         return json_error(AccessDeniedError("Registration is closed."))
     try:
-        metadata = parse_metadata(await request.body())
+        metadata = parse_metadata(body)
         name = validate_name(metadata.get("client_name"))
         redirect_uris = validate_redirect_uris(metadata.get("redirect_uris"))
         auth_method = validate_auth_method(metadata.get("token_endpoint_auth_method"))

@@ -37,6 +37,7 @@ from mockgram.oauth.errors import NO_STORE_HEADERS, OAuthError, json_error
 from mockgram.oauth.refresh import find_refresh_token, revoke_grant
 from mockgram.tokens import InvalidAccessToken, signed_claims
 from shared.db import stamp_unset
+from shared.forms import FormBodyDep
 
 router = APIRouter()
 
@@ -44,11 +45,11 @@ ACCESS_TOKEN = "access_token"
 
 
 @router.post("/oauth/revoke")
-async def revocation_endpoint(request: Request, session: SessionDep) -> Response:
+def revocation_endpoint(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Revoke an access or refresh token the calling client holds (RFC 7009 §2.1)."""
     try:
         # §2.1: the client authenticates exactly as at the token endpoint.
-        form, client = await read_form_and_client(request, session)
+        form, client = read_form_and_client(request, body, session)
         # §2.1: token is REQUIRED.
         token = require_token(form)
         revoke(

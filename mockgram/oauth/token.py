@@ -51,6 +51,7 @@ from mockgram.scopes import has_openid
 from mockgram.tokens import issue_access_token
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
+from shared.forms import FormBodyDep
 from shared.hashing import hash_secret
 from shared.pkce import verify_s256
 
@@ -61,10 +62,10 @@ REFRESH_TOKEN = "refresh_token"
 
 
 @router.post("/oauth/token")
-async def token_endpoint(request: Request, session: SessionDep) -> Response:
+def token_endpoint(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Exchange a code (or a refresh token) for an access token."""
     try:
-        form, client = await read_form_and_client(request, session)
+        form, client = read_form_and_client(request, body, session)
         grant_type = check_grant_type(client, form)
         if grant_type == REFRESH_TOKEN:
             return refresh.refresh_grant(request, session, client=client, form=form)

@@ -30,7 +30,7 @@ OpenIdToken = Annotated[AccessToken, Depends(require_scope(OPENID))]
 
 @router.get("/oauth/userinfo")
 @router.post("/oauth/userinfo")
-async def userinfo(request: Request, token: OpenIdToken, session: SessionDep) -> Response:
+def userinfo(request: Request, token: OpenIdToken, session: SessionDep) -> Response:
     """OIDC Core §5.3.2: the claims about the token's user its scope releases."""
     user = session.get(User, token.user_id)
     if user is None:  # the account is gone: the token no longer speaks for anyone

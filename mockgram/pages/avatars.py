@@ -62,7 +62,7 @@ def paint_avatar(username: str, initial: str) -> bytes:
 
 
 @router.get("/users/{username}/avatar.png")
-async def avatar(username: str, request: Request, session: SessionDep) -> Response:
+def avatar(username: str, request: Request, session: SessionDep) -> Response:
     """The person's picture; any other username of that shape gets one too, painted from the
     name itself, so the address does not tell who has an account (the sign-in page doesn't)."""
     if not 0 < len(username) <= 64 or not username.isprintable():

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from mockgram import activity  # issue 4: John's activity page
 from mockgram.db import SessionDep
-from mockgram.deps import get_current_user
+from mockgram.deps import get_current_user, readable_form
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
 from mockgram.oauth.codes import answer_request
@@ -36,7 +36,7 @@ from mockgram.oauth.pending import (
 from mockgram.oauth.responses import error_response
 from mockgram.scopes import SCOPES, describe, normalize_scope
 from shared.csrf import csrf_ok
-from shared.forms import text, texts
+from shared.forms import FormBodyDep, text, texts
 from shared.web import render_error
 
 router = APIRouter()
@@ -79,7 +79,7 @@ def signed_in_with_open_request(
 
 
 @router.get("/consent")
-async def consent_page(request: Request, session: SessionDep) -> Response:
+def consent_page(request: Request, session: SessionDep) -> Response:
     """Ask John about the pending request (or skip, when he already agreed to all of it)."""
     settings = request.app.state.settings
     found = signed_in_with_open_request(
@@ -110,10 +110,10 @@ async def consent_page(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/consent")
-async def consent_submit(request: Request, session: SessionDep) -> Response:
+def consent_submit(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Record John's answer once: a code for Allow, access_denied for Deny."""
     settings = request.app.state.settings
-    form = await request.form()
+    form = readable_form(body)
     request_id = text(form, "request_id")
     if not csrf_ok(request, text(form, "csrf_token")):
         return render_error(

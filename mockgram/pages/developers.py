@@ -14,27 +14,27 @@ from starlette.responses import Response
 
 from mockgram.clients import register_client, validate_name, validate_redirect_uris, validate_scope
 from mockgram.db import SessionDep
-from mockgram.deps import get_current_user
+from mockgram.deps import get_current_user, readable_form
 from mockgram.models import Client, User
 from mockgram.oauth.errors import OAuthError
 from mockgram.scopes import SCOPES
 from shared.csrf import csrf_ok
-from shared.forms import text, texts
+from shared.forms import FormBodyDep, text, texts
 from shared.web import render_error
 
 router = APIRouter()
 
 
 @router.get("/developers")
-async def developers_page(request: Request, session: SessionDep) -> Response:
+def developers_page(request: Request, session: SessionDep) -> Response:
     """How registration works; for a signed-in developer, their apps and the form."""
     return render_portal(request, session, user=get_current_user(request, session))
 
 
 @router.post("/developers/apps")
-async def create_app_submit(request: Request, session: SessionDep) -> Response:
+def create_app_submit(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Register an app from the form; show its credentials once."""
-    form = await request.form()
+    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return render_error(
             request,

@@ -26,7 +26,7 @@ from mockgram import (
     login_throttle,
 )
 from mockgram.db import SessionDep
-from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY
+from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY, readable_form
 from mockgram.models import Client, User
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
 from mockgram.oauth.pending import (
@@ -36,7 +36,7 @@ from mockgram.oauth.pending import (
     tells_the_story,
 )
 from shared.csrf import csrf_ok
-from shared.forms import text
+from shared.forms import FormBodyDep, text
 from shared.hashing import verify_password
 from shared.web import render_error
 
@@ -53,7 +53,7 @@ def safe_next(value: object) -> str:
 
 
 @router.get("/login")
-async def login_page(request: Request, session: SessionDep) -> Response:
+def login_page(request: Request, session: SessionDep) -> Response:
     """The sign-in form; names the app that is asking when there is a pending request."""
     request_id = request.query_params.get("request_id") or ""
     return render_login(
@@ -62,9 +62,12 @@ async def login_page(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/login")
-async def login_submit(request: Request, session: SessionDep) -> Response:
-    """Check the CSRF token and the password; on success rotate the session and move on."""
-    form = await request.form()
+def login_submit(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+    """Check the CSRF token and the password; on success rotate the session and move on.
+
+    Synchronous on purpose: the argon2 verification, like the queries, runs in a worker thread.
+    """
+    form = readable_form(body)
     request_id = text(form, "request_id")
     next_path = text(form, "next")
     if not csrf_ok(request, text(form, "csrf_token")):
