@@ -7,8 +7,11 @@ from typing import Annotated
 import httpx
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
-from awesomeservice.db import SessionDep
+from awesomeservice.db import DatabaseDep
 from awesomeservice.discovery import Discovery
 from awesomeservice.models import User
 from awesomeservice.settings import AwesomeServiceSettings
@@ -54,20 +57,38 @@ def get_discovery(request: Request) -> Discovery:
     return request.app.state.discovery
 
 
-def get_current_user(request: Request, session: SessionDep) -> User | None:
-    """The user signed in to AwesomeService in this browser, or None."""
-    user_id = request.session.get(SESSION_USER_KEY)
-    if user_id is None:
-        return None
+def find_user(session: Session, user_id: int) -> User | None:
+    """The account with this id, if it still exists."""
     return session.get(User, user_id)
 
 
-def require_user(request: Request, session: SessionDep) -> User:
+def get_current_user(request: Request, database: DatabaseDep) -> User | None:
+    """The user signed in to AwesomeService in this browser, or None.
+
+    Synchronous, so FastAPI runs it in the thread pool; the lookup has a session of its own,
+    closed before the endpoint starts, so no async endpoint holds a connection while it waits
+    for Mockgram. The User comes back detached, its columns loaded.
+    """
+    user_id = request.session.get(SESSION_USER_KEY)
+    if user_id is None:
+        return None
+    return database.run_sync(find_user, user_id)
+
+
+def require_user(request: Request, database: DatabaseDep) -> User:
     """The signed-in user; otherwise send the browser to the sign-in page."""
-    user = get_current_user(request, session)
+    user = get_current_user(request, database)
     if user is None:
         raise SignInRequired(request.url.path)
     return user
+
+
+def readable_form(body: FormData | None) -> FormData:
+    """The parsed form body (shared.forms.FormBodyDep); one that would not parse is a 400, as
+    Starlette answers when an endpoint awaits such a form itself."""
+    if body is None:
+        raise HTTPException(400, "The form sent could not be read.")
+    return body
 
 
 SettingsDep = Annotated[AwesomeServiceSettings, Depends(get_settings)]

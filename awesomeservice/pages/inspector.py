@@ -10,13 +10,13 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from awesomeservice.db import SessionDep
-from awesomeservice.deps import TemplatesDep
+from awesomeservice.deps import TemplatesDep, readable_form
 from awesomeservice.inspector import diagram, exports, stepping, timeline
 from awesomeservice.inspector.context import current
 from awesomeservice.inspector.labels import LANES
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
-from shared.forms import text
+from shared.forms import FormBodyDep, text
 from shared.web import csrf_refused
 
 router = APIRouter()
@@ -29,9 +29,7 @@ def _inspector_id() -> str:
 
 
 @router.get("/inspector")
-async def inspector_page(
-    request: Request, session: SessionDep, templates: TemplatesDep
-) -> Response:
+def inspector_page(request: Request, session: SessionDep, templates: TemplatesDep) -> Response:
     """The timeline: newest flow first, each entry labelled with its step and RFC section."""
     inspector_id = _inspector_id()
     return templates.TemplateResponse(
@@ -52,7 +50,7 @@ def _pretty(value: object) -> str:
 
 
 @router.get("/inspector/diagram")
-async def diagram_page(request: Request, session: SessionDep, templates: TemplatesDep) -> Response:
+def diagram_page(request: Request, session: SessionDep, templates: TemplatesDep) -> Response:
     """The recorded events as a sequence diagram, one per flow (server-rendered SVG)."""
     flows = timeline.flows(session, _inspector_id())
     drawn = [
@@ -68,7 +66,7 @@ async def diagram_page(request: Request, session: SessionDep, templates: Templat
 
 
 @router.get("/inspector/export.mmd")
-async def export_mermaid(session: SessionDep) -> Response:
+def export_mermaid(session: SessionDep) -> Response:
     """The whole recording as a Mermaid sequenceDiagram."""
     events = timeline.events(session, _inspector_id())
     return PlainTextResponse(
@@ -82,7 +80,7 @@ async def export_mermaid(session: SessionDep) -> Response:
 
 
 @router.get("/inspector/export.har")
-async def export_har(session: SessionDep) -> Response:
+def export_har(session: SessionDep) -> Response:
     """The whole recording as a HAR 1.2 file (redacted)."""
     events = timeline.events(session, _inspector_id())
     return Response(
@@ -96,9 +94,9 @@ async def export_har(session: SessionDep) -> Response:
 
 
 @router.post("/inspector/clear")
-async def clear(request: Request, session: SessionDep) -> Response:
+def clear(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Forget this browser's recording."""
-    form = await request.form()
+    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     timeline.clear(session, _inspector_id())
@@ -107,9 +105,9 @@ async def clear(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/inspector/stepping")
-async def toggle_stepping(request: Request, session: SessionDep) -> Response:
+def toggle_stepping(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Turn step-through mode on or off for this browser."""
-    form = await request.form()
+    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     on = text(form, "stepping") == "on"
@@ -127,9 +125,9 @@ async def toggle_stepping(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/inspector/step/send")
-async def step_send(request: Request, session: SessionDep) -> Response:
+def step_send(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
     """Go on from a paused step, with the reader's edits, to the destination stored here."""
-    form = await request.form()
+    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     edited = {
