@@ -17,7 +17,9 @@ UNAVAILABLE_REASONS = {
 }
 
 
-def mockgram_unavailable(request: Request, exc: MockgramUnavailable, *, step: int) -> Response:
+async def mockgram_unavailable(
+    request: Request, exc: MockgramUnavailable, *, step: int
+) -> Response:
     """Mockgram timed out, could not be reached or answered nonsense; nothing was stored."""
     if exc.kind == "timeout":
         title = "Mockgram did not answer in time"
@@ -32,7 +34,7 @@ def mockgram_unavailable(request: Request, exc: MockgramUnavailable, *, step: in
         message = "Its reply was not what the protocol promises. Nothing was changed here."
         status = 502
     reason = UNAVAILABLE_REASONS.get(exc.kind, "provider_bad_answer")
-    ref = refusals.record(request, reason=reason, step=step, title=title, message=exc.detail)
+    ref = await refusals.record(request, reason=reason, step=step, title=title, message=exc.detail)
     return render_error(
         request,
         status_code=status,

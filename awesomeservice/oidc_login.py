@@ -36,7 +36,7 @@ from awesomeservice.oauth_client import (
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import utcnow
-from shared.db import KEEP_EXPIRED, delete_older_than
+from shared.db import KEEP_EXPIRED, Database, delete_older_than
 from shared.hashing import hash_password, hash_secret, new_token
 
 _USERNAME_CHARS = re.compile(r"[^a-z0-9_.-]")
@@ -188,7 +188,7 @@ async def fetch_userinfo(
 
 
 async def finish_login(
-    session: Session,
+    database: Database,
     http: httpx.AsyncClient,
     settings: AwesomeServiceSettings,
     discovery: Discovery,
@@ -227,18 +227,34 @@ async def finish_login(
         access_token=tokens.access_token,
     )
     userinfo = await fetch_userinfo(http, settings, metadata, tokens, id_token)
-    user, outcome = link_or_create(
-        session,
+    user, outcome = await database.run(
+        account_for_login,
         issuer=metadata.issuer,
         id_token=id_token,
         userinfo=userinfo,
         user_id=pending.user_id,
     )
+    return LoginResult(user=user, outcome=outcome, id_token=id_token, userinfo=userinfo)
+
+
+def account_for_login(
+    session: Session,
+    *,
+    issuer: str,
+    id_token: IdToken,
+    userinfo: dict[str, Any],
+    user_id: int | None,
+) -> tuple[User, str]:
+    """The account this login signs in to (`link_or_create`), and the record of what the login
+    received, for the "claims received" page."""
+    user, outcome = link_or_create(
+        session, issuer=issuer, id_token=id_token, userinfo=userinfo, user_id=user_id
+    )
     assert user.id is not None
     session.add(
         LoginRecord(
             user_id=user.id,
-            issuer=metadata.issuer,
+            issuer=issuer,
             id_token_header=json.dumps(id_token.header),
             id_token_claims=json.dumps(id_token.claims),
             userinfo=json.dumps(userinfo),
@@ -246,7 +262,7 @@ async def finish_login(
         )
     )
     session.commit()
-    return LoginResult(user=user, outcome=outcome, id_token=id_token, userinfo=userinfo)
+    return user, outcome
 
 
 def link_or_create(

@@ -129,7 +129,7 @@ def explanation_url(reason: str, ref: str = "") -> str:
     return f"{url}?{urlencode({'ref': ref})}" if ref else url
 
 
-def record(
+async def record(
     request: Request,
     *,
     reason: str,
@@ -143,7 +143,7 @@ def record(
     """Store one refusal, redacted; its reference, or "" when it could not be stored.
 
     A lost record only costs the explanation page its "request that failed": the refusal
-    page itself must never fail because of it.
+    page itself must never fail because of it. The writing is done in a worker thread.
     """
     ref = secrets.token_urlsafe(16)
     row = RefusedRequest(
@@ -160,15 +160,18 @@ def record(
         provider_error_uri=safe_error_uri(provider_error_uri),
     )
     try:
-        with Session(request.app.state.engine) as db:
-            stale = col(RefusedRequest.created_at) < utcnow() - RETENTION
-            db.exec(delete(RefusedRequest).where(stale))  # type: ignore[call-overload]
-            db.add(row)
-            db.commit()
+        await request.app.state.database.run(_keep, row)
     except Exception:
         log.warning("could not record the refusal %s", reason[:64], exc_info=True)
         return ""
     return ref
+
+
+def _keep(db: Session, row: RefusedRequest) -> None:
+    """Store one refusal record, sweeping away those older than the retention first."""
+    stale = col(RefusedRequest.created_at) < utcnow() - RETENTION
+    db.exec(delete(RefusedRequest).where(stale))  # type: ignore[call-overload]
+    db.add(row)
 
 
 def load(engine: Engine, ref: str) -> RefusedRequest | None:

@@ -24,12 +24,14 @@ from awesomeservice.id_token import IdTokenRejected
 from awesomeservice.models import MockgramConnection
 from awesomeservice.oauth_client import (
     TokenError,
+    TokenSet,
     client_secret_basic,
     token_request,
     validate_connect_id_token,
 )
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.clock import utcnow
+from shared.db import Database
 
 # Refresh a little early, so a token does not expire on its way to the API.
 EXPIRY_SKEW_SECONDS = 30
@@ -73,10 +75,31 @@ def _claim_refresh(session: Session, connection: MockgramConnection) -> bool:
 
 
 def _release_claim(session: Session, connection: MockgramConnection) -> None:
-    session.refresh(connection)
+    """Give up this request's claim on the refresh."""
+    stored = session.get(MockgramConnection, connection.id)
+    if stored is not None:
+        stored.refresh_claimed_at = None
+
+
+def _store_refreshed(
+    session: Session, connection_id: int | None, tokens: TokenSet, subject: str | None
+) -> MockgramConnection | None:
+    """Replace the stored tokens with the refreshed ones, in one commit; None when the
+    connection was forgotten meanwhile (a Disconnect while the refresh was on its way)."""
+    connection = session.get(MockgramConnection, connection_id)
+    if connection is None:
+        return None
+    connection.access_token = tokens.access_token
+    connection.expires_at = tokens.expires_at
+    connection.scope = tokens.scope
+    # C9, RFC 6749 §6: a new refresh token replaces the old one, which must not be used again;
+    # when none is returned the old one stays valid.
+    if tokens.refresh_token is not None:
+        connection.refresh_token = tokens.refresh_token
+    connection.subject = subject
+    connection.refreshed_at = utcnow()
     connection.refresh_claimed_at = None
-    session.add(connection)
-    session.commit()
+    return connection
 
 
 def needs_refresh(connection: MockgramConnection | None) -> bool:
@@ -89,41 +112,42 @@ def needs_refresh(connection: MockgramConnection | None) -> bool:
 
 
 async def fresh_connection(
-    session: Session,
+    database: Database,
     http: httpx.AsyncClient,
     settings: AwesomeServiceSettings,
     discovery: Discovery,
     user_id: int,
 ) -> MockgramConnection | None:
     """The user's connection with an unexpired access token, refreshed if needed; or None."""
-    connection = get_connection(session, user_id)
+    connection = await database.run(get_connection, user_id)
     if connection is None or not access_token_expired(connection, skew_seconds=EXPIRY_SKEW_SECONDS):
         return connection
     if not connection.refresh_token:
-        forget_connection(session, user_id)  # expired and nothing to renew it with
+        await database.run(forget_connection, user_id)  # expired and nothing to renew it with
         return None
-    if not _claim_refresh(session, connection):
+    if not await database.run(_claim_refresh, connection):
         # Several workers may serve John at once; only one may spend the refresh token.
-        session.expire_all()
-        current = get_connection(session, user_id)
+        current = await database.run(get_connection, user_id)
         if current is not None and not access_token_expired(current):
             return current  # the other request finished first
         raise RefreshBusy
     try:
-        return await refresh_connection(session, http, settings, discovery, connection)
+        return await refresh_connection(database, http, settings, discovery, connection)
     except MockgramUnavailable:
-        _release_claim(session, connection)  # nothing learned: let a later request try again
+        # Nothing learned: let a later request try again.
+        await database.run(_release_claim, connection)
         raise
 
 
 async def refresh_connection(
-    session: Session,
+    database: Database,
     http: httpx.AsyncClient,
     settings: AwesomeServiceSettings,
     discovery: Discovery,
     connection: MockgramConnection,
-) -> MockgramConnection:
-    """RFC 6749 §6: the refresh_token grant; the stored tokens replaced in one commit."""
+) -> MockgramConnection | None:
+    """RFC 6749 §6: the refresh_token grant; the stored tokens replaced in one commit (None
+    when the connection was disconnected while the refresh was on its way)."""
     assert connection.refresh_token is not None
     metadata = await discovery.metadata(http, settings.mockgram_url)
     try:
@@ -138,7 +162,7 @@ async def refresh_connection(
             requested_scope=connection.scope,
         )
     except TokenError as exc:
-        forget_connection(session, connection.user_id)
+        await database.run(forget_connection, connection.user_id)
         raise RefreshFailed(
             exc.error,
             f"Mockgram refused to renew the access ({exc.error}). Connect again to continue.",
@@ -150,33 +174,19 @@ async def refresh_connection(
             # a refreshed id_token carries no nonce of ours.
             refreshed = await validate_connect_id_token(http, settings, discovery, metadata, tokens)
         except IdTokenRejected as exc:
-            forget_connection(session, connection.user_id)
+            await database.run(forget_connection, connection.user_id)
             raise RefreshFailed(
                 exc.reason, f"The renewed id_token was refused: {exc.message}"
             ) from exc
         if subject is not None and refreshed.sub != subject:
-            forget_connection(session, connection.user_id)
+            await database.run(forget_connection, connection.user_id)
             raise RefreshFailed(
                 "sub_changed",
                 "The renewed id_token is about another person (its sub changed), "
                 "so nothing from it was kept (OIDC Core §12.2).",
             )
         subject = refreshed.sub
-    session.refresh(connection)
-    connection.access_token = tokens.access_token
-    connection.expires_at = tokens.expires_at
-    connection.scope = tokens.scope
-    # C9, RFC 6749 §6: a new refresh token replaces the old one, which must not be used again;
-    # when none is returned the old one stays valid.
-    if tokens.refresh_token is not None:
-        connection.refresh_token = tokens.refresh_token
-    connection.subject = subject
-    connection.refreshed_at = utcnow()
-    connection.refresh_claimed_at = None
-    session.add(connection)
-    session.commit()
-    session.refresh(connection)
-    return connection
+    return await database.run(_store_refreshed, connection.id, tokens, subject)
 
 
 # ── Disconnect: RFC 7009 ─────────────────────────────────────────────────────────────────────

@@ -7,6 +7,7 @@ flow: a failure to record is logged and forgotten.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -14,12 +15,13 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import anyio.to_thread
 import httpx
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from awesomeservice.inspector import jwts, labels
-from awesomeservice.inspector.context import current
+from awesomeservice.inspector.context import InspectorContext, current
 from awesomeservice.inspector.params import explain_error, meaning
 from awesomeservice.inspector.redact import (
     redact_headers,
@@ -38,54 +40,66 @@ _BODY_PREVIEW = 2000
 _STARTED = "inspector_started"
 
 
-def _store(label: labels.Label, **fields: Any) -> FlowEvent | None:
-    """Save one event for the current browser; None outside a request or on failure."""
+def _store_in_thread(label: labels.Label, **fields: Any) -> FlowEvent | None:
+    """Save one event for the current browser; None outside a request or on failure.
+
+    For code already in a worker thread (a synchronous endpoint); async code calls `_store`.
+    """
     ctx = current()
     if ctx is None or ctx.app is None:
         return None
     try:
-        with Session(ctx.app.state.engine) as db:
-            latest = db.exec(
-                select(func.max(FlowEvent.flow_no)).where(
-                    FlowEvent.inspector_id == ctx.inspector_id
-                )
-            ).one()
-            flow_no = (latest or 0) + 1 if label.kind == "authorization_request" else latest or 0
-            event = FlowEvent(
-                inspector_id=ctx.inspector_id,
-                flow_no=flow_no,
-                step=label.step,
-                kind=label.kind,
-                title=fields.pop("title", label.title),
-                rfc_label=label.rfc_label,
-                rfc_url=label.rfc_url,
-                actor_from=label.actor_from,
-                actor_to=label.actor_to,
-                **fields,
-            )
-            db.add(event)
-            db.commit()
-            db.refresh(event)
-            if label.kind == "authorization_request":
-                # A recording lives as long as the browser's inspector cookie (8 hours).
-                delete_older_than(db, FlowEvent, FlowEvent.created_at, RECORDING_LIFETIME)
-                db.commit()
-            if label.kind == "authorization_request" and ctx.recorded:
-                # Discovery made while building this request belongs to its flow.
-                db.exec(
-                    update(FlowEvent)
-                    .where(col(FlowEvent.id).in_(ctx.recorded))
-                    .values(flow_no=flow_no)
-                )
-                db.commit()
-            assert event.id is not None
-            ctx.recorded.append(event.id)
-            _prune(db, ctx.inspector_id)
-            log.info("inspector: %s %s %s -> %s", label.kind, event.method, event.url, event.status)
-            return event
+        event = ctx.app.state.database.run_sync(_save, ctx, label, fields)
     except Exception:
         log.warning("inspector: could not record a %s event", label.kind, exc_info=True)
         return None
+    log.info("inspector: %s %s %s -> %s", label.kind, event.method, event.url, event.status)
+    return event
+
+
+async def _store(label: labels.Label, **fields: Any) -> FlowEvent | None:
+    """`_store_in_thread` from async code: the database work runs in a worker thread."""
+    return await anyio.to_thread.run_sync(functools.partial(_store_in_thread, label, **fields))
+
+
+def _save(
+    db: Session, ctx: InspectorContext, label: labels.Label, fields: dict[str, Any]
+) -> FlowEvent:
+    """Add the event to this browser's current flow (a new flow for an authorization request,
+    taking along the calls this request made before it), and let old events go."""
+    latest = db.exec(
+        select(func.max(FlowEvent.flow_no)).where(FlowEvent.inspector_id == ctx.inspector_id)
+    ).one()
+    flow_no = (latest or 0) + 1 if label.kind == "authorization_request" else latest or 0
+    event = FlowEvent(
+        inspector_id=ctx.inspector_id,
+        flow_no=flow_no,
+        step=label.step,
+        kind=label.kind,
+        title=fields.pop("title", label.title),
+        rfc_label=label.rfc_label,
+        rfc_url=label.rfc_url,
+        actor_from=label.actor_from,
+        actor_to=label.actor_to,
+        **fields,
+    )
+    db.add(event)
+    db.commit()
+    db.refresh(event)
+    if label.kind == "authorization_request":
+        # A recording lives as long as the browser's inspector cookie (8 hours).
+        delete_older_than(db, FlowEvent, FlowEvent.created_at, RECORDING_LIFETIME)
+        db.commit()
+    if label.kind == "authorization_request" and ctx.recorded:
+        # Discovery made while building this request belongs to its flow.
+        db.exec(
+            update(FlowEvent).where(col(FlowEvent.id).in_(ctx.recorded)).values(flow_no=flow_no)
+        )
+        db.commit()
+    assert event.id is not None
+    ctx.recorded.append(event.id)
+    _prune(db, ctx.inspector_id)
+    return event
 
 
 def _prune(db: Session, inspector_id: str) -> None:
@@ -115,11 +129,11 @@ def _parameters(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
 # ── What only the browser carries ───────────────────────────────────────────────────────────
 
 
-def record_authorization_request(url: str, *, title: str | None = None) -> None:
+async def record_authorization_request(url: str, *, title: str | None = None) -> None:
     """Step 1: the URL the browser is about to GET, each parameter explained."""
     pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
     extra = {"title": title} if title else {}
-    _store(
+    await _store(
         labels.AUTHORIZATION_REQUEST,
         method="GET",
         url=redact_url(url),
@@ -130,9 +144,12 @@ def record_authorization_request(url: str, *, title: str | None = None) -> None:
 
 
 def record_edited_request(url: str) -> None:
-    """Step 1 again, in step-through mode: the request as the reader changed it."""
+    """Step 1 again, in step-through mode: the request as the reader changed it.
+
+    Synchronous: step-through's "Send" is a synchronous endpoint, in a worker thread.
+    """
     pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-    _store(
+    _store_in_thread(
         labels.AUTHORIZATION_REQUEST_EDITED,
         method="GET",
         url=redact_url(url),
@@ -141,7 +158,7 @@ def record_edited_request(url: str) -> None:
     )
 
 
-def record_callback(url: str, *, title: str | None = None, mode: str = "query") -> None:
+async def record_callback(url: str, *, title: str | None = None, mode: str = "query") -> None:
     """Step 4: the redirect back as received — code (redacted), state, iss, or an error.
 
     `url` carries the answer's parameters in its query; `mode` says how they really came: in
@@ -165,7 +182,7 @@ def record_callback(url: str, *, title: str | None = None, mode: str = "query") 
         method, shown = "POST", shown.split("?", 1)[0]
     elif mode == "fragment":  # the answer after '#', read by the page's script
         shown = shown.replace("?", "#", 1)
-    _store(
+    await _store(
         label,
         method=method,
         url=shown,
@@ -226,7 +243,7 @@ async def _record_exchange(ctx: Any, request: httpx.Request, response: httpx.Res
         else {},
     )
     decoded = await _decode_tokens(ctx, request, response)
-    _store(
+    await _store(
         label,
         method=request.method,
         url=redact_url(str(request.url)),

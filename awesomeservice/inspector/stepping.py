@@ -13,6 +13,7 @@ form again, with the same CSRF token, carrying `step_confirmed`.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import Request
@@ -24,6 +25,7 @@ from awesomeservice.inspector.context import current
 from awesomeservice.inspector.params import meaning
 from awesomeservice.inspector.redact import redact_value
 from awesomeservice.models import InspectorPrefs
+from shared.db import Database
 
 EDITABLE: dict[str, tuple[str, ...]] = {
     "authorize": ("state", "redirect_uri", "scope"),
@@ -63,16 +65,18 @@ def _prefs(db: Session) -> InspectorPrefs | None:
     return prefs if prefs is not None and prefs.stepping else None
 
 
-def _pause(
-    request: Request,
-    db: Session,
-    prefs: InspectorPrefs,
-    kind: str,
-    url: str,
-    *,
-    api_call: list[tuple[str, str]] | None = None,
-    repost_to: str = "",
-) -> Response:
+@dataclass(frozen=True)
+class Held:
+    """A call held back: its kind, where "Send" goes, and the parameters about to be sent."""
+
+    kind: str
+    target: str
+    params: list[tuple[str, str]]
+
+
+def _hold(db: Session, prefs: InspectorPrefs, kind: str, url: str) -> Held:
+    """Remember the paused call, server side: "Send" may change its parameters, never where
+    it goes."""
     parts = urlsplit(url)
     params = parse_qsl(parts.query, keep_blank_values=True)
     prefs.paused_kind = kind
@@ -80,6 +84,51 @@ def _pause(
     prefs.paused_params = json.dumps(params)
     db.add(prefs)
     db.commit()
+    return Held(kind, prefs.paused_target, params)
+
+
+def _hold_when_stepping(db: Session, kind: str, url: str) -> Held | None:
+    """Hold the call if this browser is stepping through."""
+    prefs = _prefs(db)
+    return _hold(db, prefs, kind, url) if prefs else None
+
+
+def _hold_unless_sent(db: Session, kind: str, url: str) -> Held | None:
+    """Hold the call if stepping through, unless the reader just pressed "Send" for it: then
+    it goes, once."""
+    prefs = _prefs(db)
+    if prefs is None:
+        return None
+    if prefs.skip_next_pause:  # the reader pressed Send: this is the call to make
+        prefs.skip_next_pause = False
+        db.add(prefs)
+        db.commit()
+        return None
+    return _hold(db, prefs, kind, url)
+
+
+def _hold_unless_confirmed(db: Session, kind: str, url: str, *, confirmed: bool) -> Held | None:
+    """Hold a form's POST if stepping through, unless it is the form posted again by "Send"."""
+    prefs = _prefs(db)
+    if prefs is None:
+        return None
+    if prefs.paused_kind == kind and confirmed:
+        prefs.paused_kind, prefs.paused_target, prefs.paused_params = "", "", "[]"
+        db.add(prefs)
+        db.commit()
+        return None
+    return _hold(db, prefs, kind, url)
+
+
+def _paused_page(
+    request: Request,
+    held: Held,
+    *,
+    api_call: list[tuple[str, str]] | None = None,
+    repost_to: str = "",
+) -> Response:
+    """The page that shows the held call, its editable parameters, and what comes next."""
+    kind = held.kind
     rows = [
         {
             "name": name,
@@ -87,18 +136,19 @@ def _pause(
             "editable": name in EDITABLE[kind],
             "meaning": meaning(name)[0],
         }
-        for name, value in params
+        for name, value in held.params
     ]
     settings = request.app.state.settings
     token_request: list[tuple[str, str]] = []
     then: list[tuple[str, str]] = []
     if kind == "callback":
-        login = parts.path == "/login/callback"
+        path = urlsplit(held.target).path
+        login = path == "/login/callback"
         client_id = settings.login_client_id if login else settings.client_id
         token_request = [
             ("grant_type", "authorization_code"),
             ("code", "the code above, as you leave it"),
-            ("redirect_uri", f"{settings.url}{parts.path}"),
+            ("redirect_uri", f"{settings.url}{path}"),
             ("code_verifier", "kept on AwesomeService's server, sent as it is"),
             ("client authentication", f"client_id “{client_id}” and its secret (never shown)"),
         ]
@@ -122,7 +172,7 @@ def _pause(
         {
             "page_title": "Step-through: paused",
             "kind": kind,
-            "target": prefs.paused_target,
+            "target": held.target,
             "rows": rows,
             "token_request": token_request,
             "api_call": api_call or [],
@@ -135,42 +185,31 @@ def _pause(
     )
 
 
-def pause_before_redirect(request: Request, db: Session, url: str) -> Response | None:
+async def pause_before_redirect(request: Request, database: Database, url: str) -> Response | None:
     """Step 1 paused: the authorization request, its state, redirect_uri and scope editable."""
-    prefs = _prefs(db)
-    return _pause(request, db, prefs, "authorize", url) if prefs else None
+    held = await database.run(_hold_when_stepping, "authorize", url)
+    return _paused_page(request, held) if held else None
 
 
-def pause_before_exchange(request: Request, db: Session) -> Response | None:
+async def pause_before_exchange(request: Request, database: Database) -> Response | None:
     """Steps 4–5 paused: the callback's code and state editable before the code is traded."""
-    prefs = _prefs(db)
-    if prefs is None or "code" not in request.query_params:  # an error answer: nothing to trade
+    if "code" not in request.query_params:  # an error answer: nothing to trade
         return None
-    if prefs.skip_next_pause:  # the reader pressed Send: this is the edited callback
-        prefs.skip_next_pause = False
-        db.add(prefs)
-        db.commit()
-        return None
-    return _pause(request, db, prefs, "callback", str(request.url))
+    # After "Send", this is the edited callback: it goes on.
+    held = await database.run(_hold_unless_sent, "callback", str(request.url))
+    return _paused_page(request, held) if held else None
 
 
-def _pause_unless_sent(
-    request: Request, db: Session, kind: str, call: list[tuple[str, str]]
+async def _pause_unless_sent(
+    request: Request, database: Database, kind: str, call: list[tuple[str, str]]
 ) -> Response | None:
     """Pause a page's back-channel call; "Send" comes back to this page, which then makes it."""
-    prefs = _prefs(db)
-    if prefs is None:
-        return None
-    if prefs.skip_next_pause:  # the reader pressed Send: this is the call to make
-        prefs.skip_next_pause = False
-        db.add(prefs)
-        db.commit()
-        return None
-    return _pause(request, db, prefs, kind, request.url.path, api_call=call)
+    held = await database.run(_hold_unless_sent, kind, request.url.path)
+    return _paused_page(request, held, api_call=call) if held else None
 
 
-def pause_before_api_call(
-    request: Request, db: Session, *, method: str, api_url: str, access_token: str
+async def pause_before_api_call(
+    request: Request, database: Database, *, method: str, api_url: str, access_token: str
 ) -> Response | None:
     """Step 6 paused: the photos API call about to be made, its bearer token redacted."""
     call = [
@@ -178,11 +217,11 @@ def pause_before_api_call(
         ("Authorization", f"Bearer {shortened(access_token)}"),
         ("Defined in", "RFC 6750 §2.1: the token in the header, never in the URL"),
     ]
-    return _pause_unless_sent(request, db, "api", call)
+    return await _pause_unless_sent(request, database, "api", call)
 
 
-def pause_before_refresh(
-    request: Request, db: Session, *, token_url: str, refresh_token: str
+async def pause_before_refresh(
+    request: Request, database: Database, *, token_url: str, refresh_token: str
 ) -> Response | None:
     """The access token expired: the refresh_token grant about to be sent, paused."""
     call = [
@@ -195,29 +234,22 @@ def pause_before_refresh(
             "RFC 6749 §6; the answer's new refresh token replaces this one (RFC 9700 §4.14.2)",
         ),
     ]
-    return _pause_unless_sent(request, db, "refresh", call)
+    return await _pause_unless_sent(request, database, "refresh", call)
 
 
-def pause_before_post(
+async def pause_before_post(
     request: Request,
-    db: Session,
+    database: Database,
     form_fields: dict[str, str],
     *,
     kind: str,
     call: list[tuple[str, str]],
 ) -> Response | None:
     """A form's POST whose back-channel calls are paused; Send posts the same form again."""
-    prefs = _prefs(db)
-    if prefs is None:
-        return None
-    if prefs.paused_kind == kind and form_fields.get(CONFIRMED_FIELD) == "1":
-        prefs.paused_kind, prefs.paused_target, prefs.paused_params = "", "", "[]"
-        db.add(prefs)
-        db.commit()
-        return None
-    return _pause(
-        request, db, prefs, kind, request.url.path, api_call=call, repost_to=request.url.path
-    )
+    path = request.url.path
+    confirmed = form_fields.get(CONFIRMED_FIELD) == "1"
+    held = await database.run(_hold_unless_confirmed, kind, path, confirmed=confirmed)
+    return _paused_page(request, held, api_call=call, repost_to=path) if held else None
 
 
 def resume(db: Session, edited: dict[str, str]) -> str | None:

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import httpx
 from fastapi import FastAPI
-from sqlmodel import Session
 
 from awesomeservice.backchannel import send
 from awesomeservice.lab.browser import authorize_as_jane
 from awesomeservice.lab.exchanges import Exchange, mask, mask_url
 from awesomeservice.oauth_client import client_secret_basic, start_authorization
 from awesomeservice.settings import AwesomeServiceSettings
+from shared.db import Database
 
 TOKEN = "/oauth/token"
 READ = "photos.read"
@@ -32,7 +32,7 @@ class LabContext:
 
     http: httpx.AsyncClient
     settings: AwesomeServiceSettings
-    session: Session
+    database: Database
     app: FastAPI
     cookie_header: str
     user_id: int | None
@@ -367,8 +367,8 @@ async def mix_up(ctx: LabContext) -> Outcome:
             "own, real Connect request to answer."
         )
     # A real Connect request of yours, so state is right and only iss is wrong.
-    request = start_authorization(
-        ctx.session,
+    request = await ctx.database.run(
+        start_authorization,
         ctx.settings,
         user_id=ctx.user_id,
         browser_binding=ctx.browser_binding,

@@ -8,7 +8,7 @@ here once; the two flows differ only in their words, their pending-request table
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -31,13 +31,15 @@ from awesomeservice.oauth_client import (
     TokenError,
     check_issuer,
 )
+from shared.db import Database
 
 Pending = TypeVar("Pending")
 Pending_co = TypeVar("Pending_co", covariant=True)
 
 
 class ConsumeState(Protocol[Pending_co]):
-    """oauth_client.consume_state or oidc_login.consume_login_state: C1, and the state used up."""
+    """oauth_client.consume_state or oidc_login.consume_login_state: C1, and the state used up
+    (a database step, run through `Database.run`)."""
 
     def __call__(
         self,
@@ -62,7 +64,7 @@ class OutcomePage:
     step_banners: bool
     headers: Mapping[str, str] | None = None
 
-    def render(
+    async def render(
         self,
         request: Request,
         *,
@@ -84,7 +86,7 @@ class OutcomePage:
         provider_uri = refusals.safe_error_uri(provider_error_uri)
         explain_url = ""
         if error_code:
-            ref = refusals.record(
+            ref = await refusals.record(
                 request,
                 reason=error_code,
                 step=step,
@@ -146,21 +148,21 @@ class CodeReceived(Generic[Pending]):
 
 async def receive_code(
     request: Request,
-    session: Session,
+    database: Database,
     http: httpx.AsyncClient,
     discovery: Discovery,
     *,
     issuer_url: str,
     consume: ConsumeState[Pending],
     words: CallbackWords,
-    iss_check_off: Callable[[str | None], bool] | None = None,
+    iss_check_off: Callable[[str | None], Awaitable[bool]] | None = None,
 ) -> CodeReceived[Pending] | Response:
     """Step 4: the answer's error, state, iss and code checked; a page for John if any fails.
 
     `iss_check_off(binding)` is the attack lab's one-shot switch (lab mode only, Connect only).
     """
-    inspector.record_callback(str(request.url))  # the flow inspector, step 4
-    if paused := stepping.pause_before_exchange(request, session):
+    await inspector.record_callback(str(request.url))  # the flow inspector, step 4
+    if paused := await stepping.pause_before_exchange(request, database):
         return paused
     query = request.query_params
     binding = request.session.get(SESSION_BINDING_KEY)
@@ -170,23 +172,23 @@ async def receive_code(
         # The issuer and endpoints come from the provider's discovery document (C6 checked there).
         metadata = await discovery.metadata(http, issuer_url)
     except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=4)
+        return await mockgram_unavailable(request, exc, step=4)
     try:
         # C1: state present, known, bound to this browser, unexpired, unused — and now used.
         # An error answer too: only an answer to a request this browser started is believed.
-        pending = consume(
-            session, state=query.get("state"), browser_binding=binding, user_id=user_id
+        pending = await database.run(
+            consume, state=query.get("state"), browser_binding=binding, user_id=user_id
         )
         # C3: the answer comes from the provider itself (RFC 9207 §2.4: error answers included),
         # before any redemption; iss required when the provider advertises it.
-        if iss_check_off is None or not iss_check_off(binding):
+        if iss_check_off is None or not await iss_check_off(binding):
             check_issuer(
                 query.get("iss"),
                 metadata.issuer,
                 required=metadata.authorization_response_iss_parameter_supported,
             )
     except CallbackRefused as refused:
-        return words.page.render(
+        return await words.page.render(
             request,
             status_code=400,
             title=refused.title,
@@ -200,7 +202,7 @@ async def receive_code(
     # RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6: the provider answered with an error, not a code.
     error = query.get("error")
     if error == "access_denied":
-        return words.page.render(
+        return await words.page.render(
             request,
             status_code=200,
             title=words.denied_title,
@@ -214,7 +216,7 @@ async def receive_code(
             banner=False,
         )
     if error:
-        return words.page.render(
+        return await words.page.render(
             request,
             status_code=400,
             title=words.error_title,
@@ -228,7 +230,7 @@ async def receive_code(
     code = query.get("code")
     # RFC 6749 §4.1.2 / OIDC Core §3.1.2.5: a successful answer carries a code.
     if not code:
-        return words.page.render(
+        return await words.page.render(
             request,
             status_code=400,
             title="This answer has no code",
@@ -241,9 +243,9 @@ async def receive_code(
     return CodeReceived(pending=pending, code=code, metadata=metadata)
 
 
-def token_refused_page(request: Request, words: CallbackWords, exc: TokenError) -> Response:
+async def token_refused_page(request: Request, words: CallbackWords, exc: TokenError) -> Response:
     """Step 5 refused: the token endpoint's error (RFC 6749 §5.2) explained to John."""
-    return words.page.render(
+    return await words.page.render(
         request,
         # invalid_client is our fault (a wrong secret), not John's: a bad gateway, not a 400.
         status_code=502 if exc.error == "invalid_client" else 400,

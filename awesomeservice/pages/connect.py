@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.connections import forget_connection, get_connection, save_connection
-from awesomeservice.db import SessionDep
+from awesomeservice.db import DatabaseDep
 from awesomeservice.deps import (
     DiscoveryDep,
     HttpDep,
@@ -45,6 +45,7 @@ from awesomeservice.pages.authorization_response import (
 )
 from awesomeservice.token_lifecycle import Revocation, revoke
 from shared.csrf import csrf_ok
+from shared.db import Database
 from shared.flash import push_flash
 from shared.forms import text
 from shared.web import csrf_refused
@@ -55,7 +56,7 @@ router = APIRouter()
 @router.post("/connect")
 async def connect(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     templates: TemplatesDep,
     user: UserDep,
@@ -70,17 +71,17 @@ async def connect(
         # The authorization endpoint comes from Mockgram's discovery document (C6 checked there).
         metadata = await discovery.metadata(http, settings.mockgram_url)
     except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=1)
+        return await mockgram_unavailable(request, exc, step=1)
     assert user.id is not None
-    auth_request = start_authorization(
-        session,
+    auth_request = await database.run(
+        start_authorization,
         settings,
         user_id=user.id,
         browser_binding=browser_binding(request),
         authorization_endpoint=metadata.authorization_endpoint,
     )
-    inspector.record_authorization_request(auth_request.url)  # the flow inspector, step 1
-    if paused := stepping.pause_before_redirect(request, session, auth_request.url):
+    await inspector.record_authorization_request(auth_request.url)  # the flow inspector, step 1
+    if paused := await stepping.pause_before_redirect(request, database, auth_request.url):
         return paused
     return templates.TemplateResponse(
         request,
@@ -106,24 +107,26 @@ _CONNECT_WORDS = CallbackWords(
 @router.get("/connect/callback")
 async def callback(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     http: HttpDep,
     discovery: DiscoveryDep,
 ) -> Response:
     """Steps 4 and 5: check state and iss, then redeem the code over the back channel."""
+
+    async def iss_check_off(binding: str | None) -> bool:
+        """Lab mode only: a one-shot switch that skips C3 for the iss attack."""
+        return await database.run(defence_off, settings, defence="iss", browser_binding=binding)
+
     received = await receive_code(
         request,
-        session,
+        database,
         http,
         discovery,
         issuer_url=settings.mockgram_url,
         consume=consume_state,
         words=_CONNECT_WORDS,
-        # Lab mode only: a one-shot switch that skips C3 for the iss attack.
-        iss_check_off=lambda binding: defence_off(
-            session, settings, defence="iss", browser_binding=binding
-        ),
+        iss_check_off=iss_check_off,
     )
     if isinstance(received, Response):
         return received
@@ -138,9 +141,9 @@ async def callback(
             token_endpoint=metadata.token_endpoint,
         )
     except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=5)
+        return await mockgram_unavailable(request, exc, step=5)
     except TokenError as exc:
-        return token_refused_page(request, _CONNECT_WORDS, exc)
+        return await token_refused_page(request, _CONNECT_WORDS, exc)
 
     subject = None
     if tokens.id_token is not None:
@@ -148,9 +151,9 @@ async def callback(
         try:
             checked = await validate_connect_id_token(http, settings, discovery, metadata, tokens)
         except MockgramUnavailable as exc:
-            return mockgram_unavailable(request, exc, step=5)
+            return await mockgram_unavailable(request, exc, step=5)
         except IdTokenRejected as exc:
-            return _CONNECT_WORDS.page.render(
+            return await _CONNECT_WORDS.page.render(
                 request,
                 status_code=400,
                 title="Mockgram's id_token was refused",
@@ -160,7 +163,7 @@ async def callback(
                 step=5,
             )
         subject = checked.sub
-    save_connection(session, pending.user_id, tokens, subject=subject)
+    await database.run(save_connection, pending.user_id, tokens, subject=subject)
     push_flash(
         request,
         f"Connected to Mockgram with scope “{tokens.scope}”. The token stays on our server.",
@@ -204,10 +207,10 @@ def disconnect_message(results: list[Revocation]) -> tuple[str, str]:
 
 
 async def _pause_before_revoking(
-    request: Request, session: SessionDep, form: FormData, connection: MockgramConnection
+    request: Request, database: Database, form: FormData, connection: MockgramConnection
 ) -> Response | None:
     """Step-through: the RFC 7009 revocations "Disconnect Mockgram" is about to send."""
-    if not stepping.active(session):
+    if not await database.run(stepping.active):
         return None
     settings = request.app.state.settings
     try:
@@ -228,9 +231,9 @@ async def _pause_before_revoking(
         ("client authentication", "AwesomeService's client_id and secret (never shown)"),
         ("Defined in", "RFC 7009 §2.1; revoking the refresh token ends the whole grant"),
     ]
-    return stepping.pause_before_post(
+    return await stepping.pause_before_post(
         request,
-        session,
+        database,
         {stepping.CONFIRMED_FIELD: text(form, stepping.CONFIRMED_FIELD)},
         kind="revoke",
         call=call,
@@ -253,7 +256,7 @@ async def connect_reloaded(request: Request) -> Response:
 @router.post("/connect/disconnect")
 async def disconnect(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     user: UserDep,
     settings: SettingsDep,
     http: HttpDep,
@@ -264,14 +267,14 @@ async def disconnect(
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     assert user.id is not None
-    connection = get_connection(session, user.id)
+    connection = await database.run(get_connection, user.id)
     if connection is None:
         push_flash(request, "There was no Mockgram connection to disconnect.", "info")
         return RedirectResponse("/", status_code=303)
-    if paused := await _pause_before_revoking(request, session, form, connection):
+    if paused := await _pause_before_revoking(request, database, form, connection):
         return paused
     results = await revoke(http, settings, discovery, connection)
-    forget_connection(session, user.id)
+    await database.run(forget_connection, user.id)
     message, kind = disconnect_message(results)
     push_flash(request, message, kind)
     return RedirectResponse("/", status_code=303)

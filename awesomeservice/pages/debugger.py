@@ -25,7 +25,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from awesomeservice.db import SessionDep
+from awesomeservice.db import DatabaseDep
 from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep
 from awesomeservice.destinations import DestinationGuard, ForbiddenDestination
 from awesomeservice.discovery import back_channel, secret_auth_method
@@ -39,6 +39,7 @@ from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import utcnow
 from shared.csrf import csrf_ok
+from shared.db import Database
 from shared.forms import text
 from shared.hashing import constant_equals, hash_secret
 from shared.response_types import RESPONSE_TYPES  # the list the specifications define
@@ -223,7 +224,7 @@ async def _discover(
 
 @router.post("/debugger")
 async def send_request(
-    request: Request, session: SessionDep, settings: SettingsDep, http: HttpDep
+    request: Request, database: DatabaseDep, settings: SettingsDep, http: HttpDep
 ) -> Response:
     """Store the request here (with the PKCE verifier and any secret), then send the browser."""
     form = await request.form()
@@ -282,35 +283,38 @@ async def send_request(
     endpoint = document["authorization_endpoint"]
     url = f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
     ctx = current()
-    # Unanswered requests (and any secret in them) are forgotten after an hour.
+    sent = DebuggerRequest(
+        inspector_id=ctx.inspector_id if ctx else "",
+        state_hash=hash_secret(state),
+        state=state,
+        issuer=str(document.get("issuer", "")),
+        authorization_endpoint=endpoint,
+        token_endpoint=str(document.get("token_endpoint", "")),
+        jwks_uri=str(document.get("jwks_uri", "")),
+        client_id=values["client_id"],
+        client_secret=secret,
+        redirect_uri=values["redirect_uri"],
+        scope=values["scope"],
+        response_type=values["response_type"],
+        response_mode=values["response_mode"],
+        nonce=values["nonce"],
+        code_verifier=verifier,
+        url=url,
+    )
+    await database.run(_remember, sent)
+    await recorder.record_authorization_request(url, title="Debugger: authorization request sent")
+    return RedirectResponse(url, status_code=303)
+
+
+def _remember(session: Session, sent: DebuggerRequest) -> None:
+    """Keep a request until its answer comes; unanswered ones (and any secret in them) are
+    forgotten after an hour."""
     session.exec(
         delete(DebuggerRequest).where(
             col(DebuggerRequest.created_at) < utcnow() - timedelta(seconds=KEEP_SECONDS)
         )
     )
-    session.add(
-        DebuggerRequest(
-            inspector_id=ctx.inspector_id if ctx else "",
-            state_hash=hash_secret(state),
-            state=state,
-            issuer=str(document.get("issuer", "")),
-            authorization_endpoint=endpoint,
-            token_endpoint=str(document.get("token_endpoint", "")),
-            jwks_uri=str(document.get("jwks_uri", "")),
-            client_id=values["client_id"],
-            client_secret=secret,
-            redirect_uri=values["redirect_uri"],
-            scope=values["scope"],
-            response_type=values["response_type"],
-            response_mode=values["response_mode"],
-            nonce=values["nonce"],
-            code_verifier=verifier,
-            url=url,
-        )
-    )
-    session.commit()
-    recorder.record_authorization_request(url, title="Debugger: authorization request sent")
-    return RedirectResponse(url, status_code=303)
+    session.add(sent)
 
 
 def _find(session: Session, state: str) -> DebuggerRequest | None:
@@ -416,14 +420,14 @@ def _claim_checks(claims: dict[str, Any], pending: DebuggerRequest) -> list[tupl
 
 async def _result_page(
     request: Request,
-    session: Session,
+    database: Database,
     settings: AwesomeServiceSettings,
     http: httpx.AsyncClient,
     received: list[tuple[str, str]],
     mode: str,
 ) -> Response:
     values = dict(received)
-    pending = _find(session, values.get("state", ""))
+    pending = await database.run(_find, values.get("state", ""))
     error = values.get("error", "")[:64]
     return request.app.state.templates.TemplateResponse(
         request,
@@ -460,7 +464,7 @@ async def _result_page(
 
 @router.get("/debugger/callback")
 async def callback(
-    request: Request, session: SessionDep, settings: SettingsDep, http: HttpDep
+    request: Request, database: DatabaseDep, settings: SettingsDep, http: HttpDep
 ) -> Response:
     """The answer in the query; an empty query means it may be in the fragment (JS posts it)."""
     received = list(request.query_params.multi_items())
@@ -471,13 +475,13 @@ async def callback(
             {"page_title": "OAuth debugger: reading the fragment"},
             headers={"Cache-Control": "no-store"},
         )
-    recorder.record_callback(str(request.url), title="Debugger: the answer, in the query")
-    return await _result_page(request, session, settings, http, received, "query")
+    await recorder.record_callback(str(request.url), title="Debugger: the answer, in the query")
+    return await _result_page(request, database, settings, http, received, "query")
 
 
 @router.post("/debugger/callback")
 async def callback_posted(
-    request: Request, session: SessionDep, settings: SettingsDep, http: HttpDep
+    request: Request, database: DatabaseDep, settings: SettingsDep, http: HttpDep
 ) -> Response:
     """form_post mode (the provider's auto-submitted form) or the fragment, posted by our JS."""
     form = await request.form()
@@ -493,8 +497,8 @@ async def callback_posted(
         )
     mode = "fragment" if text(form, "_mode") == "fragment" else "form_post"
     url = f"{settings.url}/debugger/callback?{urlencode(received)}"
-    recorder.record_callback(url, title=f"Debugger: the answer, by {mode}", mode=mode)
-    return await _result_page(request, session, settings, http, received, mode)
+    await recorder.record_callback(url, title=f"Debugger: the answer, by {mode}", mode=mode)
+    return await _result_page(request, database, settings, http, received, mode)
 
 
 def error_link(
@@ -538,6 +542,13 @@ def _client_auth(pending: DebuggerRequest, method: str) -> tuple[dict[str, str],
     return {}, {"client_id": pending.client_id}
 
 
+def _note_exchanged(session: Session, pending: DebuggerRequest) -> None:
+    """The code was traded: note when, and forget the secret."""
+    pending.exchanged_at = utcnow()
+    pending.client_secret = ""  # used once; nothing secret is kept longer than needed
+    session.add(pending)
+
+
 def _auth_note(method: str, document: dict[str, Any]) -> str:
     """Why the client authenticated the way it did, in words."""
     if method == "client_secret_post":
@@ -555,7 +566,7 @@ def _auth_note(method: str, document: dict[str, Any]) -> str:
 @router.post("/debugger/exchange")
 async def exchange(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     http: HttpDep,
     templates: TemplatesDep,
@@ -564,7 +575,7 @@ async def exchange(
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
-    pending = _find(session, text(form, "state"))
+    pending = await database.run(_find, text(form, "state"))
     code = text(form, "code")
     if pending is None or not code or not pending.token_endpoint:
         return _form_page(
@@ -599,10 +610,7 @@ async def exchange(
         answer = {"error": "not_json", "error_description": "The answer was not JSON."}
     if not isinstance(answer, dict):
         answer = {"error": "not_json", "error_description": "The answer was not a JSON object."}
-    pending.exchanged_at = utcnow()
-    pending.client_secret = ""  # used once; nothing secret is kept longer than needed
-    session.add(pending)
-    session.commit()
+    await database.run(_note_exchanged, pending)
     error = str(answer.get("error", ""))[:64]
     values = {
         name: answer[name]

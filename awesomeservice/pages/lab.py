@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from awesomeservice.backchannel import MockgramUnavailable
-from awesomeservice.db import SessionDep
+from awesomeservice.db import DatabaseDep
 from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep, browser_binding
 from awesomeservice.lab.attacks import ATTACKS, BY_SLUG, LabContext, Outcome
 from awesomeservice.lab.browser import LabCannotRun
@@ -49,7 +49,7 @@ def lab(request: Request, templates: TemplatesDep, settings: SettingsDep) -> Res
 async def run_attack(
     request: Request,
     slug: str,
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     templates: TemplatesDep,
     http: HttpDep,
@@ -78,12 +78,14 @@ async def run_attack(
             if not switched_off:
                 problem = "Mockgram did not switch its defence off: is MOCKGRAM_LAB_MODE on? "
         else:
-            switch_off(session, settings, defence=attack.switchable, browser_binding=binding)
+            await database.run(
+                switch_off, settings, defence=attack.switchable, browser_binding=binding
+            )
             switched_off = True
     context = LabContext(
         http=http,
         settings=settings,
-        session=session,
+        database=database,
         app=request.app,
         cookie_header=request.headers.get("cookie", ""),
         user_id=request.session.get("user_id"),

@@ -12,10 +12,9 @@ import json
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session
 
 from awesomeservice.backchannel import MockgramUnavailable
-from awesomeservice.db import SessionDep
+from awesomeservice.db import DatabaseDep, SessionDep
 from awesomeservice.deps import (
     CurrentUserDep,
     DiscoveryDep,
@@ -49,6 +48,7 @@ from awesomeservice.pages.authorization_response import (
 )
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.csrf import csrf_ok
+from shared.db import Database
 from shared.flash import push_flash
 from shared.forms import text
 from shared.web import csrf_refused
@@ -64,7 +64,7 @@ OUTCOMES = {
 
 async def _start(
     request: Request,
-    session: Session,
+    database: Database,
     settings: AwesomeServiceSettings,
     http: httpx.AsyncClient,
     discovery: Discovery,
@@ -74,11 +74,13 @@ async def _start(
     try:
         metadata = await discovery.metadata(http, settings.login_issuer)
     except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=1)
+        return await mockgram_unavailable(request, exc, step=1)
     binding = browser_binding(request)
-    url = start_login(session, settings, metadata, browser_binding=binding, user_id=user_id)
-    inspector.record_authorization_request(url)  # the flow inspector, step 1
-    if paused := stepping.pause_before_redirect(request, session, url):
+    url = await database.run(
+        start_login, settings, metadata, browser_binding=binding, user_id=user_id
+    )
+    await inspector.record_authorization_request(url)  # the flow inspector, step 1
+    if paused := await stepping.pause_before_redirect(request, database, url):
         return paused
     return RedirectResponse(url, status_code=303)
 
@@ -86,7 +88,7 @@ async def _start(
 @router.get("/login/mockgram")
 async def login_with_mockgram(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     http: HttpDep,
     discovery: DiscoveryDep,
@@ -100,13 +102,13 @@ async def login_with_mockgram(
             "login_link.html",
             {"page_title": "Link your Mockgram account"},
         )
-    return await _start(request, session, settings, http, discovery, None)
+    return await _start(request, database, settings, http, discovery, None)
 
 
 @router.post("/login/mockgram")
 async def login_with_mockgram_post(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     http: HttpDep,
     discovery: DiscoveryDep,
@@ -116,7 +118,7 @@ async def login_with_mockgram_post(
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
-    return await _start(request, session, settings, http, discovery, user.id if user else None)
+    return await _start(request, database, settings, http, discovery, user.id if user else None)
 
 
 _LOGIN_WORDS = CallbackWords(
@@ -139,7 +141,7 @@ _LOGIN_WORDS = CallbackWords(
 @router.get("/login/callback")
 async def login_callback(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     http: HttpDep,
     discovery: DiscoveryDep,
@@ -147,7 +149,7 @@ async def login_callback(
     """The provider's answer: state, iss, code → tokens → id_token → userinfo → account."""
     received = await receive_code(
         request,
-        session,
+        database,
         http,
         discovery,
         issuer_url=settings.login_issuer,
@@ -158,7 +160,7 @@ async def login_callback(
         return received
     try:
         result = await finish_login(
-            session,
+            database,
             http,
             settings,
             discovery,
@@ -167,11 +169,11 @@ async def login_callback(
             code=received.code,
         )
     except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=5)
+        return await mockgram_unavailable(request, exc, step=5)
     except TokenError as exc:
-        return token_refused_page(request, _LOGIN_WORDS, exc)
+        return await token_refused_page(request, _LOGIN_WORDS, exc)
     except IdTokenRejected as exc:
-        return _LOGIN_WORDS.page.render(
+        return await _LOGIN_WORDS.page.render(
             request,
             status_code=400,
             title="The id_token was refused",
@@ -181,7 +183,7 @@ async def login_callback(
             step=5,
         )
     except LoginRefused as exc:
-        return _LOGIN_WORDS.page.render(
+        return await _LOGIN_WORDS.page.render(
             request,
             status_code=400,
             title=exc.title,

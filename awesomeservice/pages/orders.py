@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from awesomeservice.db import SessionDep
+from awesomeservice.db import DatabaseDep, SessionDep
 from awesomeservice.deps import HttpDep, UserDep
 from awesomeservice.mockgram_api import Photo
 from awesomeservice.models import PrintOrder, PrintOrderItem, User
 from awesomeservice.pages.photos import fetch_photos
 from shared.csrf import csrf_ok
+from shared.db import Database
 from shared.flash import push_flash
 from shared.forms import text, texts
 from shared.web import csrf_refused, render_error
@@ -63,10 +64,10 @@ def _chosen_ids(values: list[str]) -> list[int] | None:
 
 
 async def _mockgram_photos(
-    request: Request, session: SessionDep, http: HttpDep, user: User
+    request: Request, database: Database, http: HttpDep, user: User
 ) -> dict[int, Photo] | Response:
     """The user's Mockgram photos by id, or the page that explains why they are not available."""
-    fetched = await fetch_photos(request, session, http, user)
+    fetched = await fetch_photos(request, database, http, user)
     if isinstance(fetched, Response):
         return fetched
     return {photo.id: photo for photo in fetched[1]}
@@ -98,7 +99,7 @@ def _order_form(
 
 @router.post("/orders/new")
 async def new_order(
-    request: Request, session: SessionDep, http: HttpDep, user: UserDep
+    request: Request, database: DatabaseDep, http: HttpDep, user: UserDep
 ) -> Response:
     """The order form for the photos ticked on the photo grid."""
     form = await request.form()
@@ -108,7 +109,7 @@ async def new_order(
     if not ids:
         push_flash(request, "Choose at least one photo to print.", "warn")
         return RedirectResponse("/photos", status_code=303)
-    photos = await _mockgram_photos(request, session, http, user)
+    photos = await _mockgram_photos(request, database, http, user)
     if isinstance(photos, Response):
         return photos
     lines = [Line(photos[i]) for i in ids if i in photos][:MAX_PHOTOS_PER_ORDER]
@@ -120,14 +121,14 @@ async def new_order(
 
 @router.post("/orders")
 async def place_order(
-    request: Request, session: SessionDep, http: HttpDep, user: UserDep
+    request: Request, database: DatabaseDep, http: HttpDep, user: UserDep
 ) -> Response:
     """Check every field on the server, then save the order and its photos in one transaction."""
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     ids = _chosen_ids(texts(form, "photo_id"))
-    photos = await _mockgram_photos(request, session, http, user)
+    photos = await _mockgram_photos(request, database, http, user)
     if isinstance(photos, Response):
         return photos
 
@@ -174,8 +175,15 @@ async def place_order(
         return _order_form(request, lines=lines, values=values, errors=errors, status_code=400)
 
     assert user.id is not None
+    order_id = await database.run(_save_order, user.id, values, lines)
+    push_flash(request, f"Order #{order_id} placed. Thank you!", "ok")
+    return RedirectResponse(f"/orders/{order_id}", status_code=303)
+
+
+def _save_order(session: Session, user_id: int, values: dict[str, str], lines: list[Line]) -> int:
+    """Save the order and its photos in one transaction; the new order's number."""
     order = PrintOrder(
-        user_id=user.id,
+        user_id=user_id,
         shipping_name=values["shipping_name"],
         shipping_address=values["shipping_address"],
         total_cents=sum(SIZES[line.size].price_cents * int(line.copies) for line in lines),
@@ -194,9 +202,7 @@ async def place_order(
                 unit_price_cents=SIZES[line.size].price_cents,
             )
         )
-    session.commit()
-    push_flash(request, f"Order #{order.id} placed. Thank you!", "ok")
-    return RedirectResponse(f"/orders/{order.id}", status_code=303)
+    return order.id
 
 
 @router.get("/orders")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session
 
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.connections import forget_connection, get_connection
-from awesomeservice.db import SessionDep
+from awesomeservice.db import DatabaseDep
 from awesomeservice.deps import CurrentUserDep, DiscoveryDep, HttpDep, UserDep
 from awesomeservice.discovery import Discovery, back_channel
 from awesomeservice.errors import mockgram_unavailable
@@ -30,6 +29,7 @@ from awesomeservice.token_lifecycle import (
     needs_refresh,
 )
 from shared.csrf import csrf_ok
+from shared.db import Database
 from shared.forms import text
 from shared.web import csrf_refused, render_error
 
@@ -64,7 +64,7 @@ def refresh_busy(request: Request) -> Response:
 
 
 async def connection_or_page(
-    request: Request, session: Session, http: httpx.AsyncClient, user: User
+    request: Request, database: Database, http: httpx.AsyncClient, user: User
 ) -> MockgramConnection | Response:
     """The user's connection with a live access token (refreshed when expired), or the page
     that says why there is none."""
@@ -72,20 +72,20 @@ async def connection_or_page(
     settings = request.app.state.settings
     discovery: Discovery = request.app.state.discovery
     try:
-        connection = await fresh_connection(session, http, settings, discovery, user.id)
+        connection = await fresh_connection(database, http, settings, discovery, user.id)
     except RefreshFailed as exc:
         return connect_needed(request, refresh_failed=exc)
     except RefreshBusy:
         return refresh_busy(request)
     except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=6)
+        return await mockgram_unavailable(request, exc, step=6)
     return connection if connection is not None else connect_needed(request)
 
 
-def token_rejected(request: Request, session: SessionDep, user: User) -> Response:
+async def token_rejected(request: Request, database: Database, user: User) -> Response:
     """401 invalid_token from Mockgram: the stored token is useless, so forget it."""
     assert user.id is not None
-    forget_connection(session, user.id)
+    await database.run(forget_connection, user.id)
     return connect_needed(request, revoked=True)
 
 
@@ -104,13 +104,13 @@ def api_refused(request: Request, exc: ApiRefused) -> Response:
 
 
 async def pause_before_refresh(
-    request: Request, session: Session, http: httpx.AsyncClient, user: User
+    request: Request, database: Database, http: httpx.AsyncClient, user: User
 ) -> Response | None:
     """Step-through: the expired access token is about to be refreshed (RFC 6749 §6)."""
     assert user.id is not None
-    if not stepping.active(session):
+    if not await database.run(stepping.active):
         return None  # the usual case: no extra reads on the photo grid's way
-    connection = get_connection(session, user.id)
+    connection = await database.run(get_connection, user.id)
     if connection is None or not needs_refresh(connection):
         return None
     settings = request.app.state.settings
@@ -119,9 +119,9 @@ async def pause_before_refresh(
     except MockgramUnavailable:
         return None  # the refresh itself will meet the same problem and say so
     assert connection.refresh_token is not None
-    return stepping.pause_before_refresh(
+    return await stepping.pause_before_refresh(
         request,
-        session,
+        database,
         token_url=back_channel(metadata.token_endpoint, settings),
         refresh_token=connection.refresh_token,
     )
@@ -129,7 +129,7 @@ async def pause_before_refresh(
 
 async def fetch_photos(
     request: Request,
-    session: Session,
+    database: Database,
     http: httpx.AsyncClient,
     user: User,
     *,
@@ -140,15 +140,15 @@ async def fetch_photos(
 
     `pause_here`: the photo grid, where step-through mode pauses before a refresh and before
     the API call."""
-    if pause_here and (paused := await pause_before_refresh(request, session, http, user)):
+    if pause_here and (paused := await pause_before_refresh(request, database, http, user)):
         return paused
-    connection = await connection_or_page(request, session, http, user)
+    connection = await connection_or_page(request, database, http, user)
     if isinstance(connection, Response):
         return connection
     if pause_here and (
-        paused := stepping.pause_before_api_call(
+        paused := await stepping.pause_before_api_call(
             request,
-            session,
+            database,
             method="GET",
             api_url=f"{str(http.base_url).rstrip('/')}/api/photos",
             access_token=connection.access_token,
@@ -158,17 +158,17 @@ async def fetch_photos(
     try:
         return connection, await list_photos(http, connection.access_token)
     except TokenRejected:
-        return token_rejected(request, session, user)
+        return await token_rejected(request, database, user)
     except ApiRefused as exc:
         return api_refused(request, exc)
     except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=6)
+        return await mockgram_unavailable(request, exc, step=6)
 
 
 @router.get("/photos")
-async def photos(request: Request, session: SessionDep, http: HttpDep, user: UserDep) -> Response:
+async def photos(request: Request, database: DatabaseDep, http: HttpDep, user: UserDep) -> Response:
     """The photo grid, fetched from Mockgram's API with the bearer token."""
-    fetched = await fetch_photos(request, session, http, user, pause_here=True)
+    fetched = await fetch_photos(request, database, http, user, pause_here=True)
     if isinstance(fetched, Response):
         return fetched
     connection, items = fetched
@@ -188,7 +188,7 @@ async def photos(request: Request, session: SessionDep, http: HttpDep, user: Use
 async def photo_image(
     photo_id: int,
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     http: HttpDep,
     discovery: DiscoveryDep,
     user: CurrentUserDep,
@@ -198,7 +198,7 @@ async def photo_image(
         return Response(status_code=401)
     try:
         connection = await fresh_connection(
-            session, http, request.app.state.settings, discovery, user.id
+            database, http, request.app.state.settings, discovery, user.id
         )
     except RefreshFailed:
         return Response(status_code=401)
@@ -211,7 +211,7 @@ async def photo_image(
     try:
         content, content_type = await fetch_image(http, connection.access_token, photo_id)
     except TokenRejected:
-        forget_connection(session, user.id)
+        await database.run(forget_connection, user.id)
         return Response(status_code=401)
     except ApiRefused as exc:
         return Response(status_code=404 if exc.answer.status_code == 404 else 502)
@@ -226,21 +226,21 @@ async def photo_image(
 
 @router.post("/photos/{photo_id}/try-delete")
 async def photo_try_delete(
-    photo_id: int, request: Request, session: SessionDep, http: HttpDep, user: UserDep
+    photo_id: int, request: Request, database: DatabaseDep, http: HttpDep, user: UserDep
 ) -> Response:
     """Ask Mockgram to delete a photo with the read-only token, and show its answer."""
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
-    connection = await connection_or_page(request, session, http, user)
+    connection = await connection_or_page(request, database, http, user)
     if isinstance(connection, Response):
         return connection
     try:
         answer = await try_delete(http, connection.access_token, photo_id)
     except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=6)
+        return await mockgram_unavailable(request, exc, step=6)
     if answer.status_code == 401:
-        return token_rejected(request, session, user)
+        return await token_rejected(request, database, user)
     return request.app.state.templates.TemplateResponse(
         request,
         "photos_try_delete.html",

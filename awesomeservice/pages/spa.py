@@ -48,7 +48,7 @@ async def _page(
     try:
         metadata = await discovery.metadata(http, settings.mockgram_url)
     except MockgramUnavailable as exc:
-        return mockgram_unavailable(request, exc, step=1)
+        return await mockgram_unavailable(request, exc, step=1)
     config = {
         "issuer": metadata.issuer,
         # Public URLs: the browser, not our back end, calls them.
