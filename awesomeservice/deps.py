@@ -8,8 +8,6 @@ import httpx
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 
 from awesomeservice.db import DatabaseDep
 from awesomeservice.discovery import Discovery
@@ -81,14 +79,6 @@ def require_user(request: Request, database: DatabaseDep) -> User:
     if user is None:
         raise SignInRequired(request.url.path)
     return user
-
-
-def readable_form(body: FormData | None) -> FormData:
-    """The parsed form body (shared.forms.FormBodyDep); one that would not parse is a 400, as
-    Starlette answers when an endpoint awaits such a form itself."""
-    if body is None:
-        raise HTTPException(400, "The form sent could not be read.")
-    return body
 
 
 SettingsDep = Annotated[AwesomeServiceSettings, Depends(get_settings)]

@@ -6,8 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 
 from mockgram.db import SessionDep
 from mockgram.keys import SigningKeys
@@ -34,14 +32,6 @@ def get_current_user(request: Request, session: SessionDep) -> User | None:
     """The user signed in to Mockgram in this browser, or None."""
     user_id = request.session.get(SESSION_USER_KEY)
     return session.get(User, user_id) if isinstance(user_id, int) else None
-
-
-def readable_form(body: FormData | None) -> FormData:
-    """The parsed form body (shared.forms.FormBodyDep); one that would not parse is a 400, as
-    Starlette answers when an endpoint awaits such a form itself."""
-    if body is None:
-        raise HTTPException(400, "The form sent could not be read.")
-    return body
 
 
 SettingsDep = Annotated[MockgramSettings, Depends(get_settings)]

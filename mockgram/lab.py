@@ -16,11 +16,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Field, Session, col, select
 
 from mockgram.db import SessionDep
-from mockgram.deps import readable_form
 from mockgram.models import MockgramTable
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
-from shared.forms import FormBodyDep
+from shared.forms import FormBodyDep, readable_form
 
 # The defences the lab may switch off, each checked at its own code site.
 DEFENCES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
 
@@ -22,6 +22,14 @@ async def form_body(request: Request) -> FormData | None:
 
 
 FormBodyDep = Annotated[FormData | None, Depends(form_body)]
+
+
+def readable_form(body: FormData | None) -> FormData:
+    """The parsed form body of a page's form; one that would not parse is a 400, as Starlette
+    answers when an endpoint awaits such a form itself."""
+    if body is None:
+        raise HTTPException(400, "The form sent could not be read.")
+    return body
 
 
 def text(form: FormData, name: str) -> str:

@@ -10,13 +10,13 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from awesomeservice.db import SessionDep
-from awesomeservice.deps import TemplatesDep, readable_form
+from awesomeservice.deps import TemplatesDep
 from awesomeservice.inspector import diagram, exports, stepping, timeline
 from awesomeservice.inspector.context import current
 from awesomeservice.inspector.labels import LANES
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
-from shared.forms import FormBodyDep, text
+from shared.forms import FormBodyDep, readable_form, text
 from shared.web import csrf_refused
 
 router = APIRouter()

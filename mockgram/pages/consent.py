@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from mockgram import activity  # issue 4: John's activity page
 from mockgram.db import SessionDep
-from mockgram.deps import get_current_user, readable_form
+from mockgram.deps import get_current_user
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
 from mockgram.oauth.codes import answer_request
@@ -36,7 +36,7 @@ from mockgram.oauth.pending import (
 from mockgram.oauth.responses import error_response
 from mockgram.scopes import SCOPES, describe, normalize_scope
 from shared.csrf import csrf_ok
-from shared.forms import FormBodyDep, text, texts
+from shared.forms import FormBodyDep, readable_form, text, texts
 from shared.web import render_error
 
 router = APIRouter()

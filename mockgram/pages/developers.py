@@ -14,12 +14,12 @@ from starlette.responses import Response
 
 from mockgram.clients import register_client, validate_name, validate_redirect_uris, validate_scope
 from mockgram.db import SessionDep
-from mockgram.deps import get_current_user, readable_form
+from mockgram.deps import get_current_user
 from mockgram.models import Client, User
 from mockgram.oauth.errors import OAuthError
 from mockgram.scopes import SCOPES
 from shared.csrf import csrf_ok
-from shared.forms import FormBodyDep, text, texts
+from shared.forms import FormBodyDep, readable_form, text, texts
 from shared.web import render_error
 
 router = APIRouter()

@@ -26,7 +26,7 @@ from mockgram import (
     login_throttle,
 )
 from mockgram.db import SessionDep
-from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY, readable_form
+from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY
 from mockgram.models import Client, User
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
 from mockgram.oauth.pending import (
@@ -36,7 +36,7 @@ from mockgram.oauth.pending import (
     tells_the_story,
 )
 from shared.csrf import csrf_ok
-from shared.forms import FormBodyDep, text
+from shared.forms import FormBodyDep, readable_form, text
 from shared.hashing import verify_password
 from shared.web import render_error
 
