@@ -16,13 +16,12 @@ from awesomeservice.deps import (
     SESSION_USERNAME_KEY,
     CurrentUserDep,
     TemplatesDep,
-    readable_form,
 )
 from awesomeservice.models import User
 from awesomeservice.pages.forms import safe_next
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
-from shared.forms import FormBodyDep, text
+from shared.forms import FormBodyDep, readable_form, text
 from shared.hashing import hash_password, new_token, verify_password
 from shared.web import csrf_refused
 
