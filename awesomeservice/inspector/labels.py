@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 BROWSER = "browser"
 CLIENT = "awesomeservice"
@@ -23,7 +24,6 @@ def rfc_url(rfc: int, section: str = "") -> str:
 
 
 OIDC_CORE = "https://openid.net/specs/openid-connect-core-1_0.html"
-OIDC_DISCOVERY = "https://openid.net/specs/openid-connect-discovery-1_0.html"
 
 
 @dataclass(frozen=True)
@@ -77,21 +77,32 @@ CALLBACK_ERROR = Label(
 )
 
 
-def for_back_channel(method: str, path: str, form: dict[str, str]) -> Label:
-    """The label of a server-to-server call, from its path and (for the token endpoint) grant."""
-    if path.endswith("/oauth/token") or path.endswith("/token"):
-        grant = form.get("grant_type", "")
-        if grant == "refresh_token":
-            return Label(
-                None,
-                "refresh",
-                "Refresh: a new access token for an old refresh token",
-                "RFC 6749 §6",
-                rfc_url(6749, "6"),
-                CLIENT,
-                AUTH_SERVER,
-            )
-        return Label(
+@dataclass(frozen=True)
+class _Rule:
+    """One row of the back-channel table: which calls it matches, and how they are shown."""
+
+    matches: Callable[[str, Mapping[str, str]], bool]
+    label: Label
+
+
+# First match wins: the refresh grant is checked before the token endpoint's other grants,
+# and the table ends in the catch-all. "{method}" and "{path}" in a title are filled in.
+_BACK_CHANNEL: tuple[_Rule, ...] = (
+    _Rule(
+        lambda path, form: path.endswith("/token") and form.get("grant_type") == "refresh_token",
+        Label(
+            None,
+            "refresh",
+            "Refresh: a new access token for an old refresh token",
+            "RFC 6749 §6",
+            rfc_url(6749, "6"),
+            CLIENT,
+            AUTH_SERVER,
+        ),
+    ),
+    _Rule(
+        lambda path, form: path.endswith("/token"),
+        Label(
             5,
             "token_request",
             "Token request: the code and the secret are traded for tokens",
@@ -99,9 +110,11 @@ def for_back_channel(method: str, path: str, form: dict[str, str]) -> Label:
             rfc_url(6749, "4.1.3"),
             CLIENT,
             AUTH_SERVER,
-        )
-    if path.endswith("/revoke"):
-        return Label(
+        ),
+    ),
+    _Rule(
+        lambda path, form: path.endswith("/revoke"),
+        Label(
             None,
             "revocation",
             "Revocation: the token is handed back",
@@ -109,9 +122,11 @@ def for_back_channel(method: str, path: str, form: dict[str, str]) -> Label:
             rfc_url(7009, "2.1"),
             CLIENT,
             AUTH_SERVER,
-        )
-    if path.endswith("/introspect"):
-        return Label(
+        ),
+    ),
+    _Rule(
+        lambda path, form: path.endswith("/introspect"),
+        Label(
             None,
             "introspection",
             "Introspection: is this token still active?",
@@ -119,9 +134,11 @@ def for_back_channel(method: str, path: str, form: dict[str, str]) -> Label:
             rfc_url(7662, "2.1"),
             CLIENT,
             AUTH_SERVER,
-        )
-    if path.endswith("/userinfo"):
-        return Label(
+        ),
+    ),
+    _Rule(
+        lambda path, form: path.endswith("/userinfo"),
+        Label(
             None,
             "userinfo",
             "UserInfo: who signed in",
@@ -129,9 +146,14 @@ def for_back_channel(method: str, path: str, form: dict[str, str]) -> Label:
             f"{OIDC_CORE}#UserInfo",
             CLIENT,
             AUTH_SERVER,
-        )
-    if "/.well-known/openid-configuration" in path or "/.well-known/oauth-authorization" in path:
-        return Label(
+        ),
+    ),
+    _Rule(
+        lambda path, form: (
+            "/.well-known/openid-configuration" in path
+            or "/.well-known/oauth-authorization" in path
+        ),
+        Label(
             None,
             "discovery",
             "Discovery: the authorization server's metadata",
@@ -139,9 +161,11 @@ def for_back_channel(method: str, path: str, form: dict[str, str]) -> Label:
             rfc_url(8414, "3"),
             CLIENT,
             AUTH_SERVER,
-        )
-    if path.endswith("jwks.json") or path.endswith("/jwks"):
-        return Label(
+        ),
+    ),
+    _Rule(
+        lambda path, form: path.endswith(("jwks.json", "/jwks")),
+        Label(
             None,
             "jwks",
             "JWKS: the public keys that sign Mockgram's tokens",
@@ -149,17 +173,30 @@ def for_back_channel(method: str, path: str, form: dict[str, str]) -> Label:
             rfc_url(7517, "5"),
             CLIENT,
             AUTH_SERVER,
-        )
-    if path.startswith("/api/"):
-        return Label(
+        ),
+    ),
+    _Rule(
+        lambda path, form: path.startswith("/api/"),
+        Label(
             6,
             "api_call",
-            f"API call: {method} {path}",
+            "API call: {method} {path}",
             "RFC 6750 §2.1",
             rfc_url(6750, "2.1"),
             CLIENT,
             PHOTOS_API,
-        )
-    return Label(
-        None, "back_channel", f"Back-channel call: {method} {path}", "", "", CLIENT, AUTH_SERVER
-    )
+        ),
+    ),
+    _Rule(
+        lambda path, form: True,
+        Label(
+            None, "back_channel", "Back-channel call: {method} {path}", "", "", CLIENT, AUTH_SERVER
+        ),
+    ),
+)
+
+
+def for_back_channel(method: str, path: str, form: Mapping[str, str]) -> Label:
+    """The label of a server-to-server call, from its path and (for the token endpoint) grant."""
+    label = next(rule.label for rule in _BACK_CHANNEL if rule.matches(path, form))
+    return replace(label, title=label.title.format(method=method, path=path))
