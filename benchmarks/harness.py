@@ -17,8 +17,10 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -54,7 +56,6 @@ CLIENT_SECRET = "awesomeservice-demo-secret"
 NODE_CLIENT_ID = "bench"
 NODE_CLIENT_SECRET = "bench-secret"
 NODE_REDIRECT_URI = "http://127.0.0.1:9/callback"  # never visited: the driver reads the redirect
-APP_PREFIXES = ("MOCKGRAM_", "AWESOMESERVICE_")
 APP_FOLDERS = ("mockgram", "awesomeservice", "shared")
 Measure = Callable[[], Sample]
 
@@ -91,13 +92,6 @@ class Running:
         return [s for s in (self.ceiling, self.mockgram, self.awesome, self.node) if s is not None]
 
 
-def app_env(extra: dict[str, str]) -> dict[str, str]:
-    """The variables an app gets: this environment without its MOCKGRAM_* / AWESOMESERVICE_*
-    settings (a stray one would change what is measured), plus the run's own."""
-    cleared = {name: "" for name in os.environ if name.startswith(APP_PREFIXES)}
-    return {**cleared, **extra}
-
-
 class Bench:
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -114,24 +108,20 @@ class Bench:
     # --- servers ------------------------------------------------------------------------------
 
     def mockgram_env(self, database: Path, *, seed: bool = True) -> dict[str, str]:
-        return app_env(
-            {
-                "MOCKGRAM_ISSUER": f"http://127.0.0.1:{self.mockgram_port}",
-                "MOCKGRAM_DATABASE_URL": f"sqlite:///{database}",
-                "MOCKGRAM_SEED_DEMO_DATA": str(seed).lower(),
-                "AWESOMESERVICE_URL": f"http://127.0.0.1:{self.awesome_port}",
-            }
-        )
+        return {
+            "MOCKGRAM_ISSUER": f"http://127.0.0.1:{self.mockgram_port}",
+            "MOCKGRAM_DATABASE_URL": f"sqlite:///{database}",
+            "MOCKGRAM_SEED_DEMO_DATA": str(seed).lower(),
+            "AWESOMESERVICE_URL": f"http://127.0.0.1:{self.awesome_port}",
+        }
 
     def awesome_env(self, database: Path, port: int, *, seed: bool = True) -> dict[str, str]:
-        return app_env(
-            {
-                "AWESOMESERVICE_URL": f"http://127.0.0.1:{port}",
-                "AWESOMESERVICE_MOCKGRAM_URL": f"http://127.0.0.1:{self.mockgram_port}",
-                "AWESOMESERVICE_DATABASE_URL": f"sqlite:///{database}",
-                "AWESOMESERVICE_SEED_DEMO_DATA": str(seed).lower(),
-            }
-        )
+        return {
+            "AWESOMESERVICE_URL": f"http://127.0.0.1:{port}",
+            "AWESOMESERVICE_MOCKGRAM_URL": f"http://127.0.0.1:{self.mockgram_port}",
+            "AWESOMESERVICE_DATABASE_URL": f"sqlite:///{database}",
+            "AWESOMESERVICE_SEED_DEMO_DATA": str(seed).lower(),
+        }
 
     def start_servers(self) -> None:
         if self.logs.exists():
@@ -810,6 +800,8 @@ def source_version(source: Path) -> dict[str, Any]:
 
 
 def run(config: Config) -> int:
+    # A terminated run still stops its servers (the `finally` in Bench.run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(config)
     rows = bench.run()
     print()

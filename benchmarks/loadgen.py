@@ -55,15 +55,18 @@ class Sample:
 
 def run_driver(job: dict[str, Any], *, timeout: float = 900.0) -> dict[str, Any]:
     """Run one job in a fresh driver process; its result, or LoadFailed with the reason."""
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "benchmarks.driver"],
-        input=json.dumps(job),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "benchmarks.driver"],
+            input=json.dumps(job),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise LoadFailed(f"the driver's {job['kind']} job took over {timeout:.0f} s") from exc
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         raise LoadFailed(f"the driver failed ({done.returncode}): {done.stderr.strip()[-800:]}")
@@ -113,13 +116,16 @@ class Wrk:
         ]
         for name, value in headers.items():
             command += ["-H", f"{name}: {value}"]
-        done = subprocess.run(  # noqa: S603 - wrk, found on PATH by shutil.which
-            [*command, url],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-            check=False,
-        )
+        try:
+            done = subprocess.run(  # noqa: S603 - wrk, found on PATH by shutil.which
+                [*command, url],
+                capture_output=True,
+                text=True,
+                timeout=seconds + 60,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise LoadFailed(f"wrk did not finish within {seconds + 60} s") from exc
         found = re.search(r"^BENCH-JSON (\{.*\})$", done.stdout, re.MULTILINE)
         if done.returncode != 0 or found is None:
             raise LoadFailed(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")

@@ -24,6 +24,8 @@ import httpx
 BENCHMARKS = Path(__file__).resolve().parent
 ROOT = BENCHMARKS.parent
 NODE_DIR = BENCHMARKS / "node"
+# The apps' own settings: a stray one in this environment would change what is measured.
+APP_PREFIXES = ("MOCKGRAM_", "AWESOMESERVICE_")
 READY_DEADLINE_SECONDS = 90.0
 POLL_SECONDS = 0.01
 
@@ -125,18 +127,30 @@ def wait_ready(server: Server, path: str, started: float) -> None:
             except httpx.TransportError:
                 pass
             pause.wait(POLL_SECONDS)
-    server.stop()
-    raise ServerFailed(f"{url} did not answer 200 within {READY_DEADLINE_SECONDS} s")
+    raise ServerFailed(
+        f"{url} did not answer 200 within {READY_DEADLINE_SECONDS} s:\n{server.log_tail()}"
+    )
+
+
+def ready_or_stopped(server: Server, path: str, started: float) -> None:
+    """Wait until the server is ready; stop it if it never gets there (or we are stopped)."""
+    try:
+        wait_ready(server, path, started)
+    except BaseException:
+        server.stop()
+        raise
 
 
 def spawn(
     name: str, command: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path, port: int
 ) -> tuple[Server, float]:
+    """Start `command` with this environment, less any app setting, plus `env`."""
     log = log_dir / f"{name}-{port}.log"
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(APP_PREFIXES)}
     started = time.perf_counter()
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter, node and modules
-            command, env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
+            command, env=inherited | env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
         )
     return Server(name, f"http://127.0.0.1:{port}", process, log), started
 
@@ -162,7 +176,7 @@ def start_app(
         log_dir=log_dir,
         port=port,
     )
-    wait_ready(server, ready_path, started)
+    ready_or_stopped(server, ready_path, started)
     return server
 
 
@@ -180,7 +194,7 @@ def start_ceiling(*, log_dir: Path) -> Server:
         str(port),
     ]
     server, started = spawn("ceiling", command, env={}, cwd=ROOT, log_dir=log_dir, port=port)
-    wait_ready(server, "/", started)
+    ready_or_stopped(server, "/", started)
     return server
 
 
@@ -234,5 +248,5 @@ def start_node(*, log_dir: Path, client_id: str, client_secret: str, redirect_ur
         log_dir=log_dir,
         port=port,
     )
-    wait_ready(server, "/.well-known/openid-configuration", started)
+    ready_or_stopped(server, "/.well-known/openid-configuration", started)
     return server
