@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -22,16 +22,18 @@ from awesomeservice.discovery import Discovery
 from awesomeservice.inspector import recorder as inspector_recorder
 from awesomeservice.inspector.install import install_inspector
 from awesomeservice.models import AppSecret, AwesomeTable
-from awesomeservice.pages import (  # issue 4: tour, error pages
+from awesomeservice.pages import (
     accounts,
     connect,
+    debugger,
     errors_explained,
     home,
+    inspector,
     lab,
-    login_with_mockgram,  # issue 3: OIDC login
+    login_with_mockgram,
     orders,
     photos,
-    spa,  # issue 3: the SPA demos
+    spa,
     tour,
 )
 from awesomeservice.pages import doctor as doctor_page
@@ -54,6 +56,30 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "awesomeservice_session"  # distinct from Mockgram's: cookies ignore the port
 log = logging.getLogger("awesomeservice")
 
+# What AwesomeService serves.
+ROUTERS: tuple[APIRouter, ...] = (
+    # The print shop: the article's story from sign-in to printed photos (steps 1–6).
+    home.router,
+    accounts.router,
+    connect.router,
+    photos.router,
+    orders.router,
+    # OpenID Connect sign-in and the single-page app demos.
+    login_with_mockgram.router,
+    spa.router,
+    # Teaching: the tour, why a request was refused, the attack lab, the flow inspector,
+    # the OAuth debugger and the issuer doctor.
+    tour.router,
+    shared_tour.router,
+    errors_explained.router,
+    lab.router,
+    inspector.router,
+    debugger.router,
+    doctor_page.router,
+    # Operations: GET /healthz for container health checks.
+    health.router,
+)
+
 
 def _make_http(
     settings: AwesomeServiceSettings, transport: httpx.AsyncBaseTransport | None
@@ -64,7 +90,7 @@ def _make_http(
         timeout=settings.http_timeout_seconds,
         transport=transport,
         follow_redirects=False,
-        event_hooks=inspector_recorder.event_hooks(),  # issue 4: the flow inspector records
+        event_hooks=inspector_recorder.event_hooks(),  # each call shows in the flow inspector
     )
 
 
@@ -109,8 +135,8 @@ def create_app(
     templates.env.filters["money"] = _money
     app.state.templates = templates
 
-    # C7: the session cookie is HttpOnly (Starlette's default) and SameSite=Lax; it holds
-    # only the user id, a browser binding and the CSRF token — never a Mockgram token.
+    # The session cookie is HttpOnly (Starlette's default) and SameSite=Lax; it holds only the
+    # user id, a browser binding and the CSRF token, never a Mockgram token (SECURITY.md, C7).
     install_web_basics(
         app,
         session_secret=settings.secret_key
@@ -119,17 +145,10 @@ def create_app(
         public_url=settings.url,
     )
 
-    for module in (home, accounts, connect, photos, orders):
-        app.include_router(module.router)
-    for module in (login_with_mockgram, spa):  # issue 3
-        app.include_router(module.router)
+    install_inspector(app)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static/spa", StaticFiles(directory=str(HERE / "static" / "spa")), name="spa")
-    app.include_router(health.router)  # GET /healthz for container health checks
-    app.include_router(doctor_page.router)  # GET /doctor: the issuer doctor
-    for module in (tour, shared_tour, errors_explained, lab):  # issue 4: tour, errors, lab
-        app.include_router(module.router)
-
-    install_inspector(app)  # issue 4: flow inspector, OAuth debugger
     _install_error_pages(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
@@ -154,7 +173,8 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
-        # Only a fixed local path goes in `next`; the login page checks it again (C8).
+        # Only a fixed local path goes in `next`; the login page checks it again
+        # (SECURITY.md, C8).
         return RedirectResponse(f"/login?{urlencode({'next': exc.next_path})}", status_code=303)
 
     @app.exception_handler(StarletteHTTPException)

@@ -17,7 +17,8 @@ from shared.hashing import new_token
 
 SESSION_USER_KEY = "user_id"
 SESSION_USERNAME_KEY = "username"
-# A random id per signed-in browser session: pending authorizations are bound to it (C1).
+# A random id per browser session: pending authorizations are bound to it, so a callback
+# from another browser is refused (SECURITY.md, C1).
 SESSION_BINDING_KEY = "browser_binding"
 
 

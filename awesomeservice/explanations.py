@@ -1,5 +1,5 @@
 """What each refusal means: the cause, the fix and the RFC section behind every reason an
-AwesomeService page can show (issue 4). `/errors/{reason}` (pages/errors_explained.py) reads it.
+AwesomeService page can show. `/errors/{reason}` (pages/errors_explained.py) reads it.
 
 Two families: AwesomeService's own refusals — step 4's checks (RFC 6749 §4.1.2, RFC 9700 §4.7,
 RFC 9207), the id_token's (OIDC Core §3.1.3.7), the login's (OIDC Core §5), a provider that

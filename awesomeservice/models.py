@@ -1,6 +1,6 @@
 """AwesomeService's tables: its own accounts, the Mockgram connection, pending requests, orders.
 
-Tokens live here and only here: never in the browser, never in a cookie (checklist C7).
+Tokens live here and only here: never in the browser, never in a cookie (SECURITY.md, C7).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ class MockgramConnection(AwesomeTable, table=True):
     expires_at: datetime | None = None
     refresh_token: str | None = None
     connected_at: datetime = Field(default_factory=utcnow)
-    # Issue 3: who the tokens are about (from an id_token, when one came) and refresh bookkeeping.
+    # Who the tokens are about (the id_token's sub, when one came): a refreshed id_token must
+    # name the same user (SECURITY.md, C9).
     subject: str | None = Field(default=None, max_length=255)
     refreshed_at: datetime | None = None
     # Set while one request refreshes (RFC 6749 §6): a rotated refresh token works once only.

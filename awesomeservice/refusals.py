@@ -1,4 +1,4 @@
-"""The request behind a refusal (issue 4): every AwesomeService refusal page keeps a small,
+"""The request behind a refusal: every AwesomeService refusal page keeps a small,
 redacted record of what it refused, under a random reference, so that its explanation page,
 `/errors/{reason}?ref=…`, can show the request that failed.
 
@@ -25,7 +25,6 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import Request
 from sqlalchemy import delete
-from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, col
 
 from awesomeservice.inspector.redact import partial
@@ -174,12 +173,11 @@ def _keep(db: Session, row: RefusedRequest) -> None:
     db.add(row)
 
 
-def load(engine: Engine, ref: str) -> RefusedRequest | None:
+def load(db: Session, ref: str) -> RefusedRequest | None:
     """The refusal a reference names, while it is kept."""
     if not _REF.fullmatch(ref):
         return None
-    with Session(engine) as db:
-        row = db.get(RefusedRequest, ref)
-        if row is None or as_utc(row.created_at) < utcnow() - RETENTION:
-            return None
-        return row
+    row = db.get(RefusedRequest, ref)
+    if row is None or as_utc(row.created_at) < utcnow() - RETENTION:
+        return None
+    return row

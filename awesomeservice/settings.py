@@ -41,7 +41,8 @@ class AwesomeServiceSettings(BaseSettings):
     pending_authorization_seconds: int = Field(
         default=600, description="How long a 'Connect Mockgram' request (its state) stays usable."
     )
-    # Issue 4: the guided tour (on by default in the demo) and the attack lab's lab mode.
+    # Teaching aids: the tour banners, on by default so a first visit is guided; lab mode, off
+    # by default because it lets a visitor switch a defence off.
     tour_default: bool = Field(
         default=True, description="Whether a new browser sees the tour banners (one click hides)."
     )

@@ -1,4 +1,5 @@
-"""Wire the flow inspector and the OAuth debugger into AwesomeService: one call from create_app."""
+"""Wire the flow inspector into AwesomeService: the middleware that names each browser, and
+the inspector's static files. Its pages are routers like any other (awesomeservice/app.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,6 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def install_inspector(app: FastAPI) -> None:
-    """The middleware that names this browser, the static files, and the pages."""
-    from awesomeservice.pages import debugger, inspector  # the pages import the app's deps
-
+    """The middleware that names this browser, and the static files."""
     app.add_middleware(InspectorMiddleware, secure=app.state.settings.url.startswith("https://"))
     app.mount("/static/inspector", StaticFiles(directory=str(STATIC)), name="inspector-static")
-    app.include_router(inspector.router)
-    app.include_router(debugger.router)

@@ -1,5 +1,5 @@
 """Why AwesomeService refused: `/errors/{reason}` gives the cause, the fix and the RFC section of
-each reason a refusal page can show (issue 4) — and, given `?ref=`, the request that failed,
+each reason a refusal page can show — and, given `?ref=`, the request that failed,
 redacted (awesomeservice/refusals.py). Every refusal page links here.
 
 The texts live in awesomeservice/explanations.py. Error codes the provider returns
@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from awesomeservice import refusals
+from awesomeservice.db import SessionDep
 from awesomeservice.deps import SettingsDep, TemplatesDep
 from awesomeservice.explanations import GENERIC, PROVIDER_ERRORS, REASONS
 from shared.recorded import pairs
@@ -26,13 +27,17 @@ MOCKGRAM_CODES = frozenset(PROVIDER_ERRORS)
 
 @router.get("/errors/{reason}")
 def explain(
-    request: Request, reason: str, templates: TemplatesDep, settings: SettingsDep
+    request: Request,
+    reason: str,
+    session: SessionDep,
+    templates: TemplatesDep,
+    settings: SettingsDep,
 ) -> Response:
     """Cause, fix and RFC section of one reason, and the refused request the `ref` names."""
     reason = reason[:64]
     found = REASONS.get(reason)
     ref = request.query_params.get("ref", "")
-    failed = refusals.load(request.app.state.engine, ref) if ref else None
+    failed = refusals.load(session, ref) if ref else None
     # A reference shows only under the reason it was recorded for.
     if failed is not None and refusals.slug(failed.reason) != reason:
         failed = None

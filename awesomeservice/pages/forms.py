@@ -1,10 +1,10 @@
-"""Where a form may send the browser next: local pages only (checklist C8)."""
+"""Where a form may send the browser next: local pages only (SECURITY.md, C8)."""
 
 from __future__ import annotations
 
 import re
 
-# C8: only these local pages may be a `next` target; anything else goes home.
+# Only these local pages may be a `next` target; anything else goes home.
 _SAFE_NEXT = re.compile(r"^/(photos|orders(/[0-9]{1,12})?)?$")
 
 

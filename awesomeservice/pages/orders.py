@@ -8,13 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from awesomeservice.db import DatabaseDep, SessionDep
-from awesomeservice.deps import HttpDep, UserDep
+from awesomeservice.db import SessionDep
+from awesomeservice.deps import TemplatesDep, UserDep
 from awesomeservice.mockgram_api import Photo
-from awesomeservice.models import PrintOrder, PrintOrderItem, User
-from awesomeservice.pages.photos import fetch_photos
+from awesomeservice.models import PrintOrder, PrintOrderItem
+from awesomeservice.pages.photos import PhotoReader, PhotoReaderDep, fetch_photos
 from shared.csrf import csrf_ok
-from shared.db import Database
 from shared.flash import push_flash
 from shared.forms import text, texts
 from shared.web import csrf_refused, render_error
@@ -63,26 +62,25 @@ def _chosen_ids(values: list[str]) -> list[int] | None:
     return ids
 
 
-async def _mockgram_photos(
-    request: Request, database: Database, http: HttpDep, user: User
-) -> dict[int, Photo] | Response:
+async def _mockgram_photos(reader: PhotoReader) -> dict[int, Photo] | Response:
     """The user's Mockgram photos by id, or the page that explains why they are not available."""
-    fetched = await fetch_photos(request, database, http, user)
+    fetched = await fetch_photos(reader)
     if isinstance(fetched, Response):
         return fetched
     return {photo.id: photo for photo in fetched[1]}
 
 
 def _order_form(
-    request: Request,
+    reader: PhotoReader,
     *,
     lines: list[Line],
     values: dict[str, str],
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request,
+    """The order form, with what was typed and what was wrong with it."""
+    return reader.templates.TemplateResponse(
+        reader.request,
         "orders_new.html",
         {
             "page_title": "Your print order",
@@ -98,9 +96,7 @@ def _order_form(
 
 
 @router.post("/orders/new")
-async def new_order(
-    request: Request, database: DatabaseDep, http: HttpDep, user: UserDep
-) -> Response:
+async def new_order(request: Request, reader: PhotoReaderDep) -> Response:
     """The order form for the photos ticked on the photo grid."""
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
@@ -109,26 +105,25 @@ async def new_order(
     if not ids:
         push_flash(request, "Choose at least one photo to print.", "warn")
         return RedirectResponse("/photos", status_code=303)
-    photos = await _mockgram_photos(request, database, http, user)
+    photos = await _mockgram_photos(reader)
     if isinstance(photos, Response):
         return photos
     lines = [Line(photos[i]) for i in ids if i in photos][:MAX_PHOTOS_PER_ORDER]
     if not lines:
         push_flash(request, "Those photos are not in your Mockgram account.", "warn")
         return RedirectResponse("/photos", status_code=303)
-    return _order_form(request, lines=lines, values={"shipping_name": user.name}, errors={})
+    values = {"shipping_name": reader.user.name}
+    return _order_form(reader, lines=lines, values=values, errors={})
 
 
 @router.post("/orders")
-async def place_order(
-    request: Request, database: DatabaseDep, http: HttpDep, user: UserDep
-) -> Response:
+async def place_order(request: Request, reader: PhotoReaderDep) -> Response:
     """Check every field on the server, then save the order and its photos in one transaction."""
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     ids = _chosen_ids(texts(form, "photo_id"))
-    photos = await _mockgram_photos(request, database, http, user)
+    photos = await _mockgram_photos(reader)
     if isinstance(photos, Response):
         return photos
 
@@ -172,10 +167,10 @@ async def place_order(
     elif len(values["shipping_address"]) > MAX_ADDRESS:
         errors["shipping_address"] = f"At most {MAX_ADDRESS} characters."
     if errors:
-        return _order_form(request, lines=lines, values=values, errors=errors, status_code=400)
+        return _order_form(reader, lines=lines, values=values, errors=errors, status_code=400)
 
-    assert user.id is not None
-    order_id = await database.run(_save_order, user.id, values, lines)
+    assert reader.user.id is not None
+    order_id = await reader.database.run(_save_order, reader.user.id, values, lines)
     push_flash(request, f"Order #{order_id} placed. Thank you!", "ok")
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
@@ -206,20 +201,24 @@ def _save_order(session: Session, user_id: int, values: dict[str, str], lines: l
 
 
 @router.get("/orders")
-def order_history(request: Request, session: SessionDep, user: UserDep) -> Response:
+def order_history(
+    request: Request, session: SessionDep, templates: TemplatesDep, user: UserDep
+) -> Response:
     """This user's orders, newest first."""
     orders = session.exec(
         select(PrintOrder)
         .where(PrintOrder.user_id == user.id)
         .order_by(col(PrintOrder.created_at).desc(), col(PrintOrder.id).desc())
     ).all()
-    return request.app.state.templates.TemplateResponse(
+    return templates.TemplateResponse(
         request, "orders_list.html", {"page_title": "Your orders", "orders": orders}
     )
 
 
 @router.get("/orders/{order_id}")
-def order_detail(order_id: int, request: Request, session: SessionDep, user: UserDep) -> Response:
+def order_detail(
+    order_id: int, request: Request, session: SessionDep, templates: TemplatesDep, user: UserDep
+) -> Response:
     """One order — only its owner's; anyone else gets the same 404 as for no order at all."""
     order = session.get(PrintOrder, order_id) if 0 < order_id < 2**62 else None
     if order is None or order.user_id != user.id:
@@ -236,7 +235,7 @@ def order_detail(order_id: int, request: Request, session: SessionDep, user: Use
         .where(PrintOrderItem.order_id == order.id)
         .order_by(col(PrintOrderItem.id))
     ).all()
-    return request.app.state.templates.TemplateResponse(
+    return templates.TemplateResponse(
         request,
         "orders_detail.html",
         {"page_title": f"Order #{order.id}", "order": order, "items": items, "sizes": SIZES},

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Annotated
+
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
 
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.connections import forget_connection, get_connection
 from awesomeservice.db import DatabaseDep
-from awesomeservice.deps import CurrentUserDep, DiscoveryDep, HttpDep, UserDep
+from awesomeservice.deps import (
+    CurrentUserDep,
+    DiscoveryDep,
+    HttpDep,
+    SettingsDep,
+    TemplatesDep,
+    UserDep,
+)
 from awesomeservice.discovery import Discovery, back_channel
 from awesomeservice.errors import mockgram_unavailable
-from awesomeservice.inspector import stepping  # issue 4: step-through mode
+from awesomeservice.inspector import stepping
 from awesomeservice.mockgram_api import (
     ApiRefused,
     Photo,
@@ -22,6 +33,7 @@ from awesomeservice.mockgram_api import (
     try_delete,
 )
 from awesomeservice.models import MockgramConnection, User
+from awesomeservice.settings import AwesomeServiceSettings
 from awesomeservice.token_lifecycle import (
     RefreshBusy,
     RefreshFailed,
@@ -36,12 +48,41 @@ from shared.web import csrf_refused, render_error
 router = APIRouter()
 
 
+@dataclass(frozen=True)
+class PhotoReader:
+    """What reading the signed-in user's Mockgram photos takes, for one request."""
+
+    request: Request
+    database: Database
+    http: httpx.AsyncClient
+    settings: AwesomeServiceSettings
+    discovery: Discovery
+    templates: Jinja2Templates
+    user: User
+
+
+def photo_reader(
+    request: Request,
+    database: DatabaseDep,
+    http: HttpDep,
+    settings: SettingsDep,
+    discovery: DiscoveryDep,
+    templates: TemplatesDep,
+    user: UserDep,
+) -> PhotoReader:
+    """The signed-in user's reader; anyone else is sent to the sign-in page."""
+    return PhotoReader(request, database, http, settings, discovery, templates, user)
+
+
+PhotoReaderDep = Annotated[PhotoReader, Depends(photo_reader)]
+
+
 def connect_needed(
-    request: Request, *, revoked: bool = False, refresh_failed: RefreshFailed | None = None
+    reader: PhotoReader, *, revoked: bool = False, refresh_failed: RefreshFailed | None = None
 ) -> Response:
     """Explain that AwesomeService has no usable token, and offer to connect."""
-    return request.app.state.templates.TemplateResponse(
-        request,
+    return reader.templates.TemplateResponse(
+        reader.request,
         "photos_connect.html",
         {"page_title": "Connect Mockgram", "revoked": revoked, "refresh_failed": refresh_failed},
         status_code=401 if revoked or refresh_failed else 200,
@@ -63,30 +104,28 @@ def refresh_busy(request: Request) -> Response:
     return response
 
 
-async def connection_or_page(
-    request: Request, database: Database, http: httpx.AsyncClient, user: User
-) -> MockgramConnection | Response:
+async def connection_or_page(reader: PhotoReader) -> MockgramConnection | Response:
     """The user's connection with a live access token (refreshed when expired), or the page
     that says why there is none."""
-    assert user.id is not None
-    settings = request.app.state.settings
-    discovery: Discovery = request.app.state.discovery
+    assert reader.user.id is not None
     try:
-        connection = await fresh_connection(database, http, settings, discovery, user.id)
+        connection = await fresh_connection(
+            reader.database, reader.http, reader.settings, reader.discovery, reader.user.id
+        )
     except RefreshFailed as exc:
-        return connect_needed(request, refresh_failed=exc)
+        return connect_needed(reader, refresh_failed=exc)
     except RefreshBusy:
-        return refresh_busy(request)
+        return refresh_busy(reader.request)
     except MockgramUnavailable as exc:
-        return await mockgram_unavailable(request, exc, step=6)
-    return connection if connection is not None else connect_needed(request)
+        return await mockgram_unavailable(reader.request, exc, step=6)
+    return connection if connection is not None else connect_needed(reader)
 
 
-async def token_rejected(request: Request, database: Database, user: User) -> Response:
+async def token_rejected(reader: PhotoReader) -> Response:
     """401 invalid_token from Mockgram: the stored token is useless, so forget it."""
-    assert user.id is not None
-    await database.run(forget_connection, user.id)
-    return connect_needed(request, revoked=True)
+    assert reader.user.id is not None
+    await reader.database.run(forget_connection, reader.user.id)
+    return connect_needed(reader, revoked=True)
 
 
 def api_refused(request: Request, exc: ApiRefused) -> Response:
@@ -103,76 +142,69 @@ def api_refused(request: Request, exc: ApiRefused) -> Response:
     )
 
 
-async def pause_before_refresh(
-    request: Request, database: Database, http: httpx.AsyncClient, user: User
-) -> Response | None:
+async def pause_before_refresh(reader: PhotoReader) -> Response | None:
     """Step-through: the expired access token is about to be refreshed (RFC 6749 §6)."""
-    assert user.id is not None
-    if not await database.run(stepping.active):
+    assert reader.user.id is not None
+    if not await reader.database.run(stepping.active):
         return None  # the usual case: no extra reads on the photo grid's way
-    connection = await database.run(get_connection, user.id)
+    connection = await reader.database.run(get_connection, reader.user.id)
     if connection is None or not needs_refresh(connection):
         return None
-    settings = request.app.state.settings
+    settings = reader.settings
     try:
-        metadata = await request.app.state.discovery.metadata(http, settings.mockgram_url)
+        metadata = await reader.discovery.metadata(reader.http, settings.mockgram_url)
     except MockgramUnavailable:
         return None  # the refresh itself will meet the same problem and say so
     assert connection.refresh_token is not None
     return await stepping.pause_before_refresh(
-        request,
-        database,
+        reader.request,
+        reader.database,
         token_url=back_channel(metadata.token_endpoint, settings),
         refresh_token=connection.refresh_token,
     )
 
 
 async def fetch_photos(
-    request: Request,
-    database: Database,
-    http: httpx.AsyncClient,
-    user: User,
-    *,
-    pause_here: bool = False,
+    reader: PhotoReader, *, pause_here: bool = False
 ) -> tuple[MockgramConnection, list[Photo]] | Response:
     """Step 6: the user's Mockgram photos and the connection that read them, or the page
     that explains why they are not available (not connected, revoked, refused, unreachable).
 
     `pause_here`: the photo grid, where step-through mode pauses before a refresh and before
     the API call."""
-    if pause_here and (paused := await pause_before_refresh(request, database, http, user)):
+    if pause_here and (paused := await pause_before_refresh(reader)):
         return paused
-    connection = await connection_or_page(request, database, http, user)
+    connection = await connection_or_page(reader)
     if isinstance(connection, Response):
         return connection
     if pause_here and (
         paused := await stepping.pause_before_api_call(
-            request,
-            database,
+            reader.request,
+            reader.database,
             method="GET",
-            api_url=f"{str(http.base_url).rstrip('/')}/api/photos",
+            api_url=f"{str(reader.http.base_url).rstrip('/')}/api/photos",
             access_token=connection.access_token,
         )
     ):
         return paused
     try:
-        return connection, await list_photos(http, connection.access_token)
+        return connection, await list_photos(reader.http, connection.access_token)
     except TokenRejected:
-        return await token_rejected(request, database, user)
+        return await token_rejected(reader)
     except ApiRefused as exc:
-        return api_refused(request, exc)
+        return api_refused(reader.request, exc)
     except MockgramUnavailable as exc:
-        return await mockgram_unavailable(request, exc, step=6)
+        return await mockgram_unavailable(reader.request, exc, step=6)
 
 
 @router.get("/photos")
-async def photos(request: Request, database: DatabaseDep, http: HttpDep, user: UserDep) -> Response:
+async def photos(request: Request, reader: PhotoReaderDep) -> Response:
     """The photo grid, fetched from Mockgram's API with the bearer token."""
-    fetched = await fetch_photos(request, database, http, user, pause_here=True)
+    fetched = await fetch_photos(reader, pause_here=True)
     if isinstance(fetched, Response):
         return fetched
     connection, items = fetched
-    return request.app.state.templates.TemplateResponse(
+    return reader.templates.TemplateResponse(
         request,
         "photos.html",
         {
@@ -187,9 +219,9 @@ async def photos(request: Request, database: DatabaseDep, http: HttpDep, user: U
 @router.get("/photos/{photo_id}/image")
 async def photo_image(
     photo_id: int,
-    request: Request,
     database: DatabaseDep,
     http: HttpDep,
+    settings: SettingsDep,
     discovery: DiscoveryDep,
     user: CurrentUserDep,
 ) -> Response:
@@ -197,9 +229,7 @@ async def photo_image(
     if user is None or user.id is None:
         return Response(status_code=401)
     try:
-        connection = await fresh_connection(
-            database, http, request.app.state.settings, discovery, user.id
-        )
+        connection = await fresh_connection(database, http, settings, discovery, user.id)
     except RefreshFailed:
         return Response(status_code=401)
     except RefreshBusy:
@@ -225,23 +255,21 @@ async def photo_image(
 
 
 @router.post("/photos/{photo_id}/try-delete")
-async def photo_try_delete(
-    photo_id: int, request: Request, database: DatabaseDep, http: HttpDep, user: UserDep
-) -> Response:
+async def photo_try_delete(photo_id: int, request: Request, reader: PhotoReaderDep) -> Response:
     """Ask Mockgram to delete a photo with the read-only token, and show its answer."""
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
-    connection = await connection_or_page(request, database, http, user)
+    connection = await connection_or_page(reader)
     if isinstance(connection, Response):
         return connection
     try:
-        answer = await try_delete(http, connection.access_token, photo_id)
+        answer = await try_delete(reader.http, connection.access_token, photo_id)
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=6)
     if answer.status_code == 401:
-        return await token_rejected(request, database, user)
-    return request.app.state.templates.TemplateResponse(
+        return await token_rejected(reader)
+    return reader.templates.TemplateResponse(
         request,
         "photos_try_delete.html",
         {
