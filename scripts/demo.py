@@ -3,6 +3,8 @@
 Both apps run side by side with SQLite files under ./data and seeded demo data. Ctrl-C stops both.
 `--lab` turns on lab mode in both apps: the attack lab may switch one defence off for one run.
 Ports and URLs come from the same environment variables the apps read (see README).
+The first start installs only what the apps need to run (no test tools); psycopg too when a
+*_DATABASE_URL names PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from bootstrap import PYTHON, ROOT, ensure_venv  # noqa: E402
 MOCKGRAM_PORT = int(os.environ.get("MOCKGRAM_PORT", "8001"))
 AWESOME_PORT = int(os.environ.get("AWESOMESERVICE_PORT", "8000"))
 HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
+
+
+def _extras() -> tuple[str, ...]:
+    """The `postgres` extra when either app is pointed at PostgreSQL; SQLite needs none."""
+    urls = (os.environ.get(f"{app}_DATABASE_URL", "") for app in ("MOCKGRAM", "AWESOMESERVICE"))
+    return ("postgres",) if any(url.startswith("postgresql") for url in urls) else ()
 
 
 def _port_free(port: int) -> bool:
@@ -53,7 +61,7 @@ def _stop_on_signals() -> None:
 
 
 def main() -> int:
-    ensure_venv("test")
+    ensure_venv(*_extras())
     _stop_on_signals()
     for name, port, variable in (
         ("Mockgram", MOCKGRAM_PORT, "MOCKGRAM_PORT"),
