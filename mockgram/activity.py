@@ -1,15 +1,16 @@
 """John's account activity: sign-ins (and failed ones), consents, codes, tokens, refusals.
 
-The authorization server's side of the flow inspector: each site that changes what an app may
-do writes one line here (`record`), inside that site's own transaction, so an event is stored
-exactly when what it describes happened. Nothing secret is written: no password, code or token,
-only what happened, for which app, and why.
+The authorization server's side of the flow inspector, and a listener only: `listen` registers
+one handler per event (mockgram/events.py) and each handler writes one line, in the announcer's
+own transaction, so an event is stored exactly when what it describes happened. Nothing secret
+is written: no password, code or token, only what happened, for which app, and why.
 """
 
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from mockgram import events
 from mockgram.models import ActivityEvent
 
 LOGIN = "login"
@@ -39,24 +40,43 @@ TITLES: dict[str, str] = {
 }
 
 
-def record(
-    session: Session,
-    *,
-    user_id: int | None,
-    kind: str,
-    client_id: str | None = None,
-    detail: str = "",
-    commit: bool = False,
-) -> None:
-    """Add one event to the caller's transaction (it lands, or not, with the caller's change).
+def listen(bus: events.Events) -> None:
+    """Register the activity log's handlers on an app's events."""
+    bus.listen(events.SignedIn, lambda s, e: record(s, e, LOGIN))
+    bus.listen(events.SignInFailed, lambda s, e: record(s, e, LOGIN_FAILED))
+    bus.listen(events.SignInsThrottled, on_throttled)
+    bus.listen(events.ConsentGiven, lambda s, e: record(s, e, CONSENT_GIVEN, f"scope “{e.scope}”"))
+    bus.listen(events.ConsentDenied, lambda s, e: record(s, e, CONSENT_DENIED))
+    bus.listen(events.ConsentRevoked, lambda s, e: record(s, e, CONSENT_REVOKED))
+    bus.listen(events.CodeIssued, lambda s, e: record(s, e, CODE_ISSUED, f"scope “{e.scope}”"))
+    bus.listen(events.CodeRedeemed, lambda s, e: record(s, e, CODE_REDEEMED))
+    bus.listen(events.TokensIssued, on_tokens_issued)
+    bus.listen(events.TokensRevoked, lambda s, e: record(s, e, TOKEN_REVOKED, e.what))
+    bus.listen(events.RequestRefused, lambda s, e: record(s, e, REFUSED, e.reason))
 
-    `commit=True` where the caller writes nothing else: a refused attempt or a sign-in.
-    """
-    if user_id is None:
+
+def on_throttled(session: Session, event: events.SignInsThrottled) -> None:
+    """Say why John's next sign-ins from that address will wait."""
+    detail = f"The next try from that address must wait {event.wait_seconds} s."
+    record(session, event, LOGIN_THROTTLED, detail)
+
+
+def on_tokens_issued(session: Session, event: events.TokensIssued) -> None:
+    """A code redemption's tokens only: a refresh every quarter hour would bury the rest, and a
+    front-channel answer comes right after the consent the page already shows."""
+    if event.grant == "authorization_code":
+        record(session, event, TOKEN_ISSUED, ", ".join(event.kinds))
+
+
+def record(session: Session, event: events.Event, kind: str, detail: str = "") -> None:
+    """Add one line to the announcer's transaction: it lands, or not, with the change."""
+    if event.user_id is None:
         return
-    session.add(ActivityEvent(user_id=user_id, kind=kind, client_id=client_id, detail=detail[:500]))
-    if commit:
-        session.commit()
+    session.add(
+        ActivityEvent(
+            user_id=event.user_id, kind=kind, client_id=event.client_id, detail=detail[:500]
+        )
+    )
 
 
 def recent(session: Session, user_id: int, limit: int = 200) -> list[ActivityEvent]:

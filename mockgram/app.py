@@ -11,10 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mockgram import bearer, cors
+from mockgram import activity, bearer, cors, lab
 from mockgram import keys as signing_keys
-from mockgram import lab as lab_switches  # lab mode only (the attack lab)
 from mockgram.api import photos
+from mockgram.defences import Defences
+from mockgram.events import Events
 from mockgram.failures import error_uri
 from mockgram.models import AppSecret, MockgramTable
 from mockgram.oauth import authorize, introspection, metadata, registration, revocation, token
@@ -69,6 +70,9 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
     app.state.templates = templates
+    app.state.events = Events()
+    activity.listen(app.state.events)
+    app.state.defences = Defences()
 
     install_web_basics(
         app,
@@ -100,7 +104,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     cors.install(app)  # CORS for public clients: API, userinfo, token, revoke
     errors_explained.install(app)  # error_uri pages + the failed-request recorder
     app.include_router(shared_tour.router)  # POST /tour/toggle: show or hide the tour
-    app.include_router(lab_switches.router)  # lab mode only: one-shot defence switches
+    lab.install(app)  # lab mode only: one-shot defence switches
     app.include_router(activity_page.router)  # GET /me/activity: John's account activity
     app.include_router(oidc_userinfo.router)  # GET/POST /oauth/userinfo (OIDC Core §5.3)
     app.include_router(oidc_responses.router)  # GET /oauth/form_post.js (form_post mode)

@@ -1,4 +1,4 @@
-"""Request dependencies: settings, keys, templates and the signed-in user, all from the app."""
+"""Request dependencies: settings, keys, templates, events, defences and the signed-in user."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from mockgram.db import SessionDep
+from mockgram.defences import Defences
+from mockgram.events import Events
 from mockgram.keys import SigningKeys
 from mockgram.models import User
 from mockgram.settings import MockgramSettings
@@ -28,6 +30,14 @@ def get_templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 
 
+def get_events(request: Request) -> Events:
+    return request.app.state.events
+
+
+def get_defences(request: Request) -> Defences:
+    return request.app.state.defences
+
+
 def get_current_user(request: Request, session: SessionDep) -> User | None:
     """The user signed in to Mockgram in this browser, or None."""
     user_id = request.session.get(SESSION_USER_KEY)
@@ -37,4 +47,6 @@ def get_current_user(request: Request, session: SessionDep) -> User | None:
 SettingsDep = Annotated[MockgramSettings, Depends(get_settings)]
 KeysDep = Annotated[SigningKeys, Depends(get_keys)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+EventsDep = Annotated[Events, Depends(get_events)]
+DefencesDep = Annotated[Defences, Depends(get_defences)]
 CurrentUserDep = Annotated[User | None, Depends(get_current_user)]

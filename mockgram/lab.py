@@ -3,30 +3,29 @@ for one run, to show the attack succeeding — only when MOCKGRAM_LAB_MODE is on
 announced by a red banner on every page).
 
 A switch is a database row (any worker may serve the next request), names one defence and one
-client, lives two minutes, and is used up by the first request it lets through. Outside lab mode
-the route answers 404 and `defence_off` is False without looking at the table.
+client, lives two minutes, and is used up by the first request it lets through. In lab mode
+`install` registers `switched_off` as the app's defence waiver (mockgram/defences.py); outside
+it the route answers 404 and no waiver exists, so no request ever looks at the table.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Field, Session, col, select
 
 from mockgram.db import SessionDep
+from mockgram.defences import DEFENCES
+from mockgram.deps import SettingsDep
 from mockgram.models import MockgramTable
+from mockgram.oauth.client_auth import BASIC_CHALLENGE, check_secret, parse_basic
+from mockgram.oauth.errors import OAuthError
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
 from shared.forms import FormBodyDep, readable_form
 
-# The defences the lab may switch off, each checked at its own code site.
-DEFENCES = {
-    "client_secret": "client authentication at the token endpoint (RFC 6749 §3.2.1)",
-    "single_use": "single use of authorization codes (RFC 6749 §4.1.2)",
-    "pkce": "the PKCE code_verifier check (RFC 7636 §4.6)",
-}
 LIFETIME = timedelta(minutes=2)
 
 router = APIRouter(include_in_schema=False)
@@ -42,10 +41,15 @@ class LabSwitch(MockgramTable, table=True):
     used_at: datetime | None = None
 
 
-def defence_off(request: Request, session: Session, defence: str, client_id: str) -> bool:
-    """True once, when lab mode is on and the lab switched `defence` off for this client."""
-    if not request.app.state.settings.lab_mode:
-        return False
+def install(app: FastAPI) -> None:
+    """Serve the switch route; in lab mode, let its switches waive the app's defences."""
+    app.include_router(router)
+    if app.state.settings.lab_mode:
+        app.state.defences.allow_waiver(switched_off)
+
+
+def switched_off(session: Session, defence: str, client_id: str) -> bool:
+    """True once, when the lab switched `defence` off for this client in the last two minutes."""
     switch = session.exec(
         select(LabSwitch).where(
             col(LabSwitch.defence) == defence,
@@ -60,17 +64,14 @@ def defence_off(request: Request, session: Session, defence: str, client_id: str
 
 
 @router.post("/lab/defence-off")
-def switch_off(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def switch_off(
+    request: Request, body: FormBodyDep, session: SessionDep, settings: SettingsDep
+) -> Response:
     """Lab mode only: switch one defence off for the next request of one client."""
-    settings = request.app.state.settings
     if not settings.lab_mode:
         return JSONResponse({"error": "not_found"}, status_code=404)
     # Only AwesomeService's lab, authenticated as the seeded client, may switch a defence off:
     # lab mode is not a door anyone on the network can open for any client.
-    # Imported here: client_auth itself imports this module (for defence_off).
-    from mockgram.oauth.client_auth import BASIC_CHALLENGE, check_secret, parse_basic
-    from mockgram.oauth.errors import OAuthError
-
     try:
         caller_id, secret = parse_basic(request.headers.get("authorization", ""))
         caller = check_secret(session, caller_id, secret, headers=BASIC_CHALLENGE)

@@ -69,7 +69,8 @@ from mockgram.clients import (
     parse_response_type,
 )
 from mockgram.db import SessionDep
-from mockgram.deps import SESSION_AUTH_TIME_KEY, get_current_user
+from mockgram.deps import SESSION_AUTH_TIME_KEY, EventsDep, SettingsDep, get_current_user
+from mockgram.events import Events
 from mockgram.failures import error_uri
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
@@ -151,9 +152,14 @@ class AuthorizePageError(Exception):
 
 @router.get("/oauth/authorize")
 @router.post("/oauth/authorize")
-def authorize(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def authorize(
+    request: Request,
+    body: FormBodyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventsDep,
+) -> Response:
     """Validate the authorization request, then send John to sign in, to consent, or back."""
-    settings: MockgramSettings = request.app.state.settings
     try:
         params = read_params(request, body)
         client = check_client(session, params)
@@ -208,7 +214,7 @@ def authorize(request: Request, body: FormBodyDep, session: SessionDep) -> Respo
     session.add(pending)
     session.commit()
     bind_to_session(request, pending.id)
-    return next_step(request, session, pending=pending, settings=settings)
+    return next_step(request, session, pending=pending, settings=settings, events=events)
 
 
 def page_for(request: Request, exc: AuthorizePageError) -> Response:
@@ -232,7 +238,12 @@ def page_for(request: Request, exc: AuthorizePageError) -> Response:
 
 
 def next_step(
-    request: Request, session: Session, *, pending: AuthorizationRequest, settings: MockgramSettings
+    request: Request,
+    session: Session,
+    *,
+    pending: AuthorizationRequest,
+    settings: MockgramSettings,
+    events: Events,
 ) -> Response:
     """Step 2 if John must sign in, else the answer if he already agreed, else step 3."""
     query = urlencode({"request_id": pending.id})
@@ -240,7 +251,7 @@ def next_step(
     if user is None or user.id is None or pending.force_login:
         return RedirectResponse(f"/login?{query}", status_code=303)
     answered = answer_if_consented(
-        request, session, pending=pending, user_id=user.id, settings=settings
+        request, session, pending=pending, user_id=user.id, settings=settings, events=events
     )
     return answered or RedirectResponse(f"/consent?{query}", status_code=303)
 

@@ -13,6 +13,8 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from mockgram.defences import Defences
+from mockgram.events import Events
 from mockgram.models import Client
 from mockgram.oauth.client_auth import authenticate_client
 from mockgram.oauth.errors import InvalidRequestError, method_not_allowed
@@ -42,11 +44,17 @@ def read_form(request: Request, body: FormData | None) -> dict[str, str]:
 
 
 def read_form_and_client(
-    request: Request, body: FormData | None, session: Session
+    request: Request,
+    body: FormData | None,
+    session: Session,
+    *,
+    events: Events,
+    defences: Defences,
 ) -> tuple[dict[str, str], Client]:
     """The form, and the client it authenticates as (RFC 6749 §2.3; RFC 7009/7662 §2.1)."""
     form = read_form(request, body)
-    return form, authenticate_client(request, form, session)
+    client = authenticate_client(request, form, session, events=events, defences=defences)
+    return form, client
 
 
 def require_token(form: dict[str, str]) -> str:

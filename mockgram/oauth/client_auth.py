@@ -20,7 +20,8 @@ from urllib.parse import unquote_plus
 from sqlmodel import Session
 from starlette.requests import Request
 
-from mockgram import lab  # lab mode only: the attack lab
+from mockgram.defences import CLIENT_SECRET, Defences
+from mockgram.events import ClientAuthenticated, ClientAuthenticationFailed, Events
 from mockgram.models import Client
 from mockgram.oauth.errors import InvalidClientError, InvalidRequestError
 from shared.hashing import secret_matches
@@ -29,8 +30,32 @@ from shared.hashing import secret_matches
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mockgram"'}
 
 
-def authenticate_client(request: Request, form: dict[str, str], session: Session) -> Client:
-    """The client making this request, authenticated, or an OAuthError."""
+def authenticate_client(
+    request: Request,
+    form: dict[str, str],
+    session: Session,
+    *,
+    events: Events,
+    defences: Defences,
+) -> Client:
+    """The client making this request, authenticated, or an OAuthError; either is announced."""
+    try:
+        client, method = identify_client(request, form, session, defences)
+    except InvalidClientError as exc:
+        claimed = form.get("client_id")
+        failed = ClientAuthenticationFailed(user_id=None, client_id=claimed, reason=exc.description)
+        events.announce(session, failed)
+        raise
+    events.announce(
+        session, ClientAuthenticated(user_id=None, client_id=client.client_id, method=method)
+    )
+    return client
+
+
+def identify_client(
+    request: Request, form: dict[str, str], session: Session, defences: Defences
+) -> tuple[Client, str]:
+    """The client and the method it used (§2.3.1), exactly one method per request."""
     # §2.3.1: the secret must not travel in the request URI.
     if "client_secret" in request.query_params:
         raise InvalidRequestError("Never send client_secret in the query string.")
@@ -44,21 +69,24 @@ def authenticate_client(request: Request, form: dict[str, str], session: Session
         client_id, secret = parse_basic(header)
         if body_id is not None and body_id != client_id:
             raise InvalidRequestError("client_id in the body differs from the Basic credentials.")
-        return check_secret(session, client_id, secret, headers=BASIC_CHALLENGE)
+        client = check_secret(session, client_id, secret, headers=BASIC_CHALLENGE)
+        return client, "client_secret_basic"
 
     if body_secret is not None:
         if body_id is None:
             raise InvalidClientError("client_secret was sent without client_id.")
-        return check_secret(session, body_id, body_secret, headers={})
+        return check_secret(session, body_id, body_secret, headers={}), "client_secret_post"
 
     if body_id is not None:
         client = session.get(Client, body_id)
         if client is None:
             raise InvalidClientError("Unknown client.")
-        # A confidential client must prove who it is (§3.2.1).
-        if not client.is_public and not lab.defence_off(request, session, "client_secret", body_id):
+        # Defence (client_secret): a confidential client must prove who it is (§3.2.1).
+        if not client.is_public and defences.is_on(
+            CLIENT_SECRET, session=session, client_id=body_id
+        ):
             raise InvalidClientError("This client must authenticate with its secret.")
-        return client
+        return client, "none"
 
     raise InvalidClientError("Client authentication is required.", headers=BASIC_CHALLENGE)
 

@@ -21,8 +21,8 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockgram import activity  # issue 4: John's activity page
 from mockgram.deps import SESSION_AUTH_TIME_KEY
+from mockgram.events import CodeIssued, Events, TokensIssued
 from mockgram.models import AuthorizationCode, AuthorizationRequest, Client, User
 from mockgram.oauth import consents
 from mockgram.oauth.errors import ServerError
@@ -46,6 +46,7 @@ def issue_code(
     scope: str,
     auth_time: int | None,
     settings: MockgramSettings,
+    events: Events,
 ) -> str:
     """Create a code for the answered request (the caller commits); returns the clear code."""
     code = new_token(CODE_BYTES)
@@ -66,13 +67,7 @@ def issue_code(
             expires_at=now + timedelta(seconds=settings.code_ttl_seconds),
         )
     )
-    activity.record(
-        session,
-        user_id=user_id,
-        kind=activity.CODE_ISSUED,
-        client_id=pending.client_id,
-        detail=f"scope “{scope}”",
-    )
+    events.announce(session, CodeIssued(user_id=user_id, client_id=pending.client_id, scope=scope))
     return code
 
 
@@ -85,6 +80,7 @@ def answer_with_tokens(
     scope: str,
     auth_time: int | None,
     settings: MockgramSettings,
+    events: Events,
 ) -> dict[str, str | None]:
     """Issue what the response_type asks for (the caller commits); returns the parameters."""
     words = set(pending.response_type.split())
@@ -99,6 +95,7 @@ def answer_with_tokens(
             scope=scope,
             auth_time=auth_time,
             settings=settings,
+            events=events,
         )
         params["code"] = code
     if "token" in words:
@@ -136,6 +133,12 @@ def answer_with_tokens(
             # §5.4: only without an access token do the profile/email claims ride in here.
             include_claims=words == {"id_token"},
         )
+    issued = tuple(name for name in ("access_token", "id_token") if name in params)
+    if issued:
+        implicit = TokensIssued(
+            user_id=user_id, client_id=pending.client_id, grant="implicit", kinds=issued
+        )
+        events.announce(session, implicit)
     # RFC 6749 §4.1.2: state exactly as sent; RFC 9207 §2: iss on every response.
     return params | {"state": pending.state, "iss": settings.issuer}
 
@@ -148,6 +151,7 @@ def answer_request(
     user_id: int,
     scope: str,
     settings: MockgramSettings,
+    events: Events,
 ) -> Response | None:
     """Claim the request, issue its answer, commit, respond; None if it was already answered."""
     if not claim(session, pending.id):
@@ -162,6 +166,7 @@ def answer_request(
         scope=scope,
         auth_time=auth_time if isinstance(auth_time, int) else None,
         settings=settings,
+        events=events,
     )
     response = authorization_response(
         request, pending.redirect_uri, params, mode=pending.response_mode
@@ -178,6 +183,7 @@ def answer_if_consented(
     pending: AuthorizationRequest,
     user_id: int,
     settings: MockgramSettings,
+    events: Events,
 ) -> Response | None:
     """Remembered consent covers every requested scope: answer without asking again.
 
@@ -188,5 +194,11 @@ def answer_if_consented(
     ):
         return None
     return answer_request(
-        request, session, pending=pending, user_id=user_id, scope=pending.scope, settings=settings
+        request,
+        session,
+        pending=pending,
+        user_id=user_id,
+        scope=pending.scope,
+        settings=settings,
+        events=events,
     )

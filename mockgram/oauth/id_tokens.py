@@ -17,7 +17,6 @@ import hashlib
 
 from joserfc import jwt
 from sqlmodel import Session
-from starlette.requests import Request
 
 from mockgram.keys import ALGORITHMS, RS256, SigningKeys
 from mockgram.models import AuthorizationCode, Client, User
@@ -80,7 +79,12 @@ def issue_id_token(
 
 
 def id_token_for_code(
-    request: Request, session: Session, *, client: Client, record: AuthorizationCode
+    session: Session,
+    *,
+    client: Client,
+    record: AuthorizationCode,
+    settings: MockgramSettings,
+    keys: SigningKeys,
 ) -> str:
     """The token endpoint's id_token for a redeemed code (OIDC Core §3.1.3.3, §3.1.3.6)."""
     user = session.get(User, record.user_id)
@@ -88,8 +92,8 @@ def id_token_for_code(
         raise InvalidGrantError("The user this code was issued for no longer exists.")
     auth_time = int(as_utc(record.auth_time).timestamp()) if record.auth_time else None
     return issue_id_token(
-        keys=request.app.state.keys,
-        settings=request.app.state.settings,
+        keys=keys,
+        settings=settings,
         client=client,
         user=user,
         scope=record.scope,

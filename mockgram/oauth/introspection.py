@@ -30,6 +30,8 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from mockgram.db import SessionDep
+from mockgram.deps import DefencesDep, EventsDep, KeysDep, SettingsDep
+from mockgram.keys import SigningKeys
 from mockgram.models import Client, User
 from mockgram.oauth.back_channel import read_form_and_client, refuse_other_methods, require_token
 from mockgram.oauth.client_auth import BASIC_CHALLENGE
@@ -40,6 +42,7 @@ from mockgram.oauth.errors import (
     json_error,
 )
 from mockgram.oauth.refresh import find_refresh_token
+from mockgram.settings import MockgramSettings
 from mockgram.tokens import InvalidAccessToken, verify_access_token
 from shared.clock import as_utc, utcnow
 from shared.forms import FormBodyDep
@@ -50,10 +53,20 @@ INACTIVE: dict[str, Any] = {"active": False}
 
 
 @router.post("/oauth/introspect")
-def introspection_endpoint(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def introspection_endpoint(
+    request: Request,
+    body: FormBodyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    keys: KeysDep,
+    events: EventsDep,
+    defences: DefencesDep,
+) -> Response:
     """Say whether a token is active and what it carries (RFC 7662 §2.1, §2.2)."""
     try:
-        form, client = read_form_and_client(request, body, session)
+        form, client = read_form_and_client(
+            request, body, session, events=events, defences=defences
+        )
         # §2.1, §4: only clients that can keep a secret may ask.
         if client.is_public:
             raise InvalidClientError("Introspection is for confidential clients only.")
@@ -66,7 +79,7 @@ def introspection_endpoint(request: Request, body: FormBodyDep, session: Session
     except OAuthError as exc:
         return json_error(exc)
     hint = form.get("token_type_hint")
-    answer = introspect(request, session, token=token, client=client, hint=hint)
+    answer = introspect(session, settings, keys, token=token, client=client, hint=hint)
     return JSONResponse(answer, headers=NO_STORE_HEADERS)
 
 
@@ -75,27 +88,32 @@ refuse_other_methods(router, "/oauth/introspect", "introspection")
 
 
 def introspect(
-    request: Request, session: Session, *, token: str, client: Client, hint: str | None
+    session: Session,
+    settings: MockgramSettings,
+    keys: SigningKeys,
+    *,
+    token: str,
+    client: Client,
+    hint: str | None,
 ) -> dict[str, Any]:
     """The §2.2 answer for one token, as either kind."""
     kinds = [access_token_answer, refresh_token_answer]
     if hint == "refresh_token":
         kinds.reverse()  # §2.1: the hint only decides where to look first
     for answer in kinds:
-        found = answer(request, session, token, client)
+        found = answer(session, settings, keys, token, client)
         if found is not None:
             return found
     return INACTIVE
 
 
 def access_token_answer(
-    request: Request, session: Session, token: str, client: Client
+    session: Session, settings: MockgramSettings, keys: SigningKeys, token: str, client: Client
 ) -> dict[str, Any] | None:
     """Active claims of a valid access token of this client; INACTIVE or None (not one)."""
-    state = request.app.state
     try:
         # The resource server's own checks: signature, typ, iss, aud, exp, revocation.
-        access = verify_access_token(session, token, keys=state.keys, settings=state.settings)
+        access = verify_access_token(session, token, keys=keys, settings=settings)
     except InvalidAccessToken:
         return None
     if access.client_id != client.client_id:
@@ -120,7 +138,7 @@ def access_token_answer(
 
 
 def refresh_token_answer(
-    request: Request, session: Session, token: str, client: Client
+    session: Session, settings: MockgramSettings, keys: SigningKeys, token: str, client: Client
 ) -> dict[str, Any] | None:
     """Active facts of a usable refresh token of this client; INACTIVE or None (not one)."""
     record = find_refresh_token(session, token)
@@ -143,5 +161,5 @@ def refresh_token_answer(
         "exp": int(as_utc(record.expires_at).timestamp()),
         "iat": int(as_utc(record.issued_at).timestamp()),
         "sub": str(record.user_id),
-        "iss": request.app.state.settings.issuer,
+        "iss": settings.issuer,
     }

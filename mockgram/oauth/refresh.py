@@ -33,10 +33,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col
 
+from mockgram.events import Events, RefreshTokenReused, TokensIssued
+from mockgram.keys import SigningKeys
 from mockgram.models import Client, IssuedToken, RefreshToken, User
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
@@ -45,7 +46,7 @@ from mockgram.oauth.errors import (
     InvalidScopeError,
 )
 from mockgram.oauth.id_tokens import issue_id_token
-from mockgram.scopes import normalize_scope
+from mockgram.scopes import has_openid, normalize_scope
 from mockgram.settings import MockgramSettings
 from mockgram.tokens import issue_access_token
 from shared.clock import as_utc, utcnow
@@ -115,9 +116,15 @@ def revoke_refresh_tokens_of(session: Session, *, user_id: int, client_id: str) 
     )
 
 
-def reuse_detected(session: Session, grant_id: str) -> NoReturn:
+def reuse_detected(
+    session: Session, events: Events, record: RefreshToken, client: Client
+) -> NoReturn:
     """Revoke the whole family of a reused refresh token and refuse (RFC 9700 §4.14.2)."""
-    revoke_grant(session, grant_id)
+    revoke_grant(session, record.grant_id)
+    reused = RefreshTokenReused(
+        user_id=record.user_id, client_id=client.client_id, grant_id=record.grant_id
+    )
+    events.announce(session, reused)
     session.commit()
     raise InvalidGrantError(
         "The refresh token was already used; every token of this grant is now revoked."
@@ -125,11 +132,34 @@ def reuse_detected(session: Session, grant_id: str) -> NoReturn:
 
 
 def refresh_grant(
-    request: Request, session: Session, *, client: Client, form: dict[str, str]
+    session: Session,
+    *,
+    client: Client,
+    form: dict[str, str],
+    settings: MockgramSettings,
+    keys: SigningKeys,
+    events: Events,
 ) -> JSONResponse:
     """The refresh_token grant, check by check (RFC 6749 §6); the client is authenticated."""
-    settings: MockgramSettings = request.app.state.settings
+    record = find_presented(session, form, client, events)
+    scope = narrowed_scope(record, form)
+    rotate(session, record, client, events)
+    body = issue_refreshed_tokens(session, record, client, scope, settings=settings, keys=keys)
+    issued = tuple(name for name in ("access_token", "refresh_token", "id_token") if name in body)
+    events.announce(
+        session,
+        TokensIssued(
+            user_id=record.user_id, client_id=client.client_id, grant="refresh_token", kinds=issued
+        ),
+    )
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE_HEADERS)
 
+
+def find_presented(
+    session: Session, form: dict[str, str], client: Client, events: Events
+) -> RefreshToken:
+    """The presented token: known, this client's, unused, unexpired, unrevoked (§6, §10.4)."""
     # §6: refresh_token is required; it is looked up by its hash.
     presented = form.get("refresh_token")
     if presented is None:
@@ -137,66 +167,76 @@ def refresh_grant(
     record = find_refresh_token(session, presented)
     if record is None:
         raise InvalidGrantError("The refresh token is invalid.")
-
     # §6, §10.4: the token is bound to the client it was issued to.
     if record.client_id != client.client_id:
         raise InvalidGrantError("The refresh token was issued to another client.")
-
     # RFC 9700 §4.14.2: a rotated token presented again is reuse — the family goes first,
     # whatever else the request carries (a wider scope must not let a replay slip past).
     if record.used_at is not None:
-        reuse_detected(session, record.grant_id)
-
+        reuse_detected(session, events, record, client)
     # RFC 9700 §4.14.2: the family's absolute expiry.
     if as_utc(record.expires_at) <= utcnow():
         raise InvalidGrantError("The refresh token has expired.")
-
     # RFC 7009 §2.2: a revoked token is refused.
     if record.revoked_at is not None:
         raise InvalidGrantError("The refresh token was revoked.")
+    return record
 
-    # §6: the requested scope must not include anything not originally granted.
-    scope = record.scope
+
+def narrowed_scope(record: RefreshToken, form: dict[str, str]) -> str:
+    """§6: the requested scope, which must not include anything not originally granted."""
     requested = form.get("scope")
-    if requested is not None:
-        wanted = set(requested.split())
-        if not wanted or not wanted <= set(record.scope.split()):
-            raise InvalidScopeError("A refresh may ask for the granted scope or less, not more.")
-        scope = normalize_scope(wanted)
+    if requested is None:
+        return record.scope
+    wanted = set(requested.split())
+    if not wanted or not wanted <= set(record.scope.split()):
+        raise InvalidScopeError("A refresh may ask for the granted scope or less, not more.")
+    return normalize_scope(wanted)
 
-    grant_id, user_id, auth_time = record.grant_id, record.user_id, record.auth_time
-    granted_scope, family_expires_at = record.scope, record.expires_at
 
-    # RFC 9700 §4.14.2: rotation — exactly one request may use this token; a second is reuse.
-    # The claim is atomic, so of two racing requests the loser lands here too.
+def rotate(session: Session, record: RefreshToken, client: Client, events: Events) -> None:
+    """RFC 9700 §4.14.2: exactly one request may use this token; a second is reuse.
+
+    The claim is atomic, so of two racing requests the loser is caught as a reuse too.
+    """
     used = col(RefreshToken.used_at)
     if stamp_unset(session, used, col(RefreshToken.token_hash) == record.token_hash) != 1:
-        reuse_detected(session, grant_id)
+        reuse_detected(session, events, record, client)
 
-    user = session.get(User, user_id)
+
+def issue_refreshed_tokens(
+    session: Session,
+    record: RefreshToken,
+    client: Client,
+    scope: str,
+    *,
+    settings: MockgramSettings,
+    keys: SigningKeys,
+) -> dict[str, str | int]:
+    """§5.1 and §6: a new access token, the rotated refresh token, an id_token for OpenID."""
+    user = session.get(User, record.user_id)
     if user is None:
         raise InvalidGrantError("The person this grant belongs to no longer exists.")
-
     access_token, expires_in = issue_access_token(
         session,
-        keys=request.app.state.keys,
+        keys=keys,
         settings=settings,
-        user_id=user_id,
+        user_id=record.user_id,
         client_id=client.client_id,
         scope=scope,
-        grant_id=grant_id,
+        grant_id=record.grant_id,
     )
+    # The new refresh token keeps the grant's whole scope and the family's expiry.
     refresh_token = issue_refresh_token(
         session,
         settings=settings,
-        grant_id=grant_id,
+        grant_id=record.grant_id,
         client_id=client.client_id,
-        user_id=user_id,
-        scope=granted_scope,
-        auth_time=auth_time,
-        expires_at=as_utc(family_expires_at),
+        user_id=record.user_id,
+        scope=record.scope,
+        auth_time=record.auth_time,
+        expires_at=as_utc(record.expires_at),
     )
-    # §5.1 and §6: the same response as the code grant, with the rotated refresh token.
     body: dict[str, str | int] = {
         "access_token": access_token,
         "token_type": "Bearer",
@@ -204,10 +244,11 @@ def refresh_grant(
         "scope": scope,
         "refresh_token": refresh_token,
     }
-    if "openid" in scope.split():
+    if has_openid(scope):
+        auth_time = record.auth_time
         # OIDC Core §12.2: same iss, sub, aud; auth_time of the original sign-in; no nonce.
         body["id_token"] = issue_id_token(
-            keys=request.app.state.keys,
+            keys=keys,
             settings=settings,
             client=client,
             user=user,
@@ -216,5 +257,4 @@ def refresh_grant(
             auth_time=None if auth_time is None else int(as_utc(auth_time).timestamp()),
             access_token=access_token,
         )
-    session.commit()
-    return JSONResponse(body, headers=NO_STORE_HEADERS)
+    return body

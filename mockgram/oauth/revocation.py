@@ -28,8 +28,9 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session, col
 from starlette.responses import Response
 
-from mockgram import activity  # issue 4: John's activity page
 from mockgram.db import SessionDep
+from mockgram.deps import DefencesDep, EventsDep, KeysDep
+from mockgram.events import Events, TokensRevoked
 from mockgram.keys import SigningKeys
 from mockgram.models import Client, IssuedToken
 from mockgram.oauth.back_channel import read_form_and_client, refuse_other_methods, require_token
@@ -45,20 +46,24 @@ ACCESS_TOKEN = "access_token"
 
 
 @router.post("/oauth/revoke")
-def revocation_endpoint(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def revocation_endpoint(
+    request: Request,
+    body: FormBodyDep,
+    session: SessionDep,
+    keys: KeysDep,
+    events: EventsDep,
+    defences: DefencesDep,
+) -> Response:
     """Revoke an access or refresh token the calling client holds (RFC 7009 §2.1)."""
     try:
         # §2.1: the client authenticates exactly as at the token endpoint.
-        form, client = read_form_and_client(request, body, session)
+        form, client = read_form_and_client(
+            request, body, session, events=events, defences=defences
+        )
         # §2.1: token is REQUIRED.
         token = require_token(form)
-        revoke(
-            session,
-            request.app.state.keys,
-            token=token,
-            client=client,
-            hint=form.get("token_type_hint"),
-        )
+        hint = form.get("token_type_hint")
+        revoke(session, keys, events, token=token, client=client, hint=hint)
         session.commit()
     except OAuthError as exc:
         session.rollback()
@@ -72,18 +77,26 @@ refuse_other_methods(router, "/oauth/revoke", "revocation")
 
 
 def revoke(
-    session: Session, keys: SigningKeys, *, token: str, client: Client, hint: str | None
+    session: Session,
+    keys: SigningKeys,
+    events: Events,
+    *,
+    token: str,
+    client: Client,
+    hint: str | None,
 ) -> None:
     """Find the token as either kind; revoke it if it is this client's (the caller commits)."""
     finders = [revoke_refresh_token, revoke_access_token]
     if hint == ACCESS_TOKEN:
         finders.reverse()  # §2.1: the hint only decides where to look first
     for found in finders:
-        if found(session, keys, token, client):
+        if found(session, keys, events, token, client):
             return
 
 
-def revoke_access_token(session: Session, keys: SigningKeys, token: str, client: Client) -> bool:
+def revoke_access_token(
+    session: Session, keys: SigningKeys, events: Events, token: str, client: Client
+) -> bool:
     """Revoke a genuine access token by its jti; True when the token was found at all."""
     try:
         claims = signed_claims(token, keys=keys)  # signature first; expiry does not matter
@@ -95,11 +108,13 @@ def revoke_access_token(session: Session, keys: SigningKeys, token: str, client:
     # §2.1: only the client the token was issued to may revoke it.
     if record.client_id == client.client_id:
         stamp_unset(session, col(IssuedToken.revoked_at), col(IssuedToken.jti) == record.jti)
-        record_revoked(session, record.user_id, client, "an access token")
+        announce_revoked(session, events, record.user_id, client, "an access token")
     return True
 
 
-def revoke_refresh_token(session: Session, keys: SigningKeys, token: str, client: Client) -> bool:
+def revoke_refresh_token(
+    session: Session, keys: SigningKeys, events: Events, token: str, client: Client
+) -> bool:
     """Revoke a refresh token's whole grant; True when the token was found at all."""
     record = find_refresh_token(session, token)
     if record is None:
@@ -107,16 +122,15 @@ def revoke_refresh_token(session: Session, keys: SigningKeys, token: str, client
     # §2.1: only the client the token was issued to may revoke it.
     if record.client_id == client.client_id:
         revoke_grant(session, record.grant_id)
-        record_revoked(session, record.user_id, client, "a refresh token and its grant")
+        announce_revoked(session, events, record.user_id, client, "a refresh token and its grant")
     return True
 
 
-def record_revoked(session: Session, user_id: int, client: Client, what: str) -> None:
-    """Put the revocation on John's activity page (issue 4)."""
-    activity.record(
-        session,
-        user_id=user_id,
-        client_id=client.client_id,
-        kind=activity.TOKEN_REVOKED,
-        detail=f"{what}, by the app (RFC 7009)",
+def announce_revoked(
+    session: Session, events: Events, user_id: int, client: Client, what: str
+) -> None:
+    """Say which of John's tokens the app gave up."""
+    revoked = TokensRevoked(
+        user_id=user_id, client_id=client.client_id, what=f"{what}, by the app (RFC 7009)"
     )
+    events.announce(session, revoked)

@@ -5,6 +5,10 @@ for an access token (and a refresh token, see mockgram/oauth/refresh.py). The en
 as a checklist: client authentication → grant_type → the grant. The code grant, in this order:
 code → expiry → client binding → redirect_uri → PKCE → single use → tokens.
 
+Side jobs stay out of the way: what happened is announced (mockgram/events.py) for whoever
+listens, and the two defences the attack lab may waive are asked about once each, on the
+lines marked `Defence (…)`, only when they are about to refuse (mockgram/defences.py).
+
 Decisions, written down:
 - The raw form is read by hand (mockgram/oauth/back_channel.py), so a malformed request is
   `invalid_request`, never a 422.
@@ -31,9 +35,11 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
-from mockgram import activity as activity_log  # issue 4: John's activity page
-from mockgram import lab  # lab mode only: the attack lab
 from mockgram.db import SessionDep
+from mockgram.defences import PKCE, SINGLE_USE, Defences
+from mockgram.deps import DefencesDep, EventsDep, KeysDep, SettingsDep
+from mockgram.events import CodeRedeemed, Events, RequestRefused, TokensIssued
+from mockgram.keys import SigningKeys
 from mockgram.models import AuthorizationCode, Client, IssuedToken
 from mockgram.oauth import refresh
 from mockgram.oauth.back_channel import read_form_and_client, refuse_other_methods
@@ -48,6 +54,7 @@ from mockgram.oauth.errors import (
 )
 from mockgram.oauth.id_tokens import id_token_for_code
 from mockgram.scopes import has_openid
+from mockgram.settings import MockgramSettings
 from mockgram.tokens import issue_access_token
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
@@ -62,14 +69,34 @@ REFRESH_TOKEN = "refresh_token"
 
 
 @router.post("/oauth/token")
-def token_endpoint(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def token_endpoint(
+    request: Request,
+    body: FormBodyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    keys: KeysDep,
+    events: EventsDep,
+    defences: DefencesDep,
+) -> Response:
     """Exchange a code (or a refresh token) for an access token."""
     try:
-        form, client = read_form_and_client(request, body, session)
+        form, client = read_form_and_client(
+            request, body, session, events=events, defences=defences
+        )
         grant_type = check_grant_type(client, form)
         if grant_type == REFRESH_TOKEN:
-            return refresh.refresh_grant(request, session, client=client, form=form)
-        return redeem_code(request, session, client=client, form=form)
+            return refresh.refresh_grant(
+                session, client=client, form=form, settings=settings, keys=keys, events=events
+            )
+        return redeem_code(
+            session,
+            client=client,
+            form=form,
+            settings=settings,
+            keys=keys,
+            events=events,
+            defences=defences,
+        )
     except OAuthError as exc:
         session.rollback()
         return json_error(exc)
@@ -101,28 +128,51 @@ refuse_other_methods(router, "/oauth/token", "token")
 
 
 def redeem_code(
-    request: Request, session: Session, *, client: Client, form: dict[str, str]
+    session: Session,
+    *,
+    client: Client,
+    form: dict[str, str],
+    settings: MockgramSettings,
+    keys: SigningKeys,
+    events: Events,
+    defences: Defences,
 ) -> Response:
     """The authorization_code grant, check by check (RFC 6749 §4.1.3)."""
-    settings = request.app.state.settings
+    record = find_code(session, form)
+    check_code_binding(record, client, form)
+    check_code_verifier(session, record, client, form, events=events, defences=defences)
+    claim_once(session, record, client, events=events, defences=defences)
+    body = issue_code_tokens(session, record, client, settings=settings, keys=keys)
+    user_id, client_id = record.user_id, client.client_id
+    events.announce(session, CodeRedeemed(user_id=user_id, client_id=client_id))
+    issued = tuple(name for name in ("access_token", "refresh_token", "id_token") if name in body)
+    events.announce(
+        session,
+        TokensIssued(user_id=user_id, client_id=client_id, grant=AUTHORIZATION_CODE, kinds=issued),
+    )
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE_HEADERS)
 
-    # §4.1.3: the code is required; it is looked up by its hash.
+
+def find_code(session: Session, form: dict[str, str]) -> AuthorizationCode:
+    """§4.1.3: the code is required; it is looked up by its hash."""
     code = form.get("code")
     if code is None:
         raise InvalidRequestError("code is required.")
-    code_hash = hash_secret(code)
-    record = session.get(AuthorizationCode, code_hash)
+    record = session.get(AuthorizationCode, hash_secret(code))
     if record is None:
         raise InvalidGrantError("The code is invalid.")
+    return record
 
+
+def check_code_binding(record: AuthorizationCode, client: Client, form: dict[str, str]) -> None:
+    """Still fresh, issued to this client, for this redirect_uri (§4.1.2, §4.1.3)."""
     # §4.1.2: short-lived (ten minutes at most).
     if as_utc(record.expires_at) <= utcnow():
         raise InvalidGrantError("The code has expired.")
-
     # §4.1.3: the code was issued to this client.
     if record.client_id != client.client_id:
         raise InvalidGrantError("The code was issued to another client.")
-
     # §4.1.3: the same redirect_uri as in the authorization request, when it was sent there.
     redirect_uri = form.get("redirect_uri")
     if record.redirect_uri_in_request and redirect_uri != record.redirect_uri:
@@ -130,57 +180,91 @@ def redeem_code(
     if not record.redirect_uri_in_request and redirect_uri not in (None, record.redirect_uri):
         raise InvalidGrantError("redirect_uri does not match the authorization request.")
 
-    # RFC 7636 §4.6: the verifier must match the challenge; RFC 9700 §4.8.2: no downgrade.
-    verifier = form.get("code_verifier")
-    if record.code_challenge is not None:
-        if (
-            verifier is None or not verify_s256(verifier, record.code_challenge)
-        ) and not lab.defence_off(request, session, "pkce", client.client_id):
-            activity_log.record(
-                session,
-                user_id=record.user_id,
-                client_id=client.client_id,
-                kind=activity_log.REFUSED,
-                detail="token request: the PKCE code_verifier did not match",
-                commit=True,
-            )
-            raise InvalidGrantError("code_verifier does not match the code_challenge.")
-    elif verifier is not None:
-        raise InvalidGrantError("This code was issued without PKCE; a code_verifier is unexpected.")
-    elif client.is_public:
-        # RFC 9700 §2.1.1: a public client has no secret; PKCE is all that binds its code.
-        raise InvalidGrantError("A public client's code must have been issued with PKCE.")
 
-    # §4.1.2: single use, claimed atomically.
-    if not claim_code(session, code_hash) and not lab.defence_off(
-        request, session, "single_use", client.client_id
-    ):
-        revoke_tokens_from_code(session, code_hash)
-        activity_log.record(
-            session,
-            user_id=record.user_id,
-            client_id=client.client_id,
-            kind=activity_log.REFUSED,
-            detail="token request: a code used twice; the tokens issued from it were revoked",
-        )
-        session.commit()
+def check_code_verifier(
+    session: Session,
+    record: AuthorizationCode,
+    client: Client,
+    form: dict[str, str],
+    *,
+    events: Events,
+    defences: Defences,
+) -> None:
+    """RFC 7636 §4.6: the verifier matches the challenge; RFC 9700 §4.8.2: no downgrade."""
+    verifier = form.get("code_verifier")
+    if record.code_challenge is None:
+        if verifier is not None:
+            raise InvalidGrantError(
+                "This code was issued without PKCE; a code_verifier is unexpected."
+            )
+        if client.is_public:
+            # RFC 9700 §2.1.1: a public client has no secret; PKCE is all that binds its code.
+            raise InvalidGrantError("A public client's code must have been issued with PKCE.")
+        return
+    matches = verifier is not None and verify_s256(verifier, record.code_challenge)
+    # Defence (pkce): without the verifier, a stolen code is worth nothing.
+    if not matches and defences.is_on(PKCE, session=session, client_id=client.client_id):
+        reason = "token request: the PKCE code_verifier did not match"
+        refuse(session, events, record, client, reason)
+        raise InvalidGrantError("code_verifier does not match the code_challenge.")
+
+
+def claim_once(
+    session: Session,
+    record: AuthorizationCode,
+    client: Client,
+    *,
+    events: Events,
+    defences: Defences,
+) -> None:
+    """§4.1.2: single use, claimed atomically; a replay revokes what the first use issued."""
+    claimed = claim_code(session, record.code_hash)
+    # Defence (single_use): a code works once, so a replayed one buys nothing.
+    if not claimed and defences.is_on(SINGLE_USE, session=session, client_id=client.client_id):
+        revoke_tokens_from_code(session, record.code_hash)
+        reason = "token request: a code used twice; the tokens issued from it were revoked"
+        refuse(session, events, record, client, reason)
         raise InvalidGrantError("The code was already used; tokens issued from it are revoked.")
 
+
+def refuse(
+    session: Session, events: Events, record: AuthorizationCode, client: Client, reason: str
+) -> None:
+    """Announce a refusal and keep it: the endpoint rolls back what an error leaves uncommitted."""
+    refused = RequestRefused(user_id=record.user_id, client_id=client.client_id, reason=reason)
+    events.announce(session, refused)
+    session.commit()
+
+
+def issue_code_tokens(
+    session: Session,
+    record: AuthorizationCode,
+    client: Client,
+    *,
+    settings: MockgramSettings,
+    keys: SigningKeys,
+) -> dict[str, str | int]:
+    """§5.1: the access token, a refresh token when due, an id_token for OpenID (the body)."""
     # One grant, one family: the refresh tokens and every access token refreshed from them.
     grant_id = refresh.new_grant_id()
     access_token, expires_in = issue_access_token(
         session,
-        keys=request.app.state.keys,
+        keys=keys,
         settings=settings,
         user_id=record.user_id,
         client_id=client.client_id,
         scope=record.scope,
-        code_hash=code_hash,
+        code_hash=record.code_hash,
         grant_id=grant_id,
     )
-    refresh_token = None
+    body: dict[str, str | int] = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "scope": record.scope,
+    }
     if refresh.gets_refresh_token(client, record.scope):
-        refresh_token = refresh.issue_refresh_token(
+        body["refresh_token"] = refresh.issue_refresh_token(
             session,
             settings=settings,
             grant_id=grant_id,
@@ -189,31 +273,12 @@ def redeem_code(
             scope=record.scope,
             auth_time=record.auth_time,
         )
-    scope = record.scope
-    # §5.1: the successful response.
-    body: dict[str, str | int] = {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-        "scope": scope,
-    }
-    if refresh_token is not None:
-        body["refresh_token"] = refresh_token
-    if has_openid(scope):
+    if has_openid(record.scope):
         # OIDC Core §3.1.3.3: an OpenID request gets its id_token here (nonce, auth_time).
-        body["id_token"] = id_token_for_code(request, session, client=client, record=record)
-    activity_log.record(
-        session, user_id=record.user_id, client_id=client.client_id, kind=activity_log.CODE_REDEEMED
-    )
-    activity_log.record(
-        session,
-        user_id=record.user_id,
-        client_id=client.client_id,
-        kind=activity_log.TOKEN_ISSUED,
-        detail=", ".join(n for n in ("access_token", "refresh_token", "id_token") if n in body),
-    )
-    session.commit()
-    return JSONResponse(body, headers=NO_STORE_HEADERS)
+        body["id_token"] = id_token_for_code(
+            session, client=client, record=record, settings=settings, keys=keys
+        )
+    return body
 
 
 def claim_code(session: Session, code_hash: str) -> bool:

@@ -14,9 +14,9 @@ from fastapi.responses import Response
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
-from mockgram import activity  # issue 4: John's activity page
 from mockgram.db import SessionDep
-from mockgram.deps import CurrentUserDep, TemplatesDep
+from mockgram.deps import CurrentUserDep, EventsDep, TemplatesDep
+from mockgram.events import ConsentRevoked, TokensRevoked
 from mockgram.models import AuthorizationCode, Client, Consent, IssuedToken
 from mockgram.oauth.refresh import revoke_refresh_tokens_of
 from mockgram.pages.home import see_other
@@ -76,6 +76,7 @@ def revoke_app(
     client_id: str,
     session: SessionDep,
     user: CurrentUserDep,
+    events: EventsDep,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Take an app's access away: consent, live tokens and pending codes, in one transaction."""
@@ -102,14 +103,9 @@ def revoke_app(
             col(AuthorizationCode.redeemed_at).is_(None),
         )
     )
-    activity.record(session, user_id=user.id, client_id=client_id, kind=activity.CONSENT_REVOKED)
-    activity.record(
-        session,
-        user_id=user.id,
-        client_id=client_id,
-        kind=activity.TOKEN_REVOKED,
-        detail="every access and refresh token",
-    )
+    events.announce(session, ConsentRevoked(user_id=user.id, client_id=client_id))
+    what = "every access and refresh token"
+    events.announce(session, TokensRevoked(user_id=user.id, client_id=client_id, what=what))
     session.commit()
     push_flash(request, f"{client.name} can no longer see your photos.", "ok")
     return see_other("/apps")

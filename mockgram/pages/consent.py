@@ -15,12 +15,13 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 from starlette.responses import Response
 
-from mockgram import activity  # issue 4: John's activity page
 from mockgram.db import SessionDep
-from mockgram.deps import get_current_user
+from mockgram.deps import EventsDep, SettingsDep, TemplatesDep, get_current_user
+from mockgram.events import ConsentDenied, ConsentGiven
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
 from mockgram.oauth.codes import answer_request
@@ -69,7 +70,7 @@ def signed_in_with_open_request(
     if user is None or user.id is None:
         return login_redirect(request_id)
     pending = load_open_request(session, request_id)
-    # Checklist 28: the answer is bound to the pending request this browser started.
+    # SECURITY.md item 28: the answer is bound to the pending request this browser started.
     if pending is None or not is_bound_to_session(request, request_id):
         return no_longer_valid(request)
     # prompt=login, max_age or login_hint asked for a new sign-in that has not happened yet.
@@ -79,9 +80,14 @@ def signed_in_with_open_request(
 
 
 @router.get("/consent")
-def consent_page(request: Request, session: SessionDep) -> Response:
+def consent_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventsDep,
+    templates: TemplatesDep,
+) -> Response:
     """Ask John about the pending request (or skip, when he already agreed to all of it)."""
-    settings = request.app.state.settings
     found = signed_in_with_open_request(
         request, session, request.query_params.get("request_id") or ""
     )
@@ -104,15 +110,21 @@ def consent_page(request: Request, session: SessionDep) -> Response:
             user_id=user.id,
             scope=pending.scope,
             settings=settings,
+            events=events,
         )
         return answered or no_longer_valid(request)
-    return render_consent(request, pending=pending, client=client, user=user)
+    return render_consent(request, templates, pending=pending, client=client, user=user)
 
 
 @router.post("/consent")
-def consent_submit(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def consent_submit(
+    request: Request,
+    body: FormBodyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventsDep,
+) -> Response:
     """Record John's answer once: a code for Allow, access_denied for Deny."""
-    settings = request.app.state.settings
     form = readable_form(body)
     request_id = text(form, "request_id")
     if not csrf_ok(request, text(form, "csrf_token")):
@@ -159,29 +171,30 @@ def consent_submit(request: Request, body: FormBodyDep, session: SessionDep) -> 
     ticked |= {name for name in requested if name in SCOPES and SCOPES[name].required}
     # Nothing granted is a "no", whatever button was pressed.
     if decision == "deny" or not ticked:
-        activity.record(
-            session, user_id=user.id, kind=activity.CONSENT_DENIED, client_id=pending.client_id
-        )
-        return deny(request, session, pending=pending)
+        events.announce(session, ConsentDenied(user_id=user.id, client_id=pending.client_id))
+        return deny(request, session, pending=pending, issuer=settings.issuer)
 
     scope = normalize_scope(ticked)
     consents.remember(session, user_id=user.id, client_id=pending.client_id, scope=scope)
-    activity.record(
-        session,
-        user_id=user.id,
-        kind=activity.CONSENT_GIVEN,
-        client_id=pending.client_id,
-        detail=f"scope “{scope}”",
+    events.announce(
+        session, ConsentGiven(user_id=user.id, client_id=pending.client_id, scope=scope)
     )
     answered = answer_request(
-        request, session, pending=pending, user_id=user.id, scope=scope, settings=settings
+        request,
+        session,
+        pending=pending,
+        user_id=user.id,
+        scope=scope,
+        settings=settings,
+        events=events,
     )
     return answered if answered is not None else no_longer_valid(request)
 
 
-def deny(request: Request, session: Session, *, pending: AuthorizationRequest) -> Response:
+def deny(
+    request: Request, session: Session, *, pending: AuthorizationRequest, issuer: str
+) -> Response:
     """RFC 6749 §4.1.2.1: access_denied, with state and iss, in the request's response mode."""
-    settings = request.app.state.settings
     if not claim(session, pending.id):
         session.rollback()
         return no_longer_valid(request)
@@ -190,7 +203,7 @@ def deny(request: Request, session: Session, *, pending: AuthorizationRequest) -
         pending.redirect_uri,
         AccessDeniedError("The user denied the request."),
         state=pending.state,
-        issuer=settings.issuer,
+        issuer=issuer,
         mode=pending.response_mode,
     )
     session.commit()
@@ -199,10 +212,15 @@ def deny(request: Request, session: Session, *, pending: AuthorizationRequest) -
 
 
 def render_consent(
-    request: Request, *, pending: AuthorizationRequest, client: Client, user: User
+    request: Request,
+    templates: Jinja2Templates,
+    *,
+    pending: AuthorizationRequest,
+    client: Client,
+    user: User,
 ) -> Response:
     """The question: which app, what it would be allowed to do, and where John goes next."""
-    return request.app.state.templates.TemplateResponse(
+    return templates.TemplateResponse(
         request,
         "consent.html",
         {

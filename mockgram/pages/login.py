@@ -5,10 +5,10 @@ The form has a CSRF token; an unknown user and a wrong password get the same mes
 same status and (thanks to a dummy argon2 hash) the same time, so nobody can find out who has
 an account. After a successful sign-in the session is rotated and John goes on to the consent
 page for the pending request, or to a local page from a fixed allowlist — never to a URL
-someone else chose (RFC 9700 §4.11, checklist 30). OIDC Core §3.1.2.1: prompt=login, an
+someone else chose (RFC 9700 §4.11; SECURITY.md item 30). OIDC Core §3.1.2.1: prompt=login, an
 exceeded max_age or a login_hint naming someone else bring John here even when he is signed
-in; login_hint prefills the username. Wrong passwords meet growing delays (checklist 34,
-mockgram/login_throttle.py), counted alike for known and unknown usernames.
+in; login_hint prefills the username. Wrong passwords meet growing delays (SECURITY.md item
+34, mockgram/login_throttle.py), counted alike for known and unknown usernames.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 from starlette.responses import Response
 
-from mockgram import (
-    activity,  # issue 4: John's activity page
-    login_throttle,
-)
+from mockgram import login_throttle
 from mockgram.db import SessionDep
-from mockgram.deps import SESSION_AUTH_TIME_KEY, SESSION_USER_KEY
+from mockgram.deps import (
+    SESSION_AUTH_TIME_KEY,
+    SESSION_USER_KEY,
+    EventsDep,
+    SettingsDep,
+)
+from mockgram.events import SignedIn, SignInFailed, SignInsThrottled
 from mockgram.models import Client, User
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
 from mockgram.oauth.pending import (
@@ -62,7 +65,13 @@ def login_page(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/login")
-def login_submit(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def login_submit(
+    request: Request,
+    body: FormBodyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventsDep,
+) -> Response:
     """Check the CSRF token and the password; on success rotate the session and move on.
 
     Synchronous on purpose: the argon2 verification, like the queries, runs in a worker thread.
@@ -84,9 +93,9 @@ def login_submit(request: Request, body: FormBodyDep, session: SessionDep) -> Re
 
     username = text(form, "username").strip()
     password = text(form, "password")
-    # Checklist item 34: too many recent failures → wait, before the password is even looked at.
+    # SECURITY.md item 34: too many recent failures → wait, before the password is looked at.
     address = request.client.host if request.client else ""
-    throttle = request.app.state.settings.login_throttle
+    throttle = settings.login_throttle
     if throttle and (
         wait := login_throttle.wait_seconds(session, username=username, address=address)
     ):
@@ -105,20 +114,16 @@ def login_submit(request: Request, body: FormBodyDep, session: SessionDep) -> Re
     user = session.exec(select(User).where(User.username == username)).first() if username else None
     # The dummy hash makes an unknown user cost as much as a wrong password.
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        activity.record(session, user_id=user and user.id, kind=activity.LOGIN_FAILED, commit=True)
+        events.announce(session, SignInFailed(user_id=user.id if user else None))
+        session.commit()
         if throttle:
             login_throttle.record_failure(session, username=username, address=address)
             # From now on this account's tries from there wait: John's activity page says so.
             if user and (
                 wait := login_throttle.wait_seconds(session, username=username, address=address)
             ):
-                activity.record(
-                    session,
-                    user_id=user.id,
-                    kind=activity.LOGIN_THROTTLED,
-                    detail=f"The next try from that address must wait {wait} s.",
-                    commit=True,
-                )
+                events.announce(session, SignInsThrottled(user_id=user.id, wait_seconds=wait))
+                session.commit()
         return render_login(
             request,
             session,
@@ -138,7 +143,8 @@ def login_submit(request: Request, body: FormBodyDep, session: SessionDep) -> Re
     request.session[SESSION_USER_KEY] = user.id
     request.session["username"] = user.username
     request.session[SESSION_AUTH_TIME_KEY] = int(time.time())
-    activity.record(session, user_id=user.id, kind=activity.LOGIN, commit=True)  # issue 4
+    events.announce(session, SignedIn(user_id=user.id))
+    session.commit()
 
     if request_id and is_bound_to_session(request, request_id):
         # prompt=login / max_age / login_hint asked for this sign-in: it has now happened.
