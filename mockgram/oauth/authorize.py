@@ -1,12 +1,12 @@
 """Step 1 in, step 4 out — the authorization endpoint (RFC 6749 §4.1, §4.2; OIDC Core §3; RFC 9207).
 
 The request is checked by small functions composed in order, like node-oidc-provider's
-actions: check_client → check_redirect_uri → check_response_mode → check_repeated_params →
-check_response_type → check_scope → check_openid_scope → check_nonce → check_pkce →
-check_prompt → check_max_age (→ check_silent for prompt=none). Until the client, its redirect
-URI and the response mode are known to be good, a failure is a 400 page (never a redirect);
-after that, errors go back to the client in the request's response mode (query, fragment or
-form_post) with error, error_description, error_uri, state and iss.
+actions: check_client → check_redirect_uri → check_response_mode, then in checked_request
+check_repeated_params → check_response_type → check_scope → check_openid_scope → check_nonce →
+check_pkce → check_prompt → check_max_age (→ check_silent for prompt=none). Until the client,
+its redirect URI and the response mode are known to be good, a failure is a 400 page (never a
+redirect); after that, errors go back to the client in the request's response mode (query,
+fragment or form_post) with error, error_description, error_uri, state and iss.
 
 Decisions, written down:
 - redirect_uri is compared with the registered ones as an exact string (RFC 6749 §3.1.2.3,
@@ -69,12 +69,19 @@ from mockgram.clients import (
     parse_response_type,
 )
 from mockgram.db import SessionDep
-from mockgram.deps import SESSION_AUTH_TIME_KEY, EventsDep, SettingsDep, get_current_user
+from mockgram.deps import (
+    SESSION_AUTH_TIME_KEY,
+    EventsDep,
+    KeysDep,
+    SettingsDep,
+    get_current_user,
+)
 from mockgram.events import Events
 from mockgram.failures import error_uri
+from mockgram.keys import SigningKeys
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
-from mockgram.oauth.codes import answer_if_consented
+from mockgram.oauth.answer import answer_if_consented
 from mockgram.oauth.errors import (
     ConsentRequiredError,
     InvalidRequestError,
@@ -157,6 +164,7 @@ def authorize(
     body: FormBodyDep,
     session: SessionDep,
     settings: SettingsDep,
+    keys: KeysDep,
     events: EventsDep,
 ) -> Response:
     """Validate the authorization request, then send John to sign in, to consent, or back."""
@@ -169,29 +177,58 @@ def authorize(
         return page_for(request, exc)
 
     # From here on the redirect URI is trusted; state goes back exactly as sent (§4.1.2.1).
-    state = single(params, "state")
-    user = get_current_user(request, session)
     try:
-        check_repeated_params(params)
-        words = check_response_type(client, params)
-        scope = check_scope(client, params)
-        check_openid_scope(words, scope)
-        nonce = check_nonce(words, scope, params)
-        code_challenge, code_challenge_method = check_pkce(client, words, params)
-        prompt = check_prompt(params)
-        max_age = check_max_age(params)
-        login_hint = single(params, "login_hint")
-        force_login = needs_fresh_login(
-            request, user, prompt=prompt, max_age=max_age, login_hint=login_hint
+        pending = checked_request(
+            request,
+            session,
+            client,
+            params,
+            redirect_uri=redirect_uri,
+            redirect_uri_in_request=redirect_uri_in_request,
+            mode=mode,
+            ttl_seconds=settings.pending_request_ttl_seconds,
         )
-        if "none" in prompt:
-            check_silent(session, client, user, scope=scope, force_login=force_login)
     except OAuthError as exc:
+        state = single(params, "state")
         return error_response(
             request, redirect_uri, exc, state=state, issuer=settings.issuer, mode=mode
         )
+    # Requests nobody finished are kept a day past expiry (to say "expired"), then dropped.
+    delete_older_than(session, AuthorizationRequest, AuthorizationRequest.expires_at, KEEP_EXPIRED)
+    session.add(pending)
+    session.commit()
+    bind_to_session(request, pending.id)
+    return next_step(request, session, pending=pending, settings=settings, keys=keys, events=events)
 
-    pending = AuthorizationRequest(
+
+def checked_request(
+    request: Request,
+    session: Session,
+    client: Client,
+    params: Params,
+    *,
+    redirect_uri: str,
+    redirect_uri_in_request: bool,
+    mode: str,
+    ttl_seconds: int,
+) -> AuthorizationRequest:
+    """The checks whose errors go back to the client, in order; the request to keep."""
+    check_repeated_params(params)
+    words = check_response_type(client, params)
+    scope = check_scope(client, params)
+    check_openid_scope(words, scope)
+    nonce = check_nonce(words, scope, params)
+    code_challenge, code_challenge_method = check_pkce(client, words, params)
+    prompt = check_prompt(params)
+    max_age = check_max_age(params)
+    login_hint = single(params, "login_hint")
+    user = get_current_user(request, session)
+    force_login = needs_fresh_login(
+        request, user, prompt=prompt, max_age=max_age, login_hint=login_hint
+    )
+    if "none" in prompt:
+        check_silent(session, client, user, scope=scope, force_login=force_login)
+    return AuthorizationRequest(
         id=new_token(32),
         client_id=client.client_id,
         redirect_uri=redirect_uri,
@@ -199,7 +236,7 @@ def authorize(
         response_type=canonical_response_type(words),
         response_mode=mode,
         scope=scope,
-        state=state,
+        state=single(params, "state"),
         nonce=nonce,
         code_challenge=code_challenge,
         code_challenge_method=code_challenge_method,
@@ -207,14 +244,8 @@ def authorize(
         max_age=max_age,
         login_hint=login_hint[:MAX_LOGIN_HINT] if login_hint else None,
         force_login=force_login,
-        expires_at=utcnow() + timedelta(seconds=settings.pending_request_ttl_seconds),
+        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
     )
-    # Requests nobody finished are kept a day past expiry (to say "expired"), then dropped.
-    delete_older_than(session, AuthorizationRequest, AuthorizationRequest.expires_at, KEEP_EXPIRED)
-    session.add(pending)
-    session.commit()
-    bind_to_session(request, pending.id)
-    return next_step(request, session, pending=pending, settings=settings, events=events)
 
 
 def page_for(request: Request, exc: AuthorizePageError) -> Response:
@@ -243,6 +274,7 @@ def next_step(
     *,
     pending: AuthorizationRequest,
     settings: MockgramSettings,
+    keys: SigningKeys,
     events: Events,
 ) -> Response:
     """Step 2 if John must sign in, else the answer if he already agreed, else step 3."""
@@ -251,7 +283,13 @@ def next_step(
     if user is None or user.id is None or pending.force_login:
         return RedirectResponse(f"/login?{query}", status_code=303)
     answered = answer_if_consented(
-        request, session, pending=pending, user_id=user.id, settings=settings, events=events
+        request,
+        session,
+        pending=pending,
+        user_id=user.id,
+        settings=settings,
+        keys=keys,
+        events=events,
     )
     return answered or RedirectResponse(f"/consent?{query}", status_code=303)
 

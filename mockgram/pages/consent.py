@@ -20,11 +20,11 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from mockgram.db import SessionDep
-from mockgram.deps import EventsDep, SettingsDep, TemplatesDep, get_current_user
+from mockgram.deps import EventsDep, KeysDep, SettingsDep, TemplatesDep, get_current_user
 from mockgram.events import ConsentDenied, ConsentGiven
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
-from mockgram.oauth.codes import answer_request
+from mockgram.oauth.answer import answer_request
 from mockgram.oauth.errors import AccessDeniedError
 from mockgram.oauth.pending import (
     claim,
@@ -84,6 +84,7 @@ def consent_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    keys: KeysDep,
     events: EventsDep,
     templates: TemplatesDep,
 ) -> Response:
@@ -110,6 +111,7 @@ def consent_page(
             user_id=user.id,
             scope=pending.scope,
             settings=settings,
+            keys=keys,
             events=events,
         )
         return answered or no_longer_valid(request)
@@ -122,6 +124,7 @@ def consent_submit(
     body: FormBodyDep,
     session: SessionDep,
     settings: SettingsDep,
+    keys: KeysDep,
     events: EventsDep,
 ) -> Response:
     """Record John's answer once: a code for Allow, access_denied for Deny."""
@@ -186,6 +189,7 @@ def consent_submit(
         user_id=user.id,
         scope=scope,
         settings=settings,
+        keys=keys,
         events=events,
     )
     return answered if answered is not None else no_longer_valid(request)
