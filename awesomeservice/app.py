@@ -18,10 +18,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from awesomeservice import doctor
 from awesomeservice.deps import SignInRequired
 from awesomeservice.destinations import DestinationGuard
-from awesomeservice.discovery import Discovery
+from awesomeservice.events import Events
 from awesomeservice.inspector import recorder as inspector_recorder
+from awesomeservice.inspector import stepping
 from awesomeservice.inspector.install import install_inspector
+from awesomeservice.lab import switches as lab_switches
 from awesomeservice.models import AppSecret, AwesomeTable
+from awesomeservice.oauth.discovery import Discovery
 from awesomeservice.pages import (
     accounts,
     connect,
@@ -130,6 +133,11 @@ def create_app(
     app.state.http = _make_http(settings, http_transport)
     app.state.discovery = Discovery(settings)
     app.state.destination_guard = DestinationGuard(settings)  # the debugger's SSRF check
+    # The protocol announces; the inspector records, step-through pauses, the lab switches.
+    app.state.events = Events()
+    inspector_recorder.listen_to(app.state.events)
+    stepping.pause_with(app.state.events)
+    lab_switches.register(app.state.events, app.state.database, settings)
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
     templates.env.filters["money"] = _money

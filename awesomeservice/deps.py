@@ -10,8 +10,8 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from awesomeservice.db import DatabaseDep
-from awesomeservice.discovery import Discovery
 from awesomeservice.models import User
+from awesomeservice.oauth.discovery import Discovery
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.hashing import new_token
 

@@ -17,7 +17,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from awesomeservice.discovery import on_mockgram
+from awesomeservice.backchannel import on_mockgram
 from awesomeservice.settings import AwesomeServiceSettings
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]

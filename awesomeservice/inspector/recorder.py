@@ -1,5 +1,6 @@
-"""Write FlowEvent rows: the httpx event hooks record every back-channel call, and two calls
-record what only the browser carries (step 1's request URL, step 4's callback).
+"""Write FlowEvent rows: the httpx event hooks record every back-channel call, and two listeners
+of the app's events (awesomeservice/events.py) record what only the browser carries: step 1's
+request URL and step 4's callback.
 
 Nothing secret is stored: every value goes through `redact` first. Recording never breaks a
 flow: a failure to record is logged and forgotten.
@@ -20,6 +21,7 @@ import httpx
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
+from awesomeservice.events import AuthorizationRequestSent, CallbackReceived, Events
 from awesomeservice.inspector import jwts, labels
 from awesomeservice.inspector.context import InspectorContext, current
 from awesomeservice.inspector.params import explain_error, meaning
@@ -190,6 +192,20 @@ async def record_callback(url: str, *, title: str | None = None, mode: str = "qu
         details=json.dumps({"parameters": _parameters(pairs), "response_mode": mode}),
         **extra,
     )
+
+
+def listen_to(events: Events) -> None:
+    """Record each authorization request and callback the protocol announces."""
+    events.listen(AuthorizationRequestSent, _on_authorization_request_sent)
+    events.listen(CallbackReceived, _on_callback_received)
+
+
+async def _on_authorization_request_sent(event: AuthorizationRequestSent) -> None:
+    await record_authorization_request(event.url, title=event.title or None)
+
+
+async def _on_callback_received(event: CallbackReceived) -> None:
+    await record_callback(event.url, title=event.title or None, mode=event.mode)
 
 
 # ── The back channel: httpx event hooks ─────────────────────────────────────────────────────

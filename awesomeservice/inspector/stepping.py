@@ -8,6 +8,9 @@ see what breaks.
 Where "Send" goes is stored here, server side; the form can change only the editable values,
 never the destination (no open redirect). A pause before a form's POST (disconnect) sends the
 form again, with the same CSRF token, carrying `step_confirmed`.
+
+The page layer asks for a pause between protocol steps through the app's events
+(awesomeservice/events.py: BeforeRedirect, BeforeExchange, BeforeRevocation); `pause` answers.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from awesomeservice.events import (
+    CONFIRMED_FIELD,
+    BeforeExchange,
+    BeforeRedirect,
+    BeforeRevocation,
+    Events,
+    PausePoint,
+)
 from awesomeservice.inspector import recorder
 from awesomeservice.inspector.context import current
 from awesomeservice.inspector.params import meaning
@@ -43,7 +54,6 @@ STEP_OF: dict[str, int | None] = {
     "refresh": None,
     "revoke": None,
 }
-CONFIRMED_FIELD = "step_confirmed"
 POST_KINDS = frozenset({"revoke"})  # paused form posts: Send posts the form again
 
 
@@ -250,6 +260,40 @@ async def pause_before_post(
     confirmed = form_fields.get(CONFIRMED_FIELD) == "1"
     held = await database.run(_hold_unless_confirmed, kind, path, confirmed=confirmed)
     return _paused_page(request, held, api_call=call, repost_to=path) if held else None
+
+
+async def pause_before_revoking(request: Request, point: BeforeRevocation) -> Response | None:
+    """ "Disconnect Mockgram": the RFC 7009 revocations about to be sent."""
+    database: Database = request.app.state.database
+    if not await database.run(active):
+        return None  # not stepping: the endpoint is not even looked up
+    call = [("Request", f"POST {await point.endpoint()}, once per token")]
+    call += [
+        (hint, f"token={shortened(token)}, token_type_hint={hint}") for hint, token in point.tokens
+    ]
+    call += [
+        ("client authentication", "AwesomeService's client_id and secret (never shown)"),
+        ("Defined in", "RFC 7009 §2.1; revoking the refresh token ends the whole grant"),
+    ]
+    fields = {CONFIRMED_FIELD: point.confirmed}
+    return await pause_before_post(request, database, fields, kind="revoke", call=call)
+
+
+async def pause(request: Request, point: PausePoint) -> Response | None:
+    """The step-through hook the page layer calls between protocol steps."""
+    database: Database = request.app.state.database
+    if isinstance(point, BeforeRedirect):
+        return await pause_before_redirect(request, database, point.url)
+    if isinstance(point, BeforeExchange):
+        return await pause_before_exchange(request, database)
+    if isinstance(point, BeforeRevocation):
+        return await pause_before_revoking(request, point)
+    return None
+
+
+def pause_with(events: Events) -> None:
+    """Register step-through as the app's pause."""
+    events.pause_with(pause)
 
 
 def resume(db: Session, edited: dict[str, str]) -> str | None:

@@ -8,7 +8,6 @@ call its own routes in-process, carrying the reader's session cookie as a forged
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -18,9 +17,11 @@ from fastapi import FastAPI
 from awesomeservice.backchannel import send
 from awesomeservice.lab.browser import authorize_as_jane
 from awesomeservice.lab.exchanges import Exchange, mask, mask_url
-from awesomeservice.oauth_client import client_secret_basic, start_authorization
+from awesomeservice.oauth.authorization_request import connect_request
+from awesomeservice.oauth.token_endpoint import client_secret_basic
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.db import Database
+from shared.oauth_spec import new_state
 
 TOKEN = "/oauth/token"
 READ = "photos.read"
@@ -198,7 +199,7 @@ async def tampered_redirect(ctx: LabContext) -> Outcome:
         "client_id": ctx.settings.client_id,
         "redirect_uri": "https://attacker.example/steal",
         "scope": READ,
-        "state": secrets.token_urlsafe(16),
+        "state": new_state(),
     }
     response = await send(ctx.http, "GET", "/oauth/authorize", params=params)
     exchange = Exchange.of("An authorization request naming the attacker's address", response)
@@ -222,7 +223,7 @@ async def forged_callback(ctx: LabContext) -> Outcome:
             "/connect/callback",
             params={
                 "code": code,
-                "state": secrets.token_urlsafe(24),
+                "state": new_state(),  # one AwesomeService never sent
                 "iss": ctx.settings.mockgram_url,
             },
         )
@@ -368,18 +369,18 @@ async def mix_up(ctx: LabContext) -> Outcome:
         )
     # A real Connect request of yours, so state is right and only iss is wrong.
     request = await ctx.database.run(
-        start_authorization,
+        connect_request,
         ctx.settings,
         user_id=ctx.user_id,
         browser_binding=ctx.browser_binding,
         authorization_endpoint=f"{ctx.settings.mockgram_url}/oauth/authorize",
     )
-    state = next(p.value for p in request.parameters if p.name == "state")
+    state = dict(request.parameters)["state"]
     async with ctx.self_client() as own:
         response = await own.get(
             "/connect/callback",
             params={
-                "code": secrets.token_urlsafe(32),
+                "code": new_state(),  # made up: the point is whether it is sent on
                 "state": state,
                 "iss": "https://attacker.example",
             },

@@ -11,15 +11,14 @@ button on /lab.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import httpx
 
 from awesomeservice.backchannel import send
+from awesomeservice.oauth.authorization_request import fresh_secrets, request_parameters
 from awesomeservice.settings import AwesomeServiceSettings
-from shared import pkce
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _REQUEST_ID = re.compile(r'name="request_id" value="([^"]+)"')
@@ -54,19 +53,17 @@ async def authorize_as_jane(
     use_pkce: bool = True,
 ) -> Answer:
     """Run one authorization at Mockgram as Jane, up to the redirect back; nothing is redeemed."""
-    state = secrets.token_urlsafe(24)
-    verifier = pkce.make_verifier() if use_pkce else None
-    params = {
-        "response_type": response_type,
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "scope": scope,
-        "state": state,
-    }
-    if verifier:
-        params |= {"code_challenge": pkce.s256_challenge(verifier), "code_challenge_method": "S256"}
-    if response_type != "code":
-        params["nonce"] = secrets.token_urlsafe(16)
+    secrets = fresh_secrets(nonce=response_type != "code")
+    state, verifier = secrets.state, secrets.code_verifier if use_pkce else None
+    params = request_parameters(
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        response_type=response_type,
+        state=state,
+        nonce=secrets.nonce,
+        code_verifier=verifier or "",
+    )
     jar: dict[str, str] = {}
 
     async def go(method: str, url: str, data: dict[str, str | list[str]] | None = None):  # type: ignore[no-untyped-def]

@@ -1,23 +1,27 @@
 """Lab mode's defence switches: in the database (any worker may serve the next request), one
 shot (the one demonstration consumes it), and honoured only when the `lab_mode` setting is on.
 
-Outside lab mode nothing here does anything: `switch_off` refuses, and `defence_off` is False
-without even looking at the table.
+Outside lab mode nothing here does anything: `switch_off` refuses, no switch is registered
+with the app's events, and `defence_off` is False without even looking at the table. In lab
+mode, `register` gives the protocol (awesomeservice/oauth/) one named switch per defence, which
+it consults at the one point where that defence is checked.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 from sqlmodel import Field, Session, col, select
 
 from awesomeservice.backchannel import send
+from awesomeservice.events import Events
 from awesomeservice.models import AwesomeTable
-from awesomeservice.oauth_client import client_secret_basic
+from awesomeservice.oauth.token_endpoint import client_secret_basic
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.clock import as_utc, utcnow
-from shared.db import stamp_unset
+from shared.db import Database, stamp_unset
 
 # AwesomeService's own defences the lab can switch off, by name.
 DEFENCES = {"iss": "the iss check on the callback (RFC 9207 §2.4)"}
@@ -77,6 +81,20 @@ def defence_off(
     claimed = stamp_unset(session, col(DefenceSwitch.used_at), col(DefenceSwitch.id) == switch.id)
     session.commit()
     return claimed == 1
+
+
+async def _switched_off(
+    database: Database, settings: AwesomeServiceSettings, defence: str, binding: str | None
+) -> bool:
+    return await database.run(defence_off, settings, defence=defence, browser_binding=binding)
+
+
+def register(events: Events, database: Database, settings: AwesomeServiceSettings) -> None:
+    """In lab mode, answer the protocol's question "is this defence off for this run?"."""
+    if not settings.lab_mode:
+        return
+    for defence in DEFENCES:
+        events.switch(defence, partial(_switched_off, database, settings, defence))
 
 
 async def switch_off_at_mockgram(

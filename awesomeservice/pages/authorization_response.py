@@ -1,54 +1,36 @@
-"""Step 4 — the authorization response, checked before any code is redeemed (RFC 6749 §4.1.2).
+"""Step 4 for people — the authorization response, checked before any code is redeemed.
 
-Connect (pages/connect.py) and 'Log in with Mockgram' (pages/login_with_mockgram.py) read
-the provider's answer the same way: an error answer (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6),
-then state (C1, RFC 9700 §4.7), then iss (C3, RFC 9207 §2.4), then the code. Each check lives
-here once; the two flows differ only in their words, their pending-request table and their page.
+Connect (pages/connect.py) and 'Log in with Mockgram' (pages/login_with_mockgram.py) read the
+provider's answer the same way, with the checks of awesomeservice/oauth/callback.py: state
+first (C1), then — after a step-through pause, if the reader is stepping — iss (C3), the error
+answer (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) and the code. The two flows differ only in
+their words, their pending-request table and their page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 import httpx
 from fastapi import Request
 from fastapi.responses import Response
-from sqlmodel import Session
 
 from awesomeservice import refusals
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.deps import SESSION_BINDING_KEY, SESSION_USER_KEY
-from awesomeservice.discovery import Discovery, ProviderMetadata
 from awesomeservice.errors import mockgram_unavailable
-from awesomeservice.inspector import recorder as inspector  # issue 4
-from awesomeservice.inspector import stepping  # issue 4: step-through mode
-from awesomeservice.oauth_client import (
-    AUTHORIZATION_ERRORS,
-    TOKEN_ERRORS,
-    CallbackRefused,
-    TokenError,
-    check_issuer,
-)
+from awesomeservice.events import BeforeExchange, Events
+from awesomeservice.models import PendingAuthorization, PendingLogin
+from awesomeservice.oauth import callback
+from awesomeservice.oauth.callback import Binding, CallbackRefused, ErrorAnswer
+from awesomeservice.oauth.discovery import Discovery, ProviderMetadata
+from awesomeservice.oauth.token_endpoint import TokenError
+from awesomeservice.pages.wording import AUTHORIZATION_ERRORS, TOKEN_ERRORS, issuer_refusal
 from shared.db import Database
 
-Pending = TypeVar("Pending")
-Pending_co = TypeVar("Pending_co", covariant=True)
-
-
-class ConsumeState(Protocol[Pending_co]):
-    """oauth_client.consume_state or oidc_login.consume_login_state: C1, and the state used up
-    (a database step, run through `Database.run`)."""
-
-    def __call__(
-        self,
-        session: Session,
-        *,
-        state: str | None,
-        browser_binding: str | None,
-        user_id: int | None,
-    ) -> Pending_co: ...
+Pending = TypeVar("Pending", PendingAuthorization, PendingLogin)
 
 
 @dataclass(frozen=True)
@@ -126,6 +108,7 @@ class CallbackWords:
     """What one flow says to John at each refusal; the checks themselves are shared."""
 
     page: OutcomePage
+    state: Mapping[str, tuple[str, str]]  # (title, message) per C1 reason
     error_rfc: str  # the section that defines the error answer for this flow
     denied_title: str
     denied_message: str
@@ -146,62 +129,33 @@ class CodeReceived(Generic[Pending]):
     metadata: ProviderMetadata
 
 
-async def receive_code(
-    request: Request,
-    database: Database,
-    http: httpx.AsyncClient,
-    discovery: Discovery,
-    *,
-    issuer_url: str,
-    consume: ConsumeState[Pending],
-    words: CallbackWords,
-    iss_check_off: Callable[[str | None], Awaitable[bool]] | None = None,
-) -> CodeReceived[Pending] | Response:
-    """Step 4: the answer's error, state, iss and code checked; a page for John if any fails.
+async def _refusal_page(
+    request: Request, words: CallbackWords, refused: CallbackRefused, issuer: str
+) -> Response:
+    """A check of ours refused the answer: say which, in this flow's words."""
+    if refused.reason == "code_missing":
+        title, message, rfc = "This answer has no code", words.no_code_message, words.no_code_rfc
+    elif refused.reason in words.state:
+        (title, message), rfc = words.state[refused.reason], refused.rfc
+    else:
+        (title, message), rfc = issuer_refusal(refused, issuer), refused.rfc
+    return await words.page.render(
+        request,
+        status_code=400,
+        title=title,
+        message=message,
+        rfc=rfc,
+        error_code=refused.reason,
+        step=4,
+        ours=True,
+    )
 
-    `iss_check_off(binding)` is the attack lab's one-shot switch (lab mode only, Connect only).
-    """
-    await inspector.record_callback(str(request.url))  # the flow inspector, step 4
-    if paused := await stepping.pause_before_exchange(request, database):
-        return paused
-    query = request.query_params
-    binding = request.session.get(SESSION_BINDING_KEY)
-    user_id = request.session.get(SESSION_USER_KEY)
 
-    try:
-        # The issuer and endpoints come from the provider's discovery document (C6 checked there).
-        metadata = await discovery.metadata(http, issuer_url)
-    except MockgramUnavailable as exc:
-        return await mockgram_unavailable(request, exc, step=4)
-    try:
-        # C1: state present, known, bound to this browser, unexpired, unused — and now used.
-        # An error answer too: only an answer to a request this browser started is believed.
-        pending = await database.run(
-            consume, state=query.get("state"), browser_binding=binding, user_id=user_id
-        )
-        # C3: the answer comes from the provider itself (RFC 9207 §2.4: error answers included),
-        # before any redemption; iss required when the provider advertises it.
-        if iss_check_off is None or not await iss_check_off(binding):
-            check_issuer(
-                query.get("iss"),
-                metadata.issuer,
-                required=metadata.authorization_response_iss_parameter_supported,
-            )
-    except CallbackRefused as refused:
-        return await words.page.render(
-            request,
-            status_code=400,
-            title=refused.title,
-            message=refused.message,
-            rfc=refused.rfc,
-            error_code=refused.reason,
-            step=4,
-            ours=True,
-        )
-
-    # RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6: the provider answered with an error, not a code.
-    error = query.get("error")
-    if error == "access_denied":
+async def _error_answer_page(
+    request: Request, words: CallbackWords, answer: ErrorAnswer
+) -> Response:
+    """RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6: the provider answered with an error, not a code."""
+    if answer.error == "access_denied":
         return await words.page.render(
             request,
             status_code=200,
@@ -210,36 +164,66 @@ async def receive_code(
             rfc=words.error_rfc,
             error_code="access_denied",
             kind="neutral",
-            provider_error_uri=query.get("error_uri") or "",
+            provider_error_uri=answer.uri,
             step=4,
             # The story's step 4 brings a code; after a "no" there is no next step to tell.
             banner=False,
         )
-    if error:
-        return await words.page.render(
-            request,
-            status_code=400,
-            title=words.error_title,
-            message=AUTHORIZATION_ERRORS.get(error, words.error_fallback),
-            rfc=words.error_rfc,
-            error_code=error[:64],
-            detail=(query.get("error_description") or "")[:200],
-            provider_error_uri=query.get("error_uri") or "",
-            step=4,
+    return await words.page.render(
+        request,
+        status_code=400,
+        title=words.error_title,
+        message=AUTHORIZATION_ERRORS.get(answer.error, words.error_fallback),
+        rfc=words.error_rfc,
+        error_code=answer.error,
+        detail=answer.description,
+        provider_error_uri=answer.uri,
+        step=4,
+    )
+
+
+async def receive_code(
+    request: Request,
+    database: Database,
+    http: httpx.AsyncClient,
+    events: Events,
+    discovery: Discovery,
+    *,
+    issuer_url: str,
+    model: type[Pending],
+    words: CallbackWords,
+) -> CodeReceived[Pending] | Response:
+    """Step 4: state, then a step-through pause, then state used up, iss, the error answer
+    and the code; a page for John if any check fails or the reader is stepping through."""
+    params = request.query_params
+    binding = Binding(
+        request.session.get(SESSION_BINDING_KEY), request.session.get(SESSION_USER_KEY)
+    )
+    try:
+        # C1 before anything else: only an answer to a request this browser started is
+        # recorded, held or believed — an error answer too.
+        await callback.receive(
+            database, events, model, url=str(request.url), params=params, binding=binding
         )
-    code = query.get("code")
-    # RFC 6749 §4.1.2 / OIDC Core §3.1.2.5: a successful answer carries a code.
-    if not code:
-        return await words.page.render(
-            request,
-            status_code=400,
-            title="This answer has no code",
-            message=words.no_code_message,
-            rfc=words.no_code_rfc,
-            error_code="code_missing",
-            step=4,
-            ours=True,
+    except CallbackRefused as refused:
+        return await _refusal_page(request, words, refused, issuer_url)
+    if paused := await events.pause(request, BeforeExchange()):
+        return paused
+    try:
+        # The issuer and endpoints come from the provider's discovery document (C6 checked there).
+        metadata = await discovery.metadata(http, issuer_url)
+    except MockgramUnavailable as exc:
+        return await mockgram_unavailable(request, exc, step=4)
+    try:
+        pending = await callback.accept(
+            database, events, model, params=params, binding=binding, metadata=metadata
         )
+        answer = callback.error_answer(params)
+        code = callback.code_of(params) if answer is None else ""
+    except CallbackRefused as refused:
+        return await _refusal_page(request, words, refused, metadata.issuer)
+    if answer is not None:
+        return await _error_answer_page(request, words, answer)
     return CodeReceived(pending=pending, code=code, metadata=metadata)
 
 

@@ -1,19 +1,27 @@
 """'Connect Mockgram': step 1 (show and send the request), steps 4–5 (the callback), disconnect.
 
-The protocol itself is in awesomeservice/oauth_client.py (the endpoints found by discovery,
-awesomeservice/discovery.py) and awesomeservice/token_lifecycle.py (refresh, revocation); the
-step 4 checks, shared with the login, in awesomeservice/pages/authorization_response.py.
-These routes put it in front of John.
+The protocol is in awesomeservice/oauth/ (the endpoints found by discovery); keeping the
+connection — refresh, revocation — in awesomeservice/connections.py; the step 4 checks, shared
+with the login, in awesomeservice/pages/authorization_response.py. These routes put it in front
+of John, in the words of awesomeservice/pages/wording.py.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
-from awesomeservice.backchannel import MockgramUnavailable
-from awesomeservice.connections import forget_connection, get_connection, save_connection
+from awesomeservice.backchannel import MockgramUnavailable, back_channel
+from awesomeservice.connections import (
+    forget_connection,
+    get_connection,
+    revoke_connection,
+    save_connection,
+    tokens_to_revoke,
+)
 from awesomeservice.db import DatabaseDep
 from awesomeservice.deps import (
     DiscoveryDep,
@@ -23,19 +31,17 @@ from awesomeservice.deps import (
     UserDep,
     browser_binding,
 )
-from awesomeservice.discovery import back_channel
 from awesomeservice.errors import mockgram_unavailable
-from awesomeservice.id_token import IdTokenRejected
-from awesomeservice.inspector import recorder as inspector  # issue 4
-from awesomeservice.inspector import stepping  # issue 4: step-through mode
-from awesomeservice.lab.switches import defence_off  # lab mode only, one shot
-from awesomeservice.models import MockgramConnection
-from awesomeservice.oauth_client import (
+from awesomeservice.events import CONFIRMED_FIELD, BeforeRedirect, BeforeRevocation, EventsDep
+from awesomeservice.models import PendingAuthorization
+from awesomeservice.oauth import authorization_request
+from awesomeservice.oauth.id_token import IdTokenRejected
+from awesomeservice.oauth.token_endpoint import (
+    Revocation,
     TokenError,
-    consume_state,
-    exchange_code,
-    start_authorization,
-    validate_connect_id_token,
+    checked_id_token,
+    client_for,
+    redeem_code,
 )
 from awesomeservice.pages.authorization_response import (
     CallbackWords,
@@ -43,14 +49,22 @@ from awesomeservice.pages.authorization_response import (
     receive_code,
     token_refused_page,
 )
-from awesomeservice.token_lifecycle import Revocation, revoke
+from awesomeservice.pages.wording import CONNECT_STATE, PARAMETER_MEANINGS
 from shared.csrf import csrf_ok
-from shared.db import Database
 from shared.flash import push_flash
 from shared.forms import text
 from shared.web import csrf_refused
 
 router = APIRouter()
+
+
+@dataclass(frozen=True)
+class ShownParameter:
+    """One parameter of the request, with what it means (the step 1 page's table)."""
+
+    name: str
+    value: str
+    meaning: str
 
 
 @router.post("/connect")
@@ -62,6 +76,7 @@ async def connect(
     user: UserDep,
     http: HttpDep,
     discovery: DiscoveryDep,
+    events: EventsDep,
 ) -> Response:
     """Step 1: create a fresh state and PKCE pair, and show the request before it is sent."""
     form = await request.form()
@@ -73,25 +88,36 @@ async def connect(
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=1)
     assert user.id is not None
-    auth_request = await database.run(
-        start_authorization,
-        settings,
-        user_id=user.id,
-        browser_binding=browser_binding(request),
-        authorization_endpoint=metadata.authorization_endpoint,
+    auth_request = await authorization_request.send(
+        database,
+        events,
+        partial(
+            authorization_request.connect_request,
+            settings=settings,
+            user_id=user.id,
+            browser_binding=browser_binding(request),
+            authorization_endpoint=metadata.authorization_endpoint,
+        ),
     )
-    await inspector.record_authorization_request(auth_request.url)  # the flow inspector, step 1
-    if paused := await stepping.pause_before_redirect(request, database, auth_request.url):
+    if paused := await events.pause(request, BeforeRedirect(auth_request.url)):
         return paused
+    shown = [
+        ShownParameter(n, v, PARAMETER_MEANINGS.get(n, "")) for n, v in auth_request.parameters
+    ]
     return templates.TemplateResponse(
         request,
         "connect.html",
-        {"page_title": "Connect Mockgram", "auth_request": auth_request, "step": 1},
+        {
+            "page_title": "Connect Mockgram",
+            "auth_request": {"url": auth_request.url, "parameters": shown},
+            "step": 1,
+        },
     )
 
 
 _CONNECT_WORDS = CallbackWords(
     page=OutcomePage("connect_callback.html", step_banners=True),
+    state=CONNECT_STATE,
     error_rfc="RFC 6749 §4.1.2.1",
     denied_title="You chose not to share your photos",
     denied_message="Nothing was shared with AwesomeService. You can connect any time.",
@@ -111,58 +137,58 @@ async def callback(
     settings: SettingsDep,
     http: HttpDep,
     discovery: DiscoveryDep,
+    events: EventsDep,
 ) -> Response:
     """Steps 4 and 5: check state and iss, then redeem the code over the back channel."""
-
-    async def iss_check_off(binding: str | None) -> bool:
-        """Lab mode only: a one-shot switch that skips C3 for the iss attack."""
-        return await database.run(defence_off, settings, defence="iss", browser_binding=binding)
-
     received = await receive_code(
         request,
         database,
         http,
+        events,
         discovery,
         issuer_url=settings.mockgram_url,
-        consume=consume_state,
+        model=PendingAuthorization,
         words=_CONNECT_WORDS,
-        iss_check_off=iss_check_off,
     )
     if isinstance(received, Response):
         return received
     pending, metadata = received.pending, received.metadata
-
     try:
-        tokens = await exchange_code(
+        tokens = await redeem_code(
             http,
-            settings,
+            events,
+            back_channel(metadata.token_endpoint, settings),
+            client_for(metadata, settings.client_id, settings.client_secret),
             code=received.code,
-            pending=pending,
-            token_endpoint=metadata.token_endpoint,
+            redirect_uri=pending.redirect_uri,
+            code_verifier=pending.code_verifier,
+            requested_scope=pending.scope,
+        )
+        # Only when the scope asked for openid: remember whose tokens these are (C9 on refresh).
+        checked = await checked_id_token(
+            http,
+            events,
+            discovery,
+            metadata,
+            client_id=settings.client_id,
+            tokens=tokens,
+            nonce=None,  # Connect sends none
         )
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=5)
     except TokenError as exc:
         return await token_refused_page(request, _CONNECT_WORDS, exc)
-
-    subject = None
-    if tokens.id_token is not None:
-        # Only when the scope asked for openid: remember whose tokens these are (C9 on refresh).
-        try:
-            checked = await validate_connect_id_token(http, settings, discovery, metadata, tokens)
-        except MockgramUnavailable as exc:
-            return await mockgram_unavailable(request, exc, step=5)
-        except IdTokenRejected as exc:
-            return await _CONNECT_WORDS.page.render(
-                request,
-                status_code=400,
-                title="Mockgram's id_token was refused",
-                message=exc.message,
-                rfc=exc.rfc,
-                error_code=exc.reason,
-                step=5,
-            )
-        subject = checked.sub
+    except IdTokenRejected as exc:
+        return await _CONNECT_WORDS.page.render(
+            request,
+            status_code=400,
+            title="Mockgram's id_token was refused",
+            message=exc.message,
+            rfc=exc.rfc,
+            error_code=exc.reason,
+            step=5,
+        )
+    subject = checked.sub if checked else None
     await database.run(save_connection, pending.user_id, tokens, subject=subject)
     push_flash(
         request,
@@ -206,40 +232,6 @@ def disconnect_message(results: list[Revocation]) -> tuple[str, str]:
     )
 
 
-async def _pause_before_revoking(
-    request: Request, database: Database, form: FormData, connection: MockgramConnection
-) -> Response | None:
-    """Step-through: the RFC 7009 revocations "Disconnect Mockgram" is about to send."""
-    if not await database.run(stepping.active):
-        return None
-    settings = request.app.state.settings
-    try:
-        metadata = await request.app.state.discovery.metadata(
-            request.app.state.http, settings.mockgram_url
-        )
-        endpoint = back_channel(metadata.revocation_endpoint or "", settings) or "(none advertised)"
-    except MockgramUnavailable:
-        endpoint = "(Mockgram's revocation endpoint: its metadata did not answer)"
-    call = [("Request", f"POST {endpoint}, once per token")]
-    for hint, token in (
-        ("refresh_token", connection.refresh_token),
-        ("access_token", connection.access_token),
-    ):
-        if token:
-            call.append((hint, f"token={stepping.shortened(token)}, token_type_hint={hint}"))
-    call += [
-        ("client authentication", "AwesomeService's client_id and secret (never shown)"),
-        ("Defined in", "RFC 7009 §2.1; revoking the refresh token ends the whole grant"),
-    ]
-    return await stepping.pause_before_post(
-        request,
-        database,
-        {stepping.CONFIRMED_FIELD: text(form, stepping.CONFIRMED_FIELD)},
-        kind="revoke",
-        call=call,
-    )
-
-
 @router.get("/connect")
 async def connect_reloaded(request: Request) -> Response:
     """Step 1's page is the answer to a button (a POST, with a fresh state each time): reloaded
@@ -261,6 +253,7 @@ async def disconnect(
     settings: SettingsDep,
     http: HttpDep,
     discovery: DiscoveryDep,
+    events: EventsDep,
 ) -> Response:
     """Revoke the tokens at Mockgram (RFC 7009), then forget them here whatever it answered."""
     form = await request.form()
@@ -271,9 +264,23 @@ async def disconnect(
     if connection is None:
         push_flash(request, "There was no Mockgram connection to disconnect.", "info")
         return RedirectResponse("/", status_code=303)
-    if paused := await _pause_before_revoking(request, database, form, connection):
+
+    async def revocation_endpoint() -> str:
+        """Where the revocations go, for the step-through page only."""
+        try:
+            metadata = await discovery.metadata(http, settings.mockgram_url)
+        except MockgramUnavailable:
+            return "(Mockgram's revocation endpoint: its metadata did not answer)"
+        return back_channel(metadata.revocation_endpoint or "", settings) or "(none advertised)"
+
+    pause = BeforeRevocation(
+        tuple(tokens_to_revoke(connection)),
+        revocation_endpoint,
+        confirmed=text(form, CONFIRMED_FIELD),
+    )
+    if paused := await events.pause(request, pause):
         return paused
-    results = await revoke(http, settings, discovery, connection)
+    results = await revoke_connection(http, events, settings, discovery, connection)
     await database.run(forget_connection, user.id)
     message, kind = disconnect_message(results)
     push_flash(request, message, kind)

@@ -1,22 +1,22 @@
 """The OAuth debugger: compose an authorization request, send it, and see what came back.
 
-Like the OAuth and OIDC debuggers the article recommends, built in. Any provider found by its
-discovery document (OpenID Connect Discovery §4, RFC 8414 §3) works, once the document names
-the issuer its URL promised (§4.3, §3.3); Mockgram is the default, with the client it seeds for
-the debugger (every response type). The form can be pre-filled from the query string, e.g.
-`/debugger?response_type=code+id_token&response_mode=form_post`, a secret excepted. The optional
-client secret stays on this server, used only for the code exchange (step 5), in the way the
-provider's metadata accepts (client_secret_basic, else client_secret_post; RFC 6749 §2.3.1).
+Like the OAuth and OIDC debuggers the article recommends, built in — a page over
+awesomeservice/oauth/: any provider found by its discovery document (oauth/discovery.py, the
+issuer checked as OIDC Discovery §4.3 and RFC 8414 §3.3 say), the request built by
+oauth/authorization_request.py, the code traded by oauth/token_endpoint.py with the client
+authentication the provider's metadata accepts, each id_token claim and hash checked by
+oauth/id_token.py's rules — shown one by one instead of refusing at the first. Mockgram is the
+default, with the client it seeds for the debugger (every response type). The form can be
+pre-filled from the query string, a secret excepted, e.g.
+`/debugger?response_type=code+id_token&response_mode=form_post`. The optional client secret
+stays on this server, used only for step 5.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, quote_plus, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import APIRouter, Request
@@ -25,23 +25,39 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from awesomeservice.backchannel import MockgramUnavailable, back_channel
 from awesomeservice.db import DatabaseDep
 from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep
 from awesomeservice.destinations import DestinationGuard, ForbiddenDestination
-from awesomeservice.discovery import back_channel, secret_auth_method
-from awesomeservice.inspector import jwts, recorder
+from awesomeservice.events import AuthorizationRequestSent, CallbackReceived, EventsDep
+from awesomeservice.inspector import jwts
 from awesomeservice.inspector.context import COOKIE as INSPECTOR_COOKIE
 from awesomeservice.inspector.context import current
 from awesomeservice.inspector.params import explain_error, meaning
 from awesomeservice.inspector.redact import redact_json, redact_value
 from awesomeservice.models import DebuggerRequest
+from awesomeservice.oauth import authorization_request, token_endpoint
+from awesomeservice.oauth.callback import CallbackRefused, check_issuer
+from awesomeservice.oauth.discovery import (
+    IssuerMismatch,
+    NoDocument,
+    NotADiscoveryAddress,
+    find_document,
+)
+from awesomeservice.oauth.id_token import audiences_of, hash_check, nonce_matches
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import utcnow
 from shared.csrf import csrf_ok
 from shared.db import Database
 from shared.forms import text
-from shared.hashing import constant_equals, hash_secret
+from shared.hashing import hash_secret
+from shared.oauth_spec import (
+    OAUTH_METADATA_PATH,
+    OIDC_DISCOVERY_PATH,
+    canonical_response_type,
+    new_state,
+)
 from shared.response_types import RESPONSE_TYPES  # the list the specifications define
 from shared.web import csrf_refused
 
@@ -59,8 +75,6 @@ PREFILLABLE = (
     "state",
     "nonce",
 )
-OIDC_WELL_KNOWN = "/.well-known/openid-configuration"  # OIDC Discovery §4.1: appended
-OAUTH_WELL_KNOWN = "/.well-known/oauth-authorization-server"  # RFC 8414 §3.1: inserted
 RFC_6749 = "https://www.rfc-editor.org/rfc/rfc6749"
 OIDC_CORE = "https://openid.net/specs/openid-connect-core-1_0.html"
 OIDC_ERRORS = frozenset(  # OIDC Core §3.1.2.6
@@ -92,8 +106,8 @@ def _defaults(settings: AwesomeServiceSettings) -> dict[str, Any]:
         "response_type": "code",
         "response_mode": "",
         "scope": "openid profile photos.read",
-        "state": secrets.token_urlsafe(16),
-        "nonce": secrets.token_urlsafe(16),
+        "state": new_state(),
+        "nonce": new_state(),
         "pkce": True,
     }
 
@@ -114,13 +128,6 @@ def _form_page(
         status_code=status_code,
         headers={"Cache-Control": "no-store"},
     )
-
-
-def canonical_response_type(value: str) -> str:
-    """The response type with its words in canonical order ("id_token code" → "code id_token");
-    empty when it is not one the specifications define (Multiple Response Types §5)."""
-    words = frozenset(value.split())
-    return next((rt for rt in RESPONSE_TYPES if frozenset(rt.split()) == words), "")
 
 
 def _prefilled(settings: AwesomeServiceSettings, query: QueryParams) -> dict[str, Any]:
@@ -144,43 +151,30 @@ async def debugger_form(request: Request, settings: SettingsDep) -> Response:
     return _form_page(request, _prefilled(settings, request.query_params))
 
 
-def discovery_candidates(address: str) -> list[tuple[str, str]]:
-    """(document URL, the issuer it must name) for an issuer or a discovery document's URL.
-
-    OIDC Discovery §4.1 appends /.well-known/openid-configuration to the issuer; RFC 8414 §3.1
-    inserts /.well-known/oauth-authorization-server between its host and its path. An issuer
-    is tried at the first address, then at the second.
-    """
-    parts = urlsplit(address)
-    if parts.query or parts.fragment:
-        raise DebuggerProblem("An issuer or discovery URL has no query and no fragment.")
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = parts.path.rstrip("/")
-    if path.endswith(OIDC_WELL_KNOWN):
-        return [(origin + path, origin + path[: -len(OIDC_WELL_KNOWN)])]
-    if path == OAUTH_WELL_KNOWN or path.startswith(OAUTH_WELL_KNOWN + "/"):
-        return [(origin + path, origin + path[len(OAUTH_WELL_KNOWN) :])]
-    if "/.well-known/" in path:
-        raise DebuggerProblem(
-            f"Give the issuer, or a URL ending in {OIDC_WELL_KNOWN} (OIDC Discovery §4) or "
-            f"holding {OAUTH_WELL_KNOWN} (RFC 8414 §3)."
+def _problem(exc: Exception) -> DebuggerProblem:
+    """What the reader is told when no usable provider was found at the address given."""
+    if isinstance(exc, NotADiscoveryAddress) and exc.reason == "query_or_fragment":
+        return DebuggerProblem("An issuer or discovery URL has no query and no fragment.")
+    if isinstance(exc, NotADiscoveryAddress):
+        return DebuggerProblem(
+            f"Give the issuer, or a URL ending in {OIDC_DISCOVERY_PATH} (OIDC Discovery §4) or "
+            f"holding {OAUTH_METADATA_PATH} (RFC 8414 §3)."
         )
-    issuer = origin + path
-    return [(issuer + OIDC_WELL_KNOWN, issuer), (origin + OAUTH_WELL_KNOWN + path, issuer)]
-
-
-def check_issuer(document: dict[str, Any], url: str, expected: str) -> None:
-    """OIDC Discovery §4.3, RFC 8414 §3.3: the issuer MUST be the one the URL names, exactly."""
-    issuer = document.get("issuer")
-    if issuer == expected:
-        return
-    shown = issuer[:200] if isinstance(issuer, str) else repr(issuer)[:50]
-    raise DebuggerProblem(
-        f"Issuer mismatch: {url} names the issuer “{shown}”, but a document at that address "
-        f"must name “{expected}”, character for character (OpenID Connect Discovery §4.3, "
-        "RFC 8414 §3.3). Its endpoints and keys cannot be trusted for this provider — one "
-        "provider posing as another (a mix-up) would look just like this — so nothing was sent."
-    )
+    if isinstance(exc, IssuerMismatch):
+        return DebuggerProblem(
+            f"Issuer mismatch: {exc.url} names the issuer “{exc.named}”, but a document at that "
+            f"address must name “{exc.expected}”, character for character (OpenID Connect "
+            "Discovery §4.3, RFC 8414 §3.3). Its endpoints and keys cannot be trusted for this "
+            "provider — one provider posing as another (a mix-up) would look just like this — "
+            "so nothing was sent."
+        )
+    if isinstance(exc, NoDocument) and exc.reason == "unreachable":
+        return DebuggerProblem(f"Could not fetch {exc.url}: {exc.detail}.")
+    if isinstance(exc, NoDocument) and exc.reason == "no_authorization_endpoint":
+        return DebuggerProblem(f"{exc.url} names no authorization_endpoint.")
+    if isinstance(exc, NoDocument):
+        return DebuggerProblem(f"{exc.url} answered {exc.detail}, not a discovery document.")
+    return DebuggerProblem(str(exc))
 
 
 async def _discover(
@@ -189,42 +183,28 @@ async def _discover(
     discovery_url: str,
     guard: DestinationGuard,
 ) -> dict[str, Any]:
-    """Fetch and check a discovery document; Mockgram's when no URL is given. The document
+    """The provider's checked discovery document; Mockgram's when no URL is given. The document
     and the endpoints it names that this server will call must be Mockgram's or public."""
-    base = discovery_url or settings.mockgram_url
-    problem = ""
-    for url, expected_issuer in discovery_candidates(base):
-        try:
-            await guard.check(url, what="discovery URL")
-        except ForbiddenDestination as exc:
-            raise DebuggerProblem(str(exc)) from exc
-        try:
-            response = await http.get(back_channel(url, settings))
-        except httpx.HTTPError as exc:
-            raise DebuggerProblem(f"Could not fetch {url}: {type(exc).__name__}.") from exc
-        try:
-            document = response.json()
-        except ValueError:
-            document = None
-        if response.status_code == 200 and isinstance(document, dict):
-            endpoint = document.get("authorization_endpoint")
-            if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
-                raise DebuggerProblem(f"{url} names no authorization_endpoint.")
-            check_issuer(document, url, expected_issuer)
-            for name in ("token_endpoint", "jwks_uri"):  # called from this server later
-                if isinstance(document.get(name), str) and document[name]:
-                    try:
-                        await guard.check(document[name], what=name)
-                    except ForbiddenDestination as exc:
-                        raise DebuggerProblem(f"{url}: {exc}") from exc
-            return document
-        problem = f"{url} answered {response.status_code}, not a discovery document."
-    raise DebuggerProblem(problem)
+
+    async def allowed(url: str, what: str) -> None:
+        await guard.check(url, what=what)
+
+    try:
+        _url, document = await find_document(
+            http, settings, discovery_url or settings.mockgram_url, allowed=allowed
+        )
+    except (NotADiscoveryAddress, ForbiddenDestination, IssuerMismatch, NoDocument) as exc:
+        raise _problem(exc) from exc
+    return document
 
 
 @router.post("/debugger")
 async def send_request(
-    request: Request, database: DatabaseDep, settings: SettingsDep, http: HttpDep
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    http: HttpDep,
+    events: EventsDep,
 ) -> Response:
     """Store the request here (with the PKCE verifier and any secret), then send the browser."""
     form = await request.form()
@@ -250,40 +230,42 @@ async def send_request(
         )
     except DebuggerProblem as problem:
         return _form_page(request, shown, problem=str(problem), status_code=400)
+    sent = _request_to_send(settings, values, document)
+    await database.run(_remember, sent)
+    title = "Debugger: authorization request sent"
+    await events.announce(AuthorizationRequestSent(sent.url, title=title))
+    return RedirectResponse(sent.url, status_code=303)
 
-    state = values["state"] or secrets.token_urlsafe(16)
-    words = values["response_type"].split()
+
+def _request_to_send(
+    settings: AwesomeServiceSettings, values: dict[str, Any], document: dict[str, Any]
+) -> DebuggerRequest:
+    """The composed request, built and remembered with what step 5 will need."""
+    state = values["state"] or new_state()
     # RFC 7636 protects a code: without one there is nothing for a verifier to bind.
-    verifier = pkce.make_verifier() if values["pkce"] and "code" in words else ""
+    has_code = "code" in values["response_type"].split()
+    verifier = pkce.make_verifier() if values["pkce"] and has_code else ""
     secret = values["client_secret"]
     if (
         not secret
-        and "code" in words
+        and has_code
         and values["client_id"] == settings.debugger_client_id
         and document.get("issuer") == settings.mockgram_url
     ):
         secret = settings.debugger_client_secret  # the seeded debugger client's, never shown
-    parameters = [
-        ("client_id", values["client_id"]),
-        ("redirect_uri", values["redirect_uri"]),
-        ("response_type", values["response_type"]),
-        ("scope", values["scope"]),
-        ("state", state),
-        ("response_mode", values["response_mode"]),
-        ("nonce", values["nonce"]),
-    ]
-    if verifier:
-        # RFC 7636 §4.2–4.3: S256 challenge of a fresh verifier kept on this server.
-        parameters += [
-            ("code_challenge", pkce.s256_challenge(verifier)),
-            ("code_challenge_method", "S256"),
-        ]
-    # RFC 6749 §3.1: empty parameters are treated as absent, so they are left out.
-    query = urlencode([(name, value) for name, value in parameters if value])
+    parameters = authorization_request.request_parameters(
+        client_id=values["client_id"],
+        redirect_uri=values["redirect_uri"],
+        scope=values["scope"],
+        response_type=values["response_type"],
+        response_mode=values["response_mode"],
+        state=state,
+        nonce=values["nonce"],
+        code_verifier=verifier,
+    )
     endpoint = document["authorization_endpoint"]
-    url = f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
     ctx = current()
-    sent = DebuggerRequest(
+    return DebuggerRequest(
         inspector_id=ctx.inspector_id if ctx else "",
         state_hash=hash_secret(state),
         state=state,
@@ -299,11 +281,8 @@ async def send_request(
         response_mode=values["response_mode"],
         nonce=values["nonce"],
         code_verifier=verifier,
-        url=url,
+        url=authorization_request.build(endpoint, parameters).url,
     )
-    await database.run(_remember, sent)
-    await recorder.record_authorization_request(url, title="Debugger: authorization request sent")
-    return RedirectResponse(url, status_code=303)
 
 
 def _remember(session: Session, sent: DebuggerRequest) -> None:
@@ -361,18 +340,6 @@ async def _decoded(
     return out
 
 
-def left_half_hash(value: str, alg: str) -> str | None:
-    """at_hash / c_hash: Base64url of the left half of the hash the JWS alg uses (OIDC Core
-    §3.3.2.11); None for an alg without one (none, or one we do not know)."""
-    if alg == "EdDSA":
-        digest = hashlib.sha512(value.encode()).digest()  # Ed25519 hashes with SHA-512
-    elif alg[-3:] in ("256", "384", "512") and alg[:2] in ("RS", "PS", "ES", "HS"):
-        digest = hashlib.new(f"sha{alg[-3:]}", value.encode()).digest()
-    else:
-        return None
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
-
-
 def _hash_checks(
     claims: dict[str, Any], alg: str, *, code: str, access_token: str, front_channel: bool
 ) -> list[tuple[str, bool, str]]:
@@ -386,36 +353,44 @@ def _hash_checks(
         ("c_hash", code, "the code", "OIDC Core §3.3.2.11"),
         ("at_hash", access_token, "the access_token", "OIDC Core §3.2.2.10, §3.3.2.11"),
     ):
-        present = claims.get(claim)
-        if present is None:
-            if value and front_channel:
-                checks.append((f"{claim} is there, as required beside {what}", False, reference))
-            continue
-        if not value:
-            continue  # nothing it could be compared with
-        expected = left_half_hash(value, alg)
-        ok = expected is not None and constant_equals(expected, str(present))
-        checks.append((f"{claim} matches {what}", ok, reference))
+        outcome = hash_check(claims, claim, value, alg)
+        if outcome == "absent" and value and front_channel:
+            checks.append((f"{claim} is there, as required beside {what}", False, reference))
+        elif outcome in ("ok", "mismatch"):
+            checks.append((f"{claim} matches {what}", outcome == "ok", reference))
     return checks
 
 
 def _claim_checks(claims: dict[str, Any], pending: DebuggerRequest) -> list[tuple[str, bool, str]]:
     """OIDC Core §3.1.3.7: iss, aud and nonce of an id_token, as (check, ok, reference)."""
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
     checks = [
         ("iss equals the issuer", claims.get("iss") == pending.issuer, "OIDC Core §3.1.3.7 (2)"),
-        ("aud contains the client_id", pending.client_id in audiences, "OIDC Core §3.1.3.7 (3)"),
+        (
+            "aud contains the client_id",
+            pending.client_id in audiences_of(claims),
+            "OIDC Core §3.1.3.7 (3)",
+        ),
     ]
     if pending.nonce:
         checks.append(
             (
                 "nonce equals the one sent",
-                claims.get("nonce") == pending.nonce,
+                nonce_matches(claims, pending.nonce),
                 "OIDC Core §3.1.3.7 (11)",
             )
         )
     return checks
+
+
+def _iss_ok(values: dict[str, str], pending: DebuggerRequest | None) -> bool | None:
+    """RFC 9207 §2.4: whether the answer's iss is the issuer asked (None: nothing to compare)."""
+    if pending is None or "iss" not in values:
+        return None
+    try:
+        check_issuer(values["iss"], pending.issuer)
+    except CallbackRefused:
+        return False
+    return True
 
 
 async def _result_page(
@@ -440,9 +415,7 @@ async def _result_page(
             ],
             "pending": pending,
             "state_ok": pending is not None,
-            "iss_ok": (values.get("iss") == pending.issuer)
-            if pending and "iss" in values
-            else None,
+            "iss_ok": _iss_ok(values, pending),
             "error": error,
             "error_description": values.get("error_description", "")[:300],
             "error_explained": explain_error(error) if error else "",
@@ -464,7 +437,11 @@ async def _result_page(
 
 @router.get("/debugger/callback")
 async def callback(
-    request: Request, database: DatabaseDep, settings: SettingsDep, http: HttpDep
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    http: HttpDep,
+    events: EventsDep,
 ) -> Response:
     """The answer in the query; an empty query means it may be in the fragment (JS posts it)."""
     received = list(request.query_params.multi_items())
@@ -475,13 +452,18 @@ async def callback(
             {"page_title": "OAuth debugger: reading the fragment"},
             headers={"Cache-Control": "no-store"},
         )
-    await recorder.record_callback(str(request.url), title="Debugger: the answer, in the query")
+    title = "Debugger: the answer, in the query"
+    await events.announce(CallbackReceived(str(request.url), title=title))
     return await _result_page(request, database, settings, http, received, "query")
 
 
 @router.post("/debugger/callback")
 async def callback_posted(
-    request: Request, database: DatabaseDep, settings: SettingsDep, http: HttpDep
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    http: HttpDep,
+    events: EventsDep,
 ) -> Response:
     """form_post mode (the provider's auto-submitted form) or the fragment, posted by our JS."""
     form = await request.form()
@@ -497,7 +479,8 @@ async def callback_posted(
         )
     mode = "fragment" if text(form, "_mode") == "fragment" else "form_post"
     url = f"{settings.url}/debugger/callback?{urlencode(received)}"
-    await recorder.record_callback(url, title=f"Debugger: the answer, by {mode}", mode=mode)
+    title = f"Debugger: the answer, by {mode}"
+    await events.announce(CallbackReceived(url, title=title, mode=mode))
     return await _result_page(request, database, settings, http, received, mode)
 
 
@@ -523,25 +506,6 @@ def error_link(
     return f"{RFC_6749}#section-4.1.2.1", f"“{error}” in RFC 6749 §4.1.2.1"
 
 
-def token_endpoint_auth_method(document: dict[str, Any], has_secret: bool) -> str:
-    """client_secret_basic where the provider takes it (the default, RFC 8414 §2), else
-    client_secret_post (RFC 6749 §2.3.1); `none` — client_id in the body — without a secret."""
-    if not has_secret:
-        return "none"
-    return secret_auth_method(document.get("token_endpoint_auth_methods_supported"))
-
-
-def _client_auth(pending: DebuggerRequest, method: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The headers and body fields that authenticate the client by `method` (RFC 6749 §2.3.1)."""
-    if method == "client_secret_basic":
-        pair = f"{quote_plus(pending.client_id)}:{quote_plus(pending.client_secret)}"
-        basic = base64.b64encode(pair.encode()).decode()
-        return {"Authorization": f"Basic {basic}"}, {}
-    if method == "client_secret_post":
-        return {}, {"client_id": pending.client_id, "client_secret": pending.client_secret}
-    return {}, {"client_id": pending.client_id}
-
-
 def _note_exchanged(session: Session, pending: DebuggerRequest) -> None:
     """The code was traded: note when, and forget the secret."""
     pending.exchanged_at = utcnow()
@@ -549,10 +513,10 @@ def _note_exchanged(session: Session, pending: DebuggerRequest) -> None:
     session.add(pending)
 
 
-def _auth_note(method: str, document: dict[str, Any]) -> str:
+def _auth_note(method: str, offered: object) -> str:
     """Why the client authenticated the way it did, in words."""
     if method == "client_secret_post":
-        listed = ", ".join(str(m) for m in document["token_endpoint_auth_methods_supported"][:8])
+        listed = ", ".join(str(m) for m in offered[:8]) if isinstance(offered, list) else ""
         return (
             "client_secret_post: the client_id and secret in the form body, as the provider's "
             f"token_endpoint_auth_methods_supported ({listed or 'empty'}) does not list "
@@ -561,6 +525,36 @@ def _auth_note(method: str, document: dict[str, Any]) -> str:
     if method == "client_secret_basic":
         return "client_secret_basic: the client_id and secret in a Basic header (RFC 6749 §2.3.1)."
     return "none: no secret, the client_id alone in the form body (a public client, RFC 6749 §2.1)."
+
+
+def _answer_of(response: httpx.Response) -> dict[str, Any]:
+    """The token endpoint's JSON answer as it came, or a stand-in error saying why there is none."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return {"error": "not_json", "error_description": "The answer was not JSON."}
+    if not isinstance(answer, dict):
+        return {"error": "not_json", "error_description": "The answer was not a JSON object."}
+    return answer
+
+
+async def _trade(
+    http: httpx.AsyncClient,
+    settings: AwesomeServiceSettings,
+    pending: DebuggerRequest,
+    client: token_endpoint.Client,
+    code: str,
+) -> tuple[dict[str, Any], int]:
+    """Step 5 (RFC 6749 §4.1.3): the answer to the code and verifier sent, and its status."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": pending.redirect_uri}
+    if pending.code_verifier:
+        form["code_verifier"] = pending.code_verifier  # RFC 7636 §4.5
+    url = back_channel(pending.token_endpoint, settings)
+    try:
+        response = await token_endpoint.post(http, url, client, form)
+    except MockgramUnavailable as exc:
+        return {"error": "unreachable", "error_description": exc.kind}, 0
+    return _answer_of(response), response.status_code
 
 
 @router.post("/debugger/exchange")
@@ -592,24 +586,10 @@ async def exchange(
         )
     except DebuggerProblem as problem:
         return _form_page(request, _defaults(settings), problem=str(problem), status_code=400)
-    method = token_endpoint_auth_method(document, bool(pending.client_secret))
-    headers, body = _client_auth(pending, method)
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": pending.redirect_uri}
-    if pending.code_verifier:
-        data["code_verifier"] = pending.code_verifier  # RFC 7636 §4.5
-    try:
-        response = await http.post(
-            back_channel(pending.token_endpoint, settings),
-            data={**data, **body},
-            headers={**headers, "Accept": "application/json"},
-        )
-        answer = response.json()
-    except httpx.HTTPError as exc:
-        answer, response = {"error": "unreachable", "error_description": type(exc).__name__}, None
-    except ValueError:
-        answer = {"error": "not_json", "error_description": "The answer was not JSON."}
-    if not isinstance(answer, dict):
-        answer = {"error": "not_json", "error_description": "The answer was not a JSON object."}
+    offered = document.get("token_endpoint_auth_methods_supported")
+    method = token_endpoint.auth_method(offered, has_secret=bool(pending.client_secret))
+    client = token_endpoint.Client(pending.client_id, pending.client_secret, method)
+    answer, status = await _trade(http, settings, pending, client, code)
     await database.run(_note_exchanged, pending)
     error = str(answer.get("error", ""))[:64]
     values = {
@@ -641,11 +621,8 @@ async def exchange(
             "jwts": await _decoded(
                 http, settings, pending, {**values, "code": code}, front_channel=False
             ),
-            "client_auth": _auth_note(method, document),
-            "exchange": {
-                "status": response.status_code if response is not None else 0,
-                "body": redact_json(answer),
-            },
+            "client_auth": _auth_note(method, offered),
+            "exchange": {"status": status, "body": redact_json(answer)},
         },
         status_code=200 if not error else 400,
         headers={"Cache-Control": "no-store"},

@@ -1,13 +1,15 @@
 """'Log in with Mockgram' for people: the button, the callback, and the claims received.
 
-The protocol is in awesomeservice/oidc_login.py (OIDC Core §3.1) and awesomeservice/id_token.py
-(§3.1.3.7), its step 4 checks in awesomeservice/pages/authorization_response.py (shared with
-Connect); these routes say what happened at every turn.
+The protocol is in awesomeservice/oauth/ (the request, the callback's checks, the id_token and
+userinfo, OIDC Core §3.1), the account it signs in to in awesomeservice/linked_accounts.py;
+its step 4 pages are shared with Connect (awesomeservice/pages/authorization_response.py).
+These routes say what happened at every turn.
 """
 
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import httpx
 from fastapi import APIRouter, Request
@@ -24,28 +26,24 @@ from awesomeservice.deps import (
     UserDep,
     browser_binding,
 )
-from awesomeservice.discovery import Discovery
 from awesomeservice.errors import mockgram_unavailable
-from awesomeservice.id_token import IdTokenRejected
-from awesomeservice.inspector import recorder as inspector  # issue 4
-from awesomeservice.inspector import stepping  # issue 4: step-through mode
-from awesomeservice.oauth_client import (
-    TokenError,
-)
-from awesomeservice.oidc_login import (
-    LoginRefused,
-    consume_login_state,
-    finish_login,
-    last_login,
-    start_login,
-)
+from awesomeservice.events import BeforeRedirect, Events, EventsDep
+from awesomeservice.linked_accounts import account_for_login, last_login
+from awesomeservice.models import PendingLogin, User
+from awesomeservice.oauth import authorization_request
+from awesomeservice.oauth.discovery import Discovery
+from awesomeservice.oauth.id_token import IdTokenRejected
+from awesomeservice.oauth.oidc_login import LoginRefused, finish_login
+from awesomeservice.oauth.token_endpoint import TokenError
 from awesomeservice.pages.accounts import sign_in
 from awesomeservice.pages.authorization_response import (
     CallbackWords,
+    CodeReceived,
     OutcomePage,
     receive_code,
     token_refused_page,
 )
+from awesomeservice.pages.wording import LOGIN_REFUSALS, LOGIN_STATE
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.csrf import csrf_ok
 from shared.db import Database
@@ -68,6 +66,7 @@ async def _start(
     settings: AwesomeServiceSettings,
     http: httpx.AsyncClient,
     discovery: Discovery,
+    events: Events,
     user_id: int | None,
 ) -> Response:
     """Discovery, then a fresh state/nonce/PKCE and the redirect to the provider (303)."""
@@ -75,14 +74,20 @@ async def _start(
         metadata = await discovery.metadata(http, settings.login_issuer)
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=1)
-    binding = browser_binding(request)
-    url = await database.run(
-        start_login, settings, metadata, browser_binding=binding, user_id=user_id
+    sent = await authorization_request.send(
+        database,
+        events,
+        partial(
+            authorization_request.login_request,
+            settings=settings,
+            metadata=metadata,
+            browser_binding=browser_binding(request),
+            user_id=user_id,
+        ),
     )
-    await inspector.record_authorization_request(url)  # the flow inspector, step 1
-    if paused := await stepping.pause_before_redirect(request, database, url):
+    if paused := await events.pause(request, BeforeRedirect(sent.url)):
         return paused
-    return RedirectResponse(url, status_code=303)
+    return RedirectResponse(sent.url, status_code=303)
 
 
 @router.get("/login/mockgram")
@@ -92,6 +97,7 @@ async def login_with_mockgram(
     settings: SettingsDep,
     http: HttpDep,
     discovery: DiscoveryDep,
+    events: EventsDep,
     templates: TemplatesDep,
     user: CurrentUserDep,
 ) -> Response:
@@ -102,7 +108,7 @@ async def login_with_mockgram(
             "login_link.html",
             {"page_title": "Link your Mockgram account"},
         )
-    return await _start(request, database, settings, http, discovery, None)
+    return await _start(request, database, settings, http, discovery, events, None)
 
 
 @router.post("/login/mockgram")
@@ -112,13 +118,15 @@ async def login_with_mockgram_post(
     settings: SettingsDep,
     http: HttpDep,
     discovery: DiscoveryDep,
+    events: EventsDep,
     user: CurrentUserDep,
 ) -> Response:
     """The button: log in (signed out) or link this account (signed in)."""
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
-    return await _start(request, database, settings, http, discovery, user.id if user else None)
+    user_id = user.id if user else None
+    return await _start(request, database, settings, http, discovery, events, user_id)
 
 
 _LOGIN_WORDS = CallbackWords(
@@ -126,6 +134,7 @@ _LOGIN_WORDS = CallbackWords(
     page=OutcomePage(
         "login_callback.html", step_banners=False, headers={"Cache-Control": "no-store"}
     ),
+    state=LOGIN_STATE,
     error_rfc="OIDC Core §3.1.2.6",
     denied_title="You chose not to log in with Mockgram",
     denied_message="Nothing was shared and nobody was signed in.",
@@ -145,57 +154,78 @@ async def login_callback(
     settings: SettingsDep,
     http: HttpDep,
     discovery: DiscoveryDep,
+    events: EventsDep,
 ) -> Response:
     """The provider's answer: state, iss, code → tokens → id_token → userinfo → account."""
     received = await receive_code(
         request,
         database,
         http,
+        events,
         discovery,
         issuer_url=settings.login_issuer,
-        consume=consume_login_state,
+        model=PendingLogin,
         words=_LOGIN_WORDS,
     )
     if isinstance(received, Response):
         return received
     try:
-        result = await finish_login(
-            database,
-            http,
-            settings,
-            discovery,
-            received.metadata,
-            pending=received.pending,
-            code=received.code,
-        )
+        user, outcome = await _log_in(database, http, events, settings, discovery, received)
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=5)
     except TokenError as exc:
         return await token_refused_page(request, _LOGIN_WORDS, exc)
-    except IdTokenRejected as exc:
-        return await _LOGIN_WORDS.page.render(
-            request,
-            status_code=400,
-            title="The id_token was refused",
-            message=exc.message,
-            rfc=exc.rfc,
-            error_code=exc.reason,
-            step=5,
-        )
-    except LoginRefused as exc:
-        return await _LOGIN_WORDS.page.render(
-            request,
-            status_code=400,
-            title=exc.title,
-            message=exc.message,
-            rfc=exc.rfc,
-            error_code=exc.reason,
-            step=5,
-        )
+    except (IdTokenRejected, LoginRefused) as exc:
+        return await _refused_page(request, exc)
     # A fresh session for the account (no session fixation); the code leaves the address bar.
-    sign_in(request, result.user)
-    push_flash(request, OUTCOMES[result.outcome], "ok")
+    sign_in(request, user)
+    push_flash(request, OUTCOMES[outcome], "ok")
     return RedirectResponse("/login/mockgram/claims", status_code=303)
+
+
+async def _log_in(
+    database: Database,
+    http: httpx.AsyncClient,
+    events: Events,
+    settings: AwesomeServiceSettings,
+    discovery: Discovery,
+    received: CodeReceived[PendingLogin],
+) -> tuple[User, str]:
+    """Steps 5–6, then the account the provider's (iss, sub) leads to, and its outcome."""
+    answer = await finish_login(
+        http,
+        events,
+        settings,
+        discovery,
+        received.metadata,
+        pending=received.pending,
+        code=received.code,
+    )
+    return await database.run(
+        account_for_login,
+        issuer=received.metadata.issuer,
+        id_token=answer.id_token,
+        userinfo=answer.userinfo,
+        user_id=received.pending.user_id,
+    )
+
+
+async def _refused_page(request: Request, exc: IdTokenRejected | LoginRefused) -> Response:
+    """Step 5 or the account refused: what was wrong, in words."""
+    if isinstance(exc, IdTokenRejected):
+        title, message = "The id_token was refused", exc.message
+    else:
+        title, message = LOGIN_REFUSALS[exc.reason]
+        message = message.format(detail=exc.detail)
+    return await _LOGIN_WORDS.page.render(
+        request,
+        status_code=400,
+        title=title,
+        message=message,
+        rfc=exc.rfc,
+        error_code=exc.reason,
+        step=5,
+    )
 
 
 @router.get("/login/mockgram/claims")

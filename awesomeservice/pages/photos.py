@@ -10,8 +10,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from awesomeservice.backchannel import MockgramUnavailable
-from awesomeservice.connections import forget_connection, get_connection
+from awesomeservice.backchannel import MockgramUnavailable, back_channel
+from awesomeservice.connections import (
+    RefreshBusy,
+    RefreshFailed,
+    forget_connection,
+    fresh_connection,
+    get_connection,
+    needs_refresh,
+)
 from awesomeservice.db import DatabaseDep
 from awesomeservice.deps import (
     CurrentUserDep,
@@ -21,8 +28,8 @@ from awesomeservice.deps import (
     TemplatesDep,
     UserDep,
 )
-from awesomeservice.discovery import Discovery, back_channel
 from awesomeservice.errors import mockgram_unavailable
+from awesomeservice.events import Events, EventsDep
 from awesomeservice.inspector import stepping
 from awesomeservice.mockgram_api import (
     ApiRefused,
@@ -33,13 +40,8 @@ from awesomeservice.mockgram_api import (
     try_delete,
 )
 from awesomeservice.models import MockgramConnection, User
+from awesomeservice.oauth.discovery import Discovery
 from awesomeservice.settings import AwesomeServiceSettings
-from awesomeservice.token_lifecycle import (
-    RefreshBusy,
-    RefreshFailed,
-    fresh_connection,
-    needs_refresh,
-)
 from shared.csrf import csrf_ok
 from shared.db import Database
 from shared.forms import text
@@ -57,6 +59,7 @@ class PhotoReader:
     http: httpx.AsyncClient
     settings: AwesomeServiceSettings
     discovery: Discovery
+    events: Events
     templates: Jinja2Templates
     user: User
 
@@ -67,11 +70,12 @@ def photo_reader(
     http: HttpDep,
     settings: SettingsDep,
     discovery: DiscoveryDep,
+    events: EventsDep,
     templates: TemplatesDep,
     user: UserDep,
 ) -> PhotoReader:
     """The signed-in user's reader; anyone else is sent to the sign-in page."""
-    return PhotoReader(request, database, http, settings, discovery, templates, user)
+    return PhotoReader(request, database, http, settings, discovery, events, templates, user)
 
 
 PhotoReaderDep = Annotated[PhotoReader, Depends(photo_reader)]
@@ -110,7 +114,12 @@ async def connection_or_page(reader: PhotoReader) -> MockgramConnection | Respon
     assert reader.user.id is not None
     try:
         connection = await fresh_connection(
-            reader.database, reader.http, reader.settings, reader.discovery, reader.user.id
+            reader.database,
+            reader.http,
+            reader.settings,
+            reader.discovery,
+            reader.user.id,
+            events=reader.events,
         )
     except RefreshFailed as exc:
         return connect_needed(reader, refresh_failed=exc)
@@ -223,13 +232,16 @@ async def photo_image(
     http: HttpDep,
     settings: SettingsDep,
     discovery: DiscoveryDep,
+    events: EventsDep,
     user: CurrentUserDep,
 ) -> Response:
     """Proxy one image, so the browser never holds (or needs) the token."""
     if user is None or user.id is None:
         return Response(status_code=401)
     try:
-        connection = await fresh_connection(database, http, settings, discovery, user.id)
+        connection = await fresh_connection(
+            database, http, settings, discovery, user.id, events=events
+        )
     except RefreshFailed:
         return Response(status_code=401)
     except RefreshBusy:

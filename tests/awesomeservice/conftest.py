@@ -27,10 +27,10 @@ from joserfc.jwk import ECKey, RSAKey
 from sqlmodel import Session
 
 from awesomeservice.app import create_app
-from awesomeservice.id_token import token_hash
 from awesomeservice.models import User
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.hashing import hash_password
+from shared.oauth_spec import left_half_hash
 
 AWESOME_URL = "http://awesome.test"
 ISSUER = "http://mockgram.test"
@@ -94,7 +94,7 @@ def id_token_claims(
     if nonce is not None:
         claims["nonce"] = nonce
     if access_token is not None:
-        claims["at_hash"] = token_hash(access_token, "RS256")
+        claims["at_hash"] = left_half_hash(access_token, "RS256")
     claims.update(overrides)
     return {name: value for name, value in claims.items() if value is not None}
 

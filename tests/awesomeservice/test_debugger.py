@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from awesomeservice.pages.debugger import DebuggerProblem, discovery_candidates
+from awesomeservice.oauth.discovery import NotADiscoveryAddress, document_urls
 from tests.awesomeservice.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -246,22 +246,22 @@ def test_an_issuer_mismatch_is_reported_and_nothing_is_sent(
 
 
 def test_discovery_urls_and_the_issuers_they_promise() -> None:
-    assert discovery_candidates("https://id.example/tenant/") == [
+    assert document_urls("https://id.example/tenant/") == [
         ("https://id.example/tenant/.well-known/openid-configuration", "https://id.example/tenant"),
         (
             "https://id.example/.well-known/oauth-authorization-server/tenant",
             "https://id.example/tenant",
         ),
     ]
-    assert discovery_candidates("https://id.example/t/.well-known/openid-configuration") == [
+    assert document_urls("https://id.example/t/.well-known/openid-configuration") == [
         ("https://id.example/t/.well-known/openid-configuration", "https://id.example/t")
     ]
-    assert discovery_candidates("https://id.example/.well-known/oauth-authorization-server/t") == [
+    assert document_urls("https://id.example/.well-known/oauth-authorization-server/t") == [
         ("https://id.example/.well-known/oauth-authorization-server/t", "https://id.example/t")
     ]
     for bad in ("https://id.example/.well-known/webfinger", "https://id.example/?tenant=1"):
-        with pytest.raises(DebuggerProblem):
-            discovery_candidates(bad)
+        with pytest.raises(NotADiscoveryAddress):
+            document_urls(bad)
 
 
 def test_another_providers_errors_link_to_its_pages_not_mockgrams(

@@ -12,7 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from awesomeservice.discovery import DiscoveryFailed, back_channel, parse_metadata
+from awesomeservice.backchannel import back_channel
+from awesomeservice.oauth.discovery import DiscoveryFailed, parse_metadata
 from awesomeservice.settings import AwesomeServiceSettings
 from tests.awesomeservice.conftest import (
     INTERNAL,
@@ -106,7 +107,10 @@ def test_connect_uses_the_discovered_endpoints(client: TestClient, fake: FakeMoc
     }
     login(client)
     response = client.post("/connect", data={"csrf_token": csrf(client)})
-    assert f"{ISSUER}/v2/authorize?tenant=demo&amp;client_id=awesomeservice" in response.text
+    assert (
+        f"{ISSUER}/v2/authorize?tenant=demo&amp;response_type=code&amp;client_id=awesomeservice"
+        in response.text
+    )
     connect_response = connect_via(client, response.text)
     assert connect_response.status_code == 303
     assert [str(r.url) for r in fake.requests if r.method == "POST"] == [f"{INTERNAL}/v2/token"]

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from awesomeservice.oauth_client import TokenError
+from awesomeservice.oauth.token_endpoint import TokenError
 from awesomeservice.pages.errors_explained import REASONS
 from tests.awesomeservice.conftest import (
     ISSUER,

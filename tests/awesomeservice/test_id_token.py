@@ -20,10 +20,12 @@ from fastapi.testclient import TestClient
 from joserfc.jwk import KeySet
 from sqlmodel import Session, select
 
-from awesomeservice.discovery import Discovery, parse_metadata
-from awesomeservice.id_token import IdTokenRejected, token_hash, verify_id_token
+from awesomeservice.events import Events
 from awesomeservice.models import FederatedIdentity
+from awesomeservice.oauth.discovery import Discovery, parse_metadata
+from awesomeservice.oauth.id_token import IdTokenRejected, verify_id_token
 from awesomeservice.settings import AwesomeServiceSettings
+from shared.oauth_spec import left_half_hash
 from tests.awesomeservice.conftest import (
     CLIENT_ID,
     ISSUER,
@@ -91,7 +93,7 @@ def test_aud_as_a_plain_string_passes() -> None:
 
 def test_at_hash_is_the_left_half_of_sha256() -> None:
     digest = hashlib.sha256(ACCESS_TOKEN.encode()).digest()[:16]
-    assert token_hash(ACCESS_TOKEN, "RS256") == b64url(digest)
+    assert left_half_hash(ACCESS_TOKEN, "RS256") == b64url(digest)
 
 
 # ── C4: each forged variant ─────────────────────────────────────────────────────────────────
@@ -189,7 +191,7 @@ def test_c4_alg_the_provider_does_not_advertise_is_refused() -> None:
 
 
 def test_c4_bad_at_hash_is_refused() -> None:
-    refused(sign(valid_claims(at_hash=token_hash("another-token", "RS256"))), "bad_at_hash")
+    refused(sign(valid_claims(at_hash=left_half_hash("another-token", "RS256"))), "bad_at_hash")
 
 
 def test_c4_missing_at_hash_is_refused_where_the_flow_requires_it() -> None:
@@ -197,7 +199,7 @@ def test_c4_missing_at_hash_is_refused_where_the_flow_requires_it() -> None:
 
 
 def test_c4_bad_c_hash_is_refused() -> None:
-    token = sign(valid_claims(c_hash=token_hash("another-code", "RS256")))
+    token = sign(valid_claims(c_hash=left_half_hash("another-code", "RS256")))
     refused(token, "bad_c_hash", code="the-code")
 
 
@@ -232,7 +234,7 @@ def test_c4_malformed_token_is_refused() -> None:
 
 
 async def _validate(settings: AwesomeServiceSettings, fake: FakeMockgram, token: str) -> Any:
-    from awesomeservice.id_token import validate_id_token
+    from awesomeservice.oauth.id_token import validate_id_token
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(fake.handler)) as http:
         discovery = Discovery(settings)
@@ -240,6 +242,7 @@ async def _validate(settings: AwesomeServiceSettings, fake: FakeMockgram, token:
         return await validate_id_token(
             token,
             http=http,
+            events=Events(),
             discovery=discovery,
             metadata=metadata,
             client_id=CLIENT_ID,
@@ -263,7 +266,7 @@ async def test_c4_unknown_kid_after_jwks_refresh_is_refused(
 async def test_c4_rotated_key_is_found_after_one_jwks_refresh(
     settings: AwesomeServiceSettings, fake: FakeMockgram
 ) -> None:
-    from awesomeservice.id_token import validate_id_token
+    from awesomeservice.oauth.id_token import validate_id_token
 
     new_key = other_rsa_key()
     async with httpx.AsyncClient(transport=httpx.MockTransport(fake.handler)) as http:
@@ -274,6 +277,7 @@ async def test_c4_rotated_key_is_found_after_one_jwks_refresh(
         checked = await validate_id_token(
             sign(valid_claims(), new_key),
             http=http,
+            events=Events(),
             discovery=discovery,
             metadata=metadata,
             client_id=CLIENT_ID,
@@ -288,7 +292,7 @@ async def test_c4_rotated_key_is_found_after_one_jwks_refresh(
 async def test_jwks_is_cached_between_logins(
     settings: AwesomeServiceSettings, fake: FakeMockgram
 ) -> None:
-    from awesomeservice.id_token import validate_id_token
+    from awesomeservice.oauth.id_token import validate_id_token
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(fake.handler)) as http:
         discovery = Discovery(settings)
@@ -297,6 +301,7 @@ async def test_jwks_is_cached_between_logins(
             await validate_id_token(
                 sign(valid_claims()),
                 http=http,
+                events=Events(),
                 discovery=discovery,
                 metadata=metadata,
                 client_id=CLIENT_ID,

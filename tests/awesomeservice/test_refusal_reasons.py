@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 import awesomeservice
-from awesomeservice import id_token
 from awesomeservice.errors import UNAVAILABLE_REASONS
 from awesomeservice.explanations import GENERIC, REASONS
-from awesomeservice.oauth_client import AUTHORIZATION_ERRORS, TOKEN_ERRORS
+from awesomeservice.oauth import id_token
+from awesomeservice.pages.wording import AUTHORIZATION_ERRORS, TOKEN_ERRORS
 
 PACKAGE = Path(awesomeservice.__file__).parent
 REFUSAL_CLASSES = frozenset(
@@ -111,7 +111,9 @@ def test_every_emitted_reason_has_an_explanation() -> None:
 
 def test_id_token_reasons_are_all_declared() -> None:
     """id_token.REASONS covers its literals and its f-string reasons (the hash checks)."""
-    literals, patterns = emitted_reasons((PACKAGE / "id_token.py").read_text(encoding="utf-8"))
+    literals, patterns = emitted_reasons(
+        (PACKAGE / "oauth" / "id_token.py").read_text(encoding="utf-8")
+    )
     assert literals <= id_token.REASONS
     assert set(TEMPLATES) <= {"id_token.py"}, "only id_token.py builds reasons from f-strings"
     for pattern in patterns:

@@ -1,4 +1,4 @@
-"""Checking an id_token before believing it: OpenID Connect Core 1.0 §3.1.3.7 (checklist C4).
+"""Checking an id_token before believing it: OpenID Connect Core 1.0 §3.1.3.7 (SECURITY.md C4).
 
 An id_token is the provider's signed statement "this is who logged in, for you, just now". Each
 check below is one line of the spec; each refusal says which. The signature is checked with
@@ -10,7 +10,6 @@ classic forgeries (RFC 8725 §2.1, §3.1).
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -21,8 +20,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from awesomeservice.discovery import Discovery, ProviderMetadata
+from awesomeservice.events import Events, IdTokenValidated, RequestRefused
+from awesomeservice.oauth.discovery import Discovery, ProviderMetadata
+from awesomeservice.oauth.refused import Refused
 from shared.hashing import constant_equals
+from shared.oauth_spec import left_half_hash
 
 # Clock skew we tolerate between the provider and us (OIDC Core §3.1.3.7 allows "a few minutes").
 LEEWAY_SECONDS = 60
@@ -57,14 +59,12 @@ REASONS = frozenset(
 )
 
 
-class IdTokenRejected(Exception):
+class IdTokenRejected(Refused):
     """The id_token failed one check; `reason` is a short code, `message` says which rule."""
 
     def __init__(self, reason: str, message: str, rfc: str = "OIDC Core §3.1.3.7") -> None:
-        super().__init__(f"{reason}: {message}")
-        self.reason = reason
+        super().__init__(reason, rfc, message)
         self.message = message
-        self.rfc = rfc
 
 
 class UnknownKey(IdTokenRejected):
@@ -106,13 +106,6 @@ def read_header(token: str) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise IdTokenRejected("malformed", "Its header is not a JSON object.", "RFC 7515 §4")
     return header
-
-
-def token_hash(value: str, alg: str) -> str:
-    """at_hash / c_hash: the left half of SHA-256 of the value, Base64url (OIDC Core §3.3.2.11)."""
-    # RS256 and ES256 both use SHA-256.
-    digest = hashlib.sha256(value.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
 
 def _pick_key(keys: KeySet, header: dict[str, Any], alg: str) -> RSAKey | ECKey:
@@ -157,7 +150,26 @@ def verify_id_token(
     now: float | None = None,
 ) -> IdToken:
     """Run every check of OIDC Core §3.1.3.7 (and §3.2.2.11, §3.3.2.11 for the hashes)."""
-    now = time.time() if now is None else now
+    header, claims = _signed_claims(token, keys, algorithms)
+    alg = str(header["alg"])
+    _check_parties(claims, issuer, client_id)
+    _check_times(claims, time.time() if now is None else now)
+    # Step 11: the nonce we sent must come back unchanged (binds the token to this login).
+    if nonce is not None and not nonce_matches(claims, nonce):
+        raise IdTokenRejected(
+            "nonce_mismatch", "Its nonce is not the one this login sent (replay?)."
+        )
+    # OIDC Core §3.2.2.9 / §3.3.2.11: at_hash ties the access token to this id_token.
+    _check_hash(claims, "at_hash", access_token, alg, required=require_at_hash)
+    # OIDC Core §3.3.2.11: c_hash ties the code to this id_token.
+    _check_hash(claims, "c_hash", code, alg, required=require_c_hash)
+    return IdToken(header=header, claims=claims)
+
+
+def _signed_claims(
+    token: str, keys: KeySet, algorithms: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Steps 6–7: the header and the claims, once the signature verifies with an allowed alg."""
     header = read_header(token)
     alg = header.get("alg")
     # RFC 8725 §3.1, OIDC Core §3.1.3.7 step 7: only the algorithm we expect; never "none",
@@ -178,8 +190,11 @@ def verify_id_token(
         ) from exc
     except (ValueError, TypeError) as exc:
         raise IdTokenRejected("malformed", "Its payload is not a JSON object.") from exc
-    claims = dict(decoded.claims)
+    return header, dict(decoded.claims)
 
+
+def _check_parties(claims: dict[str, Any], issuer: str, client_id: str) -> None:
+    """Steps 2–5: who issued it, about whom, and for whom."""
     # Step 2: iss must equal the issuer, exactly.
     if claims.get("iss") != issuer:
         raise IdTokenRejected(
@@ -190,8 +205,7 @@ def verify_id_token(
     if not isinstance(sub, str) or not sub or len(sub) > 255 or not sub.isascii():
         raise IdTokenRejected("sub_invalid", "It has no valid subject (sub).", "OIDC Core §2")
     # Step 3: aud must contain our client_id and no audience we do not trust.
-    aud = claims.get("aud")
-    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    audiences = audiences_of(claims)
     if client_id not in audiences:
         raise IdTokenRejected("aud_mismatch", f"It is meant for {audiences!r:.200}, not for us.")
     if any(audience != client_id for audience in audiences):
@@ -204,44 +218,54 @@ def verify_id_token(
         raise IdTokenRejected("azp_missing", "It has several audiences and no azp.")
     if azp is not None and azp != client_id:
         raise IdTokenRejected("azp_mismatch", f"It was handed to “{str(azp)[:100]}”, not to us.")
-    # Step 9: exp in the future.
+
+
+def _check_times(claims: dict[str, Any], now: float) -> None:
+    """Steps 9–10: unexpired, and issued in the past, within the clock skew we allow."""
     exp = claims.get("exp")
     if not isinstance(exp, int | float) or isinstance(exp, bool):
         raise IdTokenRejected("exp_missing", "It has no expiry time (exp).")
     if exp + LEEWAY_SECONDS <= now:
         raise IdTokenRejected("expired", "It has expired (exp is in the past).")
-    # Step 10: iat present (and not from the future).
     iat = claims.get("iat")
     if not isinstance(iat, int | float) or isinstance(iat, bool):
         raise IdTokenRejected("iat_missing", "It does not say when it was issued (iat).")
     if iat > now + LEEWAY_SECONDS:
         raise IdTokenRejected("iat_future", "It claims to be issued in the future (iat).")
-    # Step 11: the nonce we sent must come back unchanged (binds the token to this login).
-    if nonce is not None:
-        got = claims.get("nonce")
-        if not isinstance(got, str) or not constant_equals(got, nonce):
-            raise IdTokenRejected(
-                "nonce_mismatch", "Its nonce is not the one this login sent (replay?)."
-            )
-    # OIDC Core §3.2.2.9 / §3.3.2.11: at_hash ties the access token to this id_token.
-    _check_hash(claims, "at_hash", access_token, alg, required=require_at_hash)
-    # OIDC Core §3.3.2.11: c_hash ties the code to this id_token.
-    _check_hash(claims, "c_hash", code, alg, required=require_c_hash)
-    return IdToken(header=header, claims=claims)
+
+
+def audiences_of(claims: dict[str, Any]) -> list[Any]:
+    """OIDC Core §2: `aud` is one string or an array of them."""
+    aud = claims.get("aud")
+    return [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+
+
+def nonce_matches(claims: dict[str, Any], nonce: str) -> bool:
+    """OIDC Core §3.1.3.7 step 11: the nonce that was sent, unchanged."""
+    got = claims.get("nonce")
+    return isinstance(got, str) and constant_equals(got, nonce)
+
+
+def hash_check(claims: dict[str, Any], name: str, value: str | None, alg: str) -> str:
+    """How at_hash or c_hash compares with the token or code it stands for (OIDC Core
+    §3.3.2.11): "absent", "unchecked" (nothing to compare with), "ok" or "mismatch"."""
+    present = claims.get(name)
+    if present is None:
+        return "absent"
+    if not value:
+        return "unchecked"  # e.g. c_hash in a token from the token endpoint
+    expected = left_half_hash(value, alg)
+    ok = expected is not None and isinstance(present, str) and constant_equals(present, expected)
+    return "ok" if ok else "mismatch"
 
 
 def _check_hash(
     claims: dict[str, Any], name: str, value: str | None, alg: str, *, required: bool
 ) -> None:
-    present = claims.get(name)
-    if present is None:
-        if required:
-            raise IdTokenRejected(f"{name}_missing", f"It has no {name}, which this flow needs.")
-        return
-    if value is None:
-        return  # nothing to compare it with (e.g. c_hash in a token from the token endpoint)
-    expected = token_hash(value, alg)
-    if not isinstance(present, str) or not constant_equals(present, expected):
+    outcome = hash_check(claims, name, value, alg)
+    if outcome == "absent" and required:
+        raise IdTokenRejected(f"{name}_missing", f"It has no {name}, which this flow needs.")
+    if outcome == "mismatch":
         raise IdTokenRejected(f"bad_{name}", f"Its {name} does not match what we received.")
 
 
@@ -249,6 +273,7 @@ async def validate_id_token(
     token: str,
     *,
     http: httpx.AsyncClient,
+    events: Events,
     discovery: Discovery,
     metadata: ProviderMetadata,
     client_id: str,
@@ -267,8 +292,14 @@ async def validate_id_token(
     }
     keys = await discovery.jwks(http, metadata)
     try:
-        return verify_id_token(token, keys=keys, **arguments)
-    except UnknownKey:
-        # OIDC Core §10.1.1: the provider may have rotated its keys: fetch the set once more.
-        keys = await discovery.jwks(http, metadata, refresh=True)
-        return verify_id_token(token, keys=keys, **arguments)
+        try:
+            checked = verify_id_token(token, keys=keys, **arguments)
+        except UnknownKey:
+            # OIDC Core §10.1.1: the provider may have rotated its keys: fetch the set again.
+            keys = await discovery.jwks(http, metadata, refresh=True)
+            checked = verify_id_token(token, keys=keys, **arguments)
+    except IdTokenRejected as rejected:
+        await events.announce(RequestRefused(step=5, reason=rejected.reason))
+        raise
+    await events.announce(IdTokenValidated(metadata.issuer, checked.sub, client_id))
+    return checked
