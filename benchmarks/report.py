@@ -158,7 +158,7 @@ value: median over the rounds of completed operations per second (req/s, flows/s
   flow, one page with its images), medians over the rounds.
 cpu ms: CPU time (user + system) the server process spent per operation during the timed part
   (AwesomeService and Mockgram together for the photo grid); steadier than the rates when
-  other work shares the cores.
+  other work shares the cores (contention inflates it less).
 ×ceil: this row's HTTP requests per second ÷ the bare FastAPI hello's, with the same generator
   at the same concurrency (1.00 = as fast as FastAPI can answer at all; 0.10 = ten times slower).
 ×node: Mockgram's rate ÷ node oidc-provider's in the same row (1.00 = as fast; 0.50 = half)."""

@@ -1,7 +1,7 @@
 """Benchmark Mockgram (and AwesomeService) against a bare FastAPI ceiling and node oidc-provider.
 
-    python3 benchmarks/run.py            # the full run (about 10 minutes on 2 cores)
-    python3 benchmarks/run.py --quick    # a smoke run (about 2 minutes)
+    python3 benchmarks/run.py            # the full run (about 20 minutes on 2 cores)
+    python3 benchmarks/run.py --quick    # a smoke run (about 6 minutes)
 
 Creates .venv on first use (scripts/bootstrap.py), installs node oidc-provider into
 benchmarks/node/ on first use, prints one table and writes benchmarks/results/latest.json.
