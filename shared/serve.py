@@ -8,6 +8,8 @@ import uvicorn
 
 from shared.access_log import log_config
 
+KEEP_ALIVE_SECONDS = 30
+
 
 def make_parser(*, package: str, description: str, default_port: int) -> argparse.ArgumentParser:
     """The command line of `python -m <package>` (docker-compose.yml's commands use it too)."""
@@ -31,5 +33,9 @@ def serve(*, package: str, description: str, default_port: int, argv: list[str] 
         port=args.port,
         workers=args.workers,
         proxy_headers=False,
+        # Idle keep-alive connections outlive any client's pool (httpx forgets them after 5 s):
+        # with equal timeouts a client can reuse a connection the server is closing that very
+        # moment, and the request fails as "server disconnected".
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         log_config=log_config(),  # codes and tokens in logged URLs masked
     )
