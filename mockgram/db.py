@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from mockgram import models  # noqa: F401  (registers the tables)
-from shared.db import Database, session_scope
+from shared.db import session_scope
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -17,10 +17,4 @@ def get_session(request: Request) -> Iterator[Session]:
     yield from session_scope(request.app.state.engine)
 
 
-def get_database(request: Request) -> Database:
-    """Database work for async endpoints: each `run` in a worker thread, its own session."""
-    return request.app.state.database
-
-
 SessionDep = Annotated[Session, Depends(get_session)]
-DatabaseDep = Annotated[Database, Depends(get_database)]

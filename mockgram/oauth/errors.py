@@ -1,17 +1,17 @@
 """OAuth errors: one class per RFC error code, each carrying its wire code and HTTP status.
 
 RFC 6749 §4.1.2.1 (authorization endpoint errors, sent back in the redirect), §5.2 (token
-endpoint errors, JSON), RFC 7591 §3.2.2 (registration errors). The helpers here render them:
-JSON with `Cache-Control: no-store` for programs, a friendly page for people.
+endpoint errors, JSON), RFC 7591 §3.2.2 (registration errors). The helpers here render the
+back channel's answer: JSON with `Cache-Control: no-store`. Front-channel errors travel like
+any authorization response (mockgram/oauth/responses.py).
 """
 
 from __future__ import annotations
 
 import re
 from typing import ClassVar
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
 from mockgram.failures import error_uri
 
@@ -41,10 +41,6 @@ class OAuthError(Exception):
         # RFC 6749 §5.2, RFC 7591 §3.2.2: error_uri, a page explaining the error (and this request).
         body["error_uri"] = error_uri(self.error)
         return body
-
-    def to_response(self) -> JSONResponse:
-        """A JSON error response that no cache keeps (RFC 6749 §5.2)."""
-        return json_error(self)
 
 
 # RFC 6749 §4.1.2.1 and §5.2
@@ -96,6 +92,15 @@ class InvalidClientMetadataError(OAuthError):
     error = "invalid_client_metadata"
 
 
+# OIDC Core §3.1.2.6: prompt=none could not be honoured without John.
+class LoginRequiredError(OAuthError):
+    error = "login_required"
+
+
+class ConsentRequiredError(OAuthError):
+    error = "consent_required"
+
+
 def safe_description(text: str) -> str:
     """Replace characters RFC 6749 §4.1.2.1 does not allow in error_description."""
     return _OUTSIDE_DESCRIPTION_CHARSET.sub("?", text)
@@ -114,34 +119,3 @@ def method_not_allowed(endpoint: str) -> JSONResponse:
     response.status_code = 405
     response.headers["Allow"] = "POST"
     return response
-
-
-def append_query(uri: str, params: dict[str, str | None]) -> str:
-    """Add parameters to a redirect URI, keeping any query it was registered with (§3.1.2)."""
-    parts = urlsplit(uri)
-    extra = urlencode({name: value for name, value in params.items() if value is not None})
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
-def error_redirect(
-    redirect_uri: str, exc: OAuthError, *, state: str | None, issuer: str
-) -> RedirectResponse:
-    """Back with only error, error_description, error_uri, state, iss (§4.1.2.1, RFC 9207)."""
-    params = {
-        "error": exc.error,
-        "error_description": exc.description or None,
-        "error_uri": error_uri(exc.error, issuer=issuer),
-        "state": state,
-        "iss": issuer,
-    }
-    return RedirectResponse(append_query(redirect_uri, params), status_code=303)
-
-
-# OIDC Core §3.1.2.6: prompt=none could not be honoured without John.
-class LoginRequiredError(OAuthError):
-    error = "login_required"
-
-
-class ConsentRequiredError(OAuthError):
-    error = "consent_required"

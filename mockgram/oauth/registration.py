@@ -70,7 +70,7 @@ def register(
         validate_grant_types(grant_types, response_types=response_types)
         id_token_alg = validate_id_token_alg(metadata.get("id_token_signed_response_alg"))
     except OAuthError as exc:
-        return JSONResponse(exc.as_dict(), status_code=400, headers=NO_STORE_HEADERS)
+        return json_error(exc)
 
     client, secret = register_client(
         session,

@@ -22,12 +22,11 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from mockgram.failures import error_uri
-from mockgram.oauth.errors import OAuthError, append_query
+from mockgram.oauth.errors import NO_STORE_HEADERS, OAuthError
 
 router = APIRouter()
 
 QUERY, FRAGMENT, FORM_POST = "query", "fragment", "form_post"
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 RESPONSE_MODES = (QUERY, FRAGMENT, FORM_POST)
 
 FORM_POST_SCRIPT_PATH = "/oauth/form_post.js"
@@ -69,7 +68,7 @@ def authorization_response(
         else append_query(redirect_uri, params)
     )
     # RFC 6749 §5.1 in spirit: an answer carrying a code or tokens is never cached.
-    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+    return RedirectResponse(target, status_code=303, headers=NO_STORE_HEADERS)
 
 
 def error_response(
@@ -84,6 +83,14 @@ def error_response(
     """An authorization error, in the response mode of the request (Multiple Response Types §5)."""
     params = error_params(exc, state=state, issuer=issuer)
     return authorization_response(request, redirect_uri, params, mode=mode)
+
+
+def append_query(uri: str, params: dict[str, str | None]) -> str:
+    """Add parameters to a redirect URI, keeping any query it was registered with (§3.1.2)."""
+    parts = urlsplit(uri)
+    extra = urlencode({name: value for name, value in params.items() if value is not None})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 def with_fragment(uri: str, params: dict[str, str | None]) -> str:
@@ -119,7 +126,7 @@ def form_post_page(request: Request, redirect_uri: str, params: dict[str, str | 
             "is_error": "error" in params,
             "script_path": FORM_POST_SCRIPT_PATH,
         },
-        headers={"Content-Security-Policy": csp, **NO_STORE},
+        headers={"Content-Security-Policy": csp, **NO_STORE_HEADERS},
     )
 
 

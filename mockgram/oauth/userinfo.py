@@ -20,6 +20,7 @@ from mockgram.bearer import BearerError, require_scope
 from mockgram.db import SessionDep
 from mockgram.models import User
 from mockgram.oauth.claims import user_claims
+from mockgram.oauth.errors import NO_STORE_HEADERS
 from mockgram.scopes import OPENID
 from mockgram.tokens import AccessToken
 
@@ -38,4 +39,4 @@ def userinfo(request: Request, token: OpenIdToken, session: SessionDep) -> Respo
     claims = user_claims(
         user, scope=" ".join(sorted(token.scopes)), settings=request.app.state.settings
     )
-    return JSONResponse(claims, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return JSONResponse(claims, headers=NO_STORE_HEADERS)
