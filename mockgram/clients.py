@@ -17,10 +17,10 @@ from mockgram.models import Client
 from mockgram.oauth.errors import InvalidClientMetadataError, InvalidRedirectUriError
 from mockgram.scopes import SCOPES, normalize_scope
 from shared.hashing import hash_secret, new_token
+from shared.oauth_spec import canonical_response_type
 from shared.response_types import RESPONSE_TYPES  # OIDC Core §3, in canonical order
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-RESPONSE_TYPE_WORDS = ("code", "id_token", "token")
 ID_TOKEN_ALGS = ("RS256", "ES256")  # never "none" (OIDC Core §2)
 DEFAULT_ID_TOKEN_ALG = "RS256"
 GRANT_TYPES = ("authorization_code", "implicit", "refresh_token")
@@ -121,16 +121,10 @@ def validate_auth_method(value: object) -> str:
 
 def parse_response_type(value: str) -> frozenset[str] | None:
     """The words of a supported response_type, in any order (Multiple Response Types §5)."""
-    words = value.split(" ")
-    if len(words) != len(set(words)):
-        return None
-    combo = canonical_response_type(frozenset(words))
-    return frozenset(words) if combo in RESPONSE_TYPES and len(combo) == len(value) else None
-
-
-def canonical_response_type(words: frozenset[str]) -> str:
-    """The words in Mockgram's canonical order, e.g. "code id_token token"."""
-    return " ".join(word for word in RESPONSE_TYPE_WORDS if word in words)
+    words = frozenset(value.split(" "))
+    combo = canonical_response_type(words)
+    # As long as its canonical form: no stray space (an empty word) and no repeated word.
+    return words if combo and len(combo) == len(value) else None
 
 
 def allows_response_type(client: Client, words: frozenset[str]) -> bool:

@@ -37,12 +37,14 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockgram.models import Client
+from shared.oauth_spec import JWKS_PATH, OAUTH_METADATA_PATH, OIDC_DISCOVERY_PATH
 
 CACHE_SECONDS = 10.0
 PREFLIGHT_MAX_AGE = "600"
 ALLOW_HEADERS = "Authorization, Content-Type"
 EXPOSE_HEADERS = "WWW-Authenticate"
-PUBLIC_PREFIX = "/.well-known/"
+# Public documents any page may read: discovery and the keys (RFC 8414 §3, OIDC Discovery §4).
+PUBLIC_PATHS = frozenset({OIDC_DISCOVERY_PATH, OAUTH_METADATA_PATH, JWKS_PATH})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Path (or prefix ending in "/") → the methods a browser app may use there.
@@ -113,7 +115,7 @@ class CorsMiddleware:
             return
         path: str = scope["path"]
         methods = methods_for(path)
-        public = path.startswith(PUBLIC_PREFIX)
+        public = path in PUBLIC_PATHS
         if methods is None and not public:
             await self.app(scope, receive, send)
             return

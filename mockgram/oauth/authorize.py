@@ -62,12 +62,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from mockgram.clients import (
-    RESPONSE_TYPES,
-    allows_response_type,
-    canonical_response_type,
-    parse_response_type,
-)
+from mockgram.clients import RESPONSE_TYPES, allows_response_type, parse_response_type
 from mockgram.db import SessionDep
 from mockgram.deps import (
     SESSION_AUTH_TIME_KEY,
@@ -105,6 +100,7 @@ from shared.clock import utcnow
 from shared.db import KEEP_EXPIRED, delete_older_than
 from shared.forms import FormBodyDep
 from shared.hashing import new_token
+from shared.oauth_spec import canonical_response_type
 from shared.pkce import is_well_formed
 from shared.web import render_error
 

@@ -6,14 +6,11 @@ the access token's), who it is for (`aud` = [client_id], `azp` = client_id), whe
 `exp`, `auth_time`: when John last typed his password), and echoes the request's `nonce`.
 
 When the id_token travels beside an access token or a code in the front channel, it binds them
-(§3.2.2.10, §3.3.2.11): `at_hash` / `c_hash` = base64url of the left half of the SHA-256 hash
-of the ASCII token or code (SHA-256 because RS256 and ES256 both hash with it).
+(§3.2.2.10, §3.3.2.11): `at_hash` / `c_hash` = base64url of the left half of the hash the
+signing alg uses (SHA-256 for both RS256 and ES256) over the ASCII token or code.
 """
 
 from __future__ import annotations
-
-import base64
-import hashlib
 
 from joserfc import jwt
 from sqlmodel import Session
@@ -24,12 +21,7 @@ from mockgram.oauth.claims import user_claims
 from mockgram.oauth.errors import InvalidGrantError
 from mockgram.settings import MockgramSettings
 from shared.clock import as_utc, utcnow
-
-
-def half_hash(value: str) -> str:
-    """Left half of SHA-256(value), base64url without padding (OIDC Core §3.2.2.10, §3.3.2.11)."""
-    digest = hashlib.sha256(value.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
+from shared.oauth_spec import left_half_hash
 
 
 def signing_alg(client: Client) -> str:
@@ -52,6 +44,7 @@ def issue_id_token(
     include_claims: bool = False,
 ) -> str:
     """Sign an id_token for `user` and `client` (OIDC Core §2); see the module docstring."""
+    alg = signing_alg(client)
     now = int(utcnow().timestamp())
     claims: dict[str, object] = {
         "iss": settings.issuer,  # §2: exactly the issuer of the discovery document
@@ -66,13 +59,12 @@ def issue_id_token(
     if nonce is not None:
         claims["nonce"] = nonce  # §3.1.3.6 / §3.2.2.10: echoed unchanged
     if access_token is not None:
-        claims["at_hash"] = half_hash(access_token)  # §3.2.2.10
+        claims["at_hash"] = left_half_hash(access_token, alg)  # §3.2.2.10
     if code is not None:
-        claims["c_hash"] = half_hash(code)  # §3.3.2.11
+        claims["c_hash"] = left_half_hash(code, alg)  # §3.3.2.11
     if include_claims:
         # §5.4: with response_type=id_token no access token exists, so the claims ride here.
         claims |= user_claims(user, scope=scope, settings=settings)
-    alg = signing_alg(client)
     key = keys.for_alg(alg)
     header = {"alg": alg, "typ": "JWT", "kid": str(key.kid)}
     return jwt.encode(header, claims, key)

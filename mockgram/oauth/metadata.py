@@ -18,6 +18,7 @@ from mockgram.clients import AUTH_METHODS, ID_TOKEN_ALGS, RESPONSE_TYPES
 from mockgram.oauth.responses import RESPONSE_MODES
 from mockgram.scopes import SCOPES
 from mockgram.settings import MockgramSettings
+from shared.oauth_spec import JWKS_PATH, OAUTH_METADATA_PATH, OIDC_DISCOVERY_PATH
 
 router = APIRouter()
 
@@ -50,7 +51,7 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
         "authorization_endpoint": f"{issuer}/oauth/authorize",
         "token_endpoint": f"{issuer}/oauth/token",
         "userinfo_endpoint": f"{issuer}/oauth/userinfo",  # OIDC Discovery §3
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "jwks_uri": f"{issuer}{JWKS_PATH}",
     }
     if settings.registration_open:
         metadata["registration_endpoint"] = f"{issuer}/oauth/register"
@@ -90,8 +91,8 @@ def metadata_bytes(request: Request) -> bytes:
     return cached
 
 
-@router.get("/.well-known/openid-configuration")
-@router.get("/.well-known/oauth-authorization-server")
+@router.get(OIDC_DISCOVERY_PATH)
+@router.get(OAUTH_METADATA_PATH)
 async def authorization_server_metadata(request: Request) -> Response:
     """OIDC Discovery §4 and RFC 8414 §3: the same metadata document at both addresses."""
     return Response(
@@ -101,7 +102,7 @@ async def authorization_server_metadata(request: Request) -> Response:
     )
 
 
-@router.get("/.well-known/jwks.json")
+@router.get(JWKS_PATH)
 async def jwks(request: Request) -> Response:
     """The public keys that verify Mockgram's tokens (RFC 7517 §5)."""
     return Response(

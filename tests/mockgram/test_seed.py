@@ -8,12 +8,13 @@ import threading
 from PIL import Image
 from sqlmodel import Session, func, select
 
-from mockgram.clients import allowed_response_types, canonical_response_type
+from mockgram.clients import allowed_response_types
 from mockgram.models import Client, MockgramTable, Photo, User
 from mockgram.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET, seed_demo_data
 from mockgram.settings import MockgramSettings
 from shared.db import create_schema, make_engine
 from shared.hashing import hash_secret, verify_password
+from shared.oauth_spec import canonical_response_type
 from tests.mockgram.oidc_helpers import RESPONSE_TYPES
 
 
