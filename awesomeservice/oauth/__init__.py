@@ -8,4 +8,5 @@ it announces (awesomeservice/events.py) and never reach into it.
 - discovery.py — where a provider's endpoints and keys are (OIDC Discovery, RFC 8414)
 - id_token.py — checking an id_token (OIDC Core §3.1.3.7)
 - oidc_login.py — the login's steps 5–6: id_token required, userinfo (OIDC Core §3.1, §5.3)
+- refused.py — what every refusal carries: a reason code, its section, what came back
 """
