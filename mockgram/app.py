@@ -15,6 +15,7 @@ from mockgram import activity, bearer, cors, lab
 from mockgram import keys as signing_keys
 from mockgram.api import photos
 from mockgram.defences import Defences
+from mockgram.demo.seed import seed_demo_data
 from mockgram.events import Events
 from mockgram.failures import error_uri
 from mockgram.models import AppSecret, MockgramTable
@@ -24,7 +25,6 @@ from mockgram.oauth import userinfo as oidc_userinfo
 from mockgram.pages import activity as activity_page
 from mockgram.pages import apps, consent, developers, errors_explained, home, login
 from mockgram.pages import avatars as oidc_avatars
-from mockgram.seed import seed_demo_data
 from mockgram.settings import MockgramSettings
 from shared import health
 from shared import tour as shared_tour

@@ -1,16 +1,21 @@
-"""Photo uploads: what Mockgram accepts (JPEG, PNG, GIF or WebP, within limits).
+"""Photos coming in: what Mockgram accepts (JPEG, PNG, GIF or WebP, within limits), and the
+row an accepted image becomes.
 
-Used by the photos API (`POST /api/photos`, photos.write) and by John's own feed.
+Used by the photos API (`POST /api/photos`, photos.write), by John's own feed and by the demo
+data (mockgram/demo/seed.py).
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
+from datetime import datetime
 
 from PIL import Image
 
-from mockgram.images import ImageInfo
+from mockgram.models import Photo
+from shared.clock import utcnow
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -21,6 +26,31 @@ UPLOAD_FORMATS = {
     "GIF": "image/gif",
     "WEBP": "image/webp",
 }
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Image bytes with what the photos API reports about them."""
+
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+def new_photo(
+    *, owner_id: int, caption: str, info: ImageInfo, taken_at: datetime | None = None
+) -> Photo:
+    """The Photo row for an image: an upload (taken now) or a seeded demo photo."""
+    return Photo(
+        owner_id=owner_id,
+        caption=caption,
+        taken_at=taken_at or utcnow(),
+        content_type=info.content_type,
+        width=info.width,
+        height=info.height,
+        image=info.data,
+    )
 
 
 class BadImage(ValueError):

@@ -24,10 +24,9 @@ from starlette.datastructures import UploadFile as ParsedFile  # what the form p
 from mockgram.bearer import require_scope
 from mockgram.db import SessionDep
 from mockgram.failures import error_uri
-from mockgram.images import new_photo
 from mockgram.models import Photo
 from mockgram.tokens import AccessToken
-from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload
+from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload, new_photo
 from shared.clock import as_utc
 
 router = APIRouter(prefix="/api", tags=["photos API (resource server)"])

@@ -1,4 +1,4 @@
-"""Images: the demo photos, painted with Pillow at seed time, and the check every upload passes.
+"""The demo photos, painted with Pillow when the demo data is seeded.
 
 No network and no stock files: each demo "photo" is a small scene (a sunset over the sea, a city
 at night, a cat) drawn from gradients, polygons and ellipses. The same (seed, index) always gives
@@ -12,44 +12,16 @@ import io
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from mockgram.models import Photo
-from shared.clock import utcnow
+from mockgram.uploads import ImageInfo
 
 WIDTH, HEIGHT = 640, 480
 SCALE = 2  # paint at twice the size and shrink: smooth edges at grid size
 
 Color = tuple[int, int, int]
 Point = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """Image bytes with what the photos API reports about them."""
-
-    data: bytes
-    content_type: str
-    width: int
-    height: int
-
-
-def new_photo(
-    *, owner_id: int, caption: str, info: ImageInfo, taken_at: datetime | None = None
-) -> Photo:
-    """The Photo row for an image: an upload (taken now) or a seeded demo photo."""
-    return Photo(
-        owner_id=owner_id,
-        caption=caption,
-        taken_at=taken_at or utcnow(),
-        content_type=info.content_type,
-        width=info.width,
-        height=info.height,
-        image=info.data,
-    )
 
 
 # --- painting helpers -------------------------------------------------------------------------

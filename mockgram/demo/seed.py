@@ -19,9 +19,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from mockgram.images import make_photo, new_photo
+from mockgram.demo.painter import make_photo
 from mockgram.models import Client, User
 from mockgram.settings import MockgramSettings
+from mockgram.uploads import new_photo
 from shared.hashing import hash_password, hash_secret
 
 AWESOMESERVICE_SCOPES = "openid profile email offline_access photos.read"

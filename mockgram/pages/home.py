@@ -16,8 +16,7 @@ from starlette.datastructures import UploadFile as ParsedFile  # what the form p
 from mockgram.api.photos import MAX_CAPTION, find_owned_photo, list_photos
 from mockgram.db import SessionDep
 from mockgram.deps import CurrentUserDep, SettingsDep, TemplatesDep
-from mockgram.images import new_photo
-from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload
+from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload, new_photo
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.web import csrf_refused

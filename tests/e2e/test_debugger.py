@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from awesomeservice.models import DebuggerRequest
 from awesomeservice.settings import AwesomeServiceSettings
-from mockgram.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET
+from mockgram.demo.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET
 from tests.e2e.browser import find_form
 from tests.e2e.conftest import AWESOME, CLIENT_SECRET, MOCKGRAM, MOCKGRAM_PASSWORD, World
 

@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from mockgram.images import HEIGHT, SCENES, WIDTH, make_photo
-from mockgram.seed import DEMO_USERS
+from mockgram.demo.painter import HEIGHT, SCENES, WIDTH, make_photo
+from mockgram.demo.seed import DEMO_USERS
 from mockgram.uploads import BadImage, inspect_upload
 from tests.mockgram.resource_helpers import tiny_image
 

@@ -9,8 +9,8 @@ from PIL import Image
 from sqlmodel import Session, func, select
 
 from mockgram.clients import allowed_response_types
+from mockgram.demo.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET, seed_demo_data
 from mockgram.models import Client, MockgramTable, Photo, User
-from mockgram.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET, seed_demo_data
 from mockgram.settings import MockgramSettings
 from shared.db import create_schema, make_engine
 from shared.hashing import hash_secret, verify_password
