@@ -17,14 +17,20 @@ from mockgram.api import photos
 from mockgram.defences import Defences
 from mockgram.demo.seed import seed_demo_data
 from mockgram.events import Events
-from mockgram.failures import error_uri
+from mockgram.failures import FailureRecorder, error_uri
 from mockgram.models import AppSecret, MockgramTable
-from mockgram.oauth import authorize, introspection, metadata, registration, revocation, token
-from mockgram.oauth import responses as oidc_responses
-from mockgram.oauth import userinfo as oidc_userinfo
+from mockgram.oauth import (
+    authorize,
+    introspection,
+    metadata,
+    registration,
+    responses,
+    revocation,
+    token,
+    userinfo,
+)
 from mockgram.pages import activity as activity_page
-from mockgram.pages import apps, consent, developers, errors_explained, home, login
-from mockgram.pages import avatars as oidc_avatars
+from mockgram.pages import apps, avatars, consent, developers, errors_explained, home, login
 from mockgram.settings import MockgramSettings
 from shared import health
 from shared import tour as shared_tour
@@ -80,43 +86,52 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         public_url=settings.issuer,
     )
 
-    for module in (
-        metadata,
-        authorize,
-        token,
-        registration,
-        login,
-        consent,
-        home,
-        apps,
-        developers,
-        photos,
+    # What Mockgram serves. The authorization server's protocol (mockgram/oauth/):
+    for router in (
+        metadata.router,  # discovery and the JWKS (RFC 8414, OIDC Discovery)
+        authorize.router,  # steps 1–4 (RFC 6749 §4.1, OIDC Core §3)
+        responses.router,  # the form_post page's script
+        token.router,  # step 5 (RFC 6749 §4.1.3, §6)
+        revocation.router,  # RFC 7009
+        introspection.router,  # RFC 7662
+        registration.router,  # RFC 7591
+        userinfo.router,  # OIDC Core §5.3
+        # The pages people see:
+        login.router,
+        consent.router,
+        home.router,
+        apps.router,
+        activity_page.router,
+        developers.router,
+        errors_explained.router,
+        avatars.router,
+        shared_tour.router,
+        # The photos API (the resource server, RFC 6750) and the container health check:
+        photos.router,
+        health.router,
     ):
-        app.include_router(module.router)
-    app.include_router(health.router)  # GET /healthz for container health checks
-    app.include_router(revocation.router)  # POST /oauth/revoke (RFC 7009)
-    app.include_router(introspection.router)  # POST /oauth/introspect (RFC 7662)
+        app.include_router(router)
+    lab.install(app)  # the attack lab's one-shot switches (mockgram/lab.py)
 
+    # Around every route: failed protocol requests are recorded for their error_uri pages,
+    # public clients get CORS, and errors are answered as JSON or as pages.
+    cors.install(app)
+    app.add_middleware(FailureRecorder, engine=engine, issuer=settings.issuer)
     _install_error_pages(app)
     bearer.install(app)
-    cors.install(app)  # CORS for public clients: API, userinfo, token, revoke
-    errors_explained.install(app)  # error_uri pages + the failed-request recorder
-    app.include_router(shared_tour.router)  # POST /tour/toggle: show or hide the tour
-    lab.install(app)  # lab mode only: one-shot defence switches
-    app.include_router(activity_page.router)  # GET /me/activity: John's account activity
-    app.include_router(oidc_userinfo.router)  # GET/POST /oauth/userinfo (OIDC Core §5.3)
-    app.include_router(oidc_responses.router)  # GET /oauth/form_post.js (form_post mode)
-    app.include_router(oidc_avatars.router)  # GET /users/{username}/avatar.png (picture)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
 
 
+# Paths programs call (RFC 8615: every well-known URI is for programs); the authorization
+# endpoint is the exception: a person's browser lands there.
+PROGRAM_PREFIXES = ("/api/", "/oauth/", "/.well-known/")
+
+
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith(("/api/", "/oauth/", "/.well-known/")) and not path.startswith(
-        "/oauth/authorize"
-    )
+    return path.startswith(PROGRAM_PREFIXES) and not path.startswith("/oauth/authorize")
 
 
 def _install_error_pages(app: FastAPI) -> None:

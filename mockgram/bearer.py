@@ -27,6 +27,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from mockgram.db import SessionDep
+from mockgram.deps import KeysDep, SettingsDep
 from mockgram.failures import error_uri
 from mockgram.tokens import AccessToken, InvalidAccessToken, verify_access_token
 
@@ -159,11 +160,12 @@ BearerTokenDep = Annotated[str, Depends(bearer_token)]
 def require_scope(scope: str) -> Callable[..., AccessToken]:
     """A dependency: a valid access token holding `scope`, or the RFC 6750 §3.1 error."""
 
-    def dependency(request: Request, token: BearerTokenDep, session: SessionDep) -> AccessToken:
-        state = request.app.state
+    def dependency(
+        token: BearerTokenDep, session: SessionDep, keys: KeysDep, settings: SettingsDep
+    ) -> AccessToken:
         try:
             # RFC 9068 §4: signature, typ, iss, aud, exp — and our own revocation list.
-            access = verify_access_token(session, token, keys=state.keys, settings=state.settings)
+            access = verify_access_token(session, token, keys=keys, settings=settings)
         except InvalidAccessToken as exc:
             raise BearerError(401, "invalid_token", str(exc)) from exc
         if scope not in access.scopes:

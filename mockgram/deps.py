@@ -14,27 +14,29 @@ from mockgram.keys import SigningKeys
 from mockgram.models import User
 from mockgram.settings import MockgramSettings
 
+# The getters below are `async` so FastAPI runs them on the loop: reading an attribute is not
+# worth a worker thread, and those threads are sized to the database pool.
 SESSION_USER_KEY = "user_id"
 SESSION_AUTH_TIME_KEY = "auth_time"
 
 
-def get_settings(request: Request) -> MockgramSettings:
+async def get_settings(request: Request) -> MockgramSettings:
     return request.app.state.settings
 
 
-def get_keys(request: Request) -> SigningKeys:
+async def get_keys(request: Request) -> SigningKeys:
     return request.app.state.keys
 
 
-def get_templates(request: Request) -> Jinja2Templates:
+async def get_templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 
 
-def get_events(request: Request) -> Events:
+async def get_events(request: Request) -> Events:
     return request.app.state.events
 
 
-def get_defences(request: Request) -> Defences:
+async def get_defences(request: Request) -> Defences:
     return request.app.state.defences
 
 

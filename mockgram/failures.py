@@ -189,15 +189,14 @@ def save(engine: Engine, row: FailedRequest) -> None:
         session.commit()
 
 
-def load(engine: Engine, ref: str) -> FailedRequest | None:
+def load(session: Session, ref: str) -> FailedRequest | None:
     """The recorded request behind a reference, if it is still kept."""
     if not ref or len(ref) > 32:
         return None
-    with Session(engine) as session:
-        row = session.get(FailedRequest, ref)
-        if row is None or as_utc(row.created_at) < utcnow() - RETENTION:
-            return None
-        return row
+    row = session.get(FailedRequest, ref)
+    if row is None or as_utc(row.created_at) < utcnow() - RETENTION:
+        return None
+    return row
 
 
 # ── The middleware ───────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,4 @@
-"""Sign-in throttling: growing delays after wrong passwords (checklist item 34, OWASP ASVS V6.3).
+"""Sign-in throttling: growing delays after wrong passwords (SECURITY.md item 34; OWASP ASVS V6.3).
 
 Failures are counted in the database, so every worker and replica sees the same ones, by the
 typed username and by the client's address:

@@ -193,7 +193,7 @@ class ActivityEvent(MockgramTable, table=True):
 
 
 class FailedSignIn(MockgramTable, table=True):
-    """One wrong password (or unknown username), for sign-in throttling (checklist item 34).
+    """One wrong password (or unknown username), for sign-in throttling (SECURITY.md item 34).
 
     The typed username and the client address are kept only as hashes: what someone typed into
     the username field (a password, by mistake) is never stored. Rows older than an hour go.
@@ -209,7 +209,7 @@ class TrustedSignInAddress(MockgramTable, table=True):
     """An address a person signed in from with the right password (hashed, like FailedSignIn).
 
     The hourly cap on an account's failures does not shut out such an address: a stranger
-    hammering John's account from elsewhere cannot lock John out of his own (checklist 34).
+    hammering John's account from elsewhere cannot lock John out of his own (SECURITY.md item 34).
     """
 
     __table_args__ = (UniqueConstraint("username_hash", "address_hash"),)

@@ -42,7 +42,7 @@ class MockgramSettings(BaseSettings):
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     id_token_ttl_seconds: int = 600  # OIDC Core §2 exp: the id_token is read once, at sign-in
     pending_request_ttl_seconds: int = 1800
-    # Issue 4: the guided tour (on by default in the demo) and the attack lab's lab mode.
+    # Teaching aids: the guided tour (on by default in the demo) and the attack lab's lab mode.
     tour_default: bool = True
     lab_mode: bool = Field(
         default=False,
@@ -95,10 +95,10 @@ class MockgramSettings(BaseSettings):
 
     @property
     def spa_implicit_redirect_uri(self) -> str:
-        """Issue 3: the implicit-flow demo page, a public client (teaching only)."""
+        """The implicit-flow demo page, a public client: kept to show what the flow exposes."""
         return f"{self.awesomeservice_url}/spa/implicit"
 
     @property
     def spa_pkce_redirect_uri(self) -> str:
-        """Issue 3: the code + PKCE demo page, a public client."""
+        """The code + PKCE demo page: a public client done the recommended way."""
         return f"{self.awesomeservice_url}/spa/pkce"

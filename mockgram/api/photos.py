@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile as ParsedFile  # what the form p
 
 from mockgram.bearer import require_scope
 from mockgram.db import SessionDep
+from mockgram.deps import SettingsDep
 from mockgram.failures import error_uri
 from mockgram.models import Photo
 from mockgram.tokens import AccessToken
@@ -103,22 +104,21 @@ def bad_upload(description: str) -> JSONResponse:
 
 
 @router.get("/photos", summary="List the token owner's photos (photos.read)")
-def get_photos(request: Request, token: ReadToken, session: SessionDep) -> JSONResponse:
+def get_photos(token: ReadToken, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """The token owner's photos, newest first."""
-    issuer = request.app.state.settings.issuer
     photos = list_photos(session, token.user_id)
-    return JSONResponse({"photos": [photo_json(photo, issuer) for photo in photos]})
+    return JSONResponse({"photos": [photo_json(photo, settings.issuer) for photo in photos]})
 
 
 @router.get("/photos/{photo_id}", summary="One photo (photos.read)")
 def get_photo(
-    request: Request, photo_id: str, token: ReadToken, session: SessionDep
+    photo_id: str, token: ReadToken, session: SessionDep, settings: SettingsDep
 ) -> JSONResponse:
     """One photo of the token's owner."""
     photo = find_owned_photo(session, token.user_id, photo_id)
     if photo is None:
         return not_found()
-    return JSONResponse(photo_json(photo, request.app.state.settings.issuer))
+    return JSONResponse(photo_json(photo, settings.issuer))
 
 
 @router.get("/photos/{photo_id}/image", summary="A photo's image bytes (photos.read)")
@@ -136,9 +136,9 @@ def get_photo_image(photo_id: str, token: ReadToken, session: SessionDep) -> Res
 
 @router.post("/photos", status_code=201, summary="Upload a photo (photos.write)")
 def post_photo(
-    request: Request,
     token: WriteToken,
     session: SessionDep,
+    settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
     caption: Annotated[str, Form(max_length=100_000)] = "",
 ) -> JSONResponse:
@@ -157,9 +157,9 @@ def post_photo(
     session.add(photo)
     session.commit()
     session.refresh(photo)
-    issuer = request.app.state.settings.issuer
-    location = f"{issuer}/api/photos/{photo.id}"
-    return JSONResponse(photo_json(photo, issuer), status_code=201, headers={"Location": location})
+    location = f"{settings.issuer}/api/photos/{photo.id}"
+    body = photo_json(photo, settings.issuer)
+    return JSONResponse(body, status_code=201, headers={"Location": location})
 
 
 @router.delete("/photos/{photo_id}", status_code=204, summary="Delete a photo (photos.write)")

@@ -24,9 +24,10 @@ Decisions, written down:
   unsupported_response_type; a type the client did not register (Client.response_types) →
   unauthorized_client. Such errors of a fragment-default type travel in the fragment.
 - response_mode: query (default for code), fragment (default for the rest) or form_post.
-  Checklist 8: a repeated or unknown response_mode, and response_mode=query for a type that
-  returns a token or an id_token, get a 400 page — never a redirect, since the client asked for
-  an envelope Mockgram will not use and guessing another could leak the error or the tokens.
+  A repeated or unknown response_mode, and response_mode=query for a type that returns a
+  token or an id_token, get a 400 page (SECURITY.md item 8) — never a redirect, since the client
+  asked for an envelope Mockgram will not use and guessing another could leak the error or the
+  tokens.
 - scope is required (Mockgram must know what is asked); unknown scopes or scopes outside the
   client's allowed_scopes → invalid_scope; order is irrelevant, duplicates collapse. A type
   with id_token without the openid scope → invalid_scope (the scope is what must change; Authlib
@@ -248,7 +249,8 @@ def page_for(request: Request, exc: AuthorizePageError) -> Response:
     """The 400 page for a request Mockgram will not redirect (RFC 6749 §4.1.2.1).
 
     Like every protocol error it links to its explanation, which records (redacted) this request;
-    the link is made relative, as the page is Mockgram's own (no absolute URL on it: item 31).
+    the link is made relative, as the page is Mockgram's own (SECURITY.md item 31: no absolute
+    URL on it).
     """
     explained = urlsplit(error_uri(exc.error))
     return render_error(

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from mockgram.clients import AUTH_METHODS, ID_TOKEN_ALGS, RESPONSE_TYPES
+from mockgram.deps import KeysDep, SettingsDep
 from mockgram.oauth.responses import RESPONSE_MODES
 from mockgram.scopes import SCOPES
 from mockgram.settings import MockgramSettings
@@ -82,31 +83,31 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
     return metadata
 
 
-def metadata_bytes(request: Request) -> bytes:
+def metadata_bytes(request: Request, settings: MockgramSettings) -> bytes:
     """The metadata JSON, computed on first use and kept on the app."""
     cached = getattr(request.app.state, "metadata_json", None)
     if cached is None:
-        cached = json.dumps(build_metadata(request.app.state.settings)).encode()
+        cached = json.dumps(build_metadata(settings)).encode()
         request.app.state.metadata_json = cached
     return cached
 
 
 @router.get(OIDC_DISCOVERY_PATH)
 @router.get(OAUTH_METADATA_PATH)
-async def authorization_server_metadata(request: Request) -> Response:
+async def authorization_server_metadata(request: Request, settings: SettingsDep) -> Response:
     """OIDC Discovery §4 and RFC 8414 §3: the same metadata document at both addresses."""
     return Response(
-        metadata_bytes(request),
+        metadata_bytes(request, settings),
         media_type="application/json",
         headers={"Cache-Control": CACHE_PUBLIC},
     )
 
 
 @router.get(JWKS_PATH)
-async def jwks(request: Request) -> Response:
+async def jwks(keys: KeysDep) -> Response:
     """The public keys that verify Mockgram's tokens (RFC 7517 §5)."""
     return Response(
-        request.app.state.keys.jwks_json,
+        keys.jwks_json,
         media_type="application/json",
         headers={"Cache-Control": CACHE_PUBLIC},
     )

@@ -26,7 +26,7 @@ def bind_to_session(request: Request, request_id: str) -> None:
 
 
 def is_bound_to_session(request: Request, request_id: str) -> bool:
-    """True when this browser started the request (consent is bound to it, checklist 28)."""
+    """True when this browser started the request (consent is bound to it: SECURITY.md item 28)."""
     return request_id in request.session.get(SESSION_KEY, [])
 
 

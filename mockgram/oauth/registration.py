@@ -34,6 +34,7 @@ from mockgram.clients import (
     validate_scope,
 )
 from mockgram.db import SessionDep
+from mockgram.deps import SettingsDep
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
     AccessDeniedError,
@@ -53,10 +54,9 @@ async def request_body(request: Request) -> bytes:
 
 @router.post("/oauth/register")
 def register(
-    request: Request, body: Annotated[bytes, Depends(request_body)], session: SessionDep
+    body: Annotated[bytes, Depends(request_body)], session: SessionDep, settings: SettingsDep
 ) -> Response:
     """RFC 7591 §3.1: register a client from its JSON metadata; 201 with its credentials."""
-    settings = request.app.state.settings
     if not settings.registration_open:
         return json_error(AccessDeniedError("Registration is closed."))
     try:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from mockgram.bearer import BearerError, require_scope
 from mockgram.db import SessionDep
+from mockgram.deps import SettingsDep
 from mockgram.models import User
 from mockgram.oauth.claims import user_claims
 from mockgram.oauth.errors import NO_STORE_HEADERS
@@ -31,12 +32,10 @@ OpenIdToken = Annotated[AccessToken, Depends(require_scope(OPENID))]
 
 @router.get("/oauth/userinfo")
 @router.post("/oauth/userinfo")
-def userinfo(request: Request, token: OpenIdToken, session: SessionDep) -> Response:
+def userinfo(token: OpenIdToken, session: SessionDep, settings: SettingsDep) -> Response:
     """OIDC Core §5.3.2: the claims about the token's user its scope releases."""
     user = session.get(User, token.user_id)
     if user is None:  # the account is gone: the token no longer speaks for anyone
         raise BearerError(401, "invalid_token", "The user of this access token no longer exists.")
-    claims = user_claims(
-        user, scope=" ".join(sorted(token.scopes)), settings=request.app.state.settings
-    )
+    claims = user_claims(user, scope=" ".join(sorted(token.scopes)), settings=settings)
     return JSONResponse(claims, headers=NO_STORE_HEADERS)

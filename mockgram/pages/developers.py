@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
 from starlette.responses import Response
 
 from mockgram.clients import register_client, validate_name, validate_redirect_uris, validate_scope
 from mockgram.db import SessionDep
-from mockgram.deps import get_current_user
+from mockgram.deps import CurrentUserDep, SettingsDep, TemplatesDep
 from mockgram.models import Client, User
 from mockgram.oauth.errors import OAuthError
 from mockgram.scopes import SCOPES
+from mockgram.settings import MockgramSettings
 from shared.csrf import csrf_ok
 from shared.forms import FormBodyDep, readable_form, text, texts
 from shared.web import render_error
@@ -26,13 +28,26 @@ router = APIRouter()
 
 
 @router.get("/developers")
-def developers_page(request: Request, session: SessionDep) -> Response:
+def developers_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+) -> Response:
     """How registration works; for a signed-in developer, their apps and the form."""
-    return render_portal(request, session, user=get_current_user(request, session))
+    return render_portal(request, session, templates, settings, user=user)
 
 
 @router.post("/developers/apps")
-def create_app_submit(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def create_app_submit(
+    request: Request,
+    body: FormBodyDep,
+    session: SessionDep,
+    user: CurrentUserDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+) -> Response:
     """Register an app from the form; show its credentials once."""
     form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
@@ -46,7 +61,6 @@ def create_app_submit(request: Request, body: FormBodyDep, session: SessionDep) 
             back_label="Back to the developer portal",
             step=0,
         )
-    user = get_current_user(request, session)
     if user is None:
         return RedirectResponse("/login?next=/developers", status_code=303)
 
@@ -66,10 +80,11 @@ def create_app_submit(request: Request, body: FormBodyDep, session: SessionDep) 
         if not values["scopes"]:
             raise ValueError("Tick at least one scope the app may ask for.")
         scope = validate_scope(" ".join(values["scopes"]))
-    except OAuthError as exc:
-        return render_portal(request, session, user=user, error=exc.description, values=values)
-    except ValueError as exc:
-        return render_portal(request, session, user=user, error=str(exc), values=values)
+    except (OAuthError, ValueError) as exc:
+        error = exc.description if isinstance(exc, OAuthError) else str(exc)
+        return render_portal(
+            request, session, templates, settings, user=user, error=error, values=values
+        )
 
     client, secret = register_client(
         session,
@@ -81,8 +96,7 @@ def create_app_submit(request: Request, body: FormBodyDep, session: SessionDep) 
         scope=scope,
         owner_user_id=user.id,
     )
-    settings = request.app.state.settings
-    return request.app.state.templates.TemplateResponse(
+    return templates.TemplateResponse(
         request,
         "developers_created.html",
         {
@@ -100,20 +114,21 @@ def create_app_submit(request: Request, body: FormBodyDep, session: SessionDep) 
 def render_portal(
     request: Request,
     session: Session,
+    templates: Jinja2Templates,
+    settings: MockgramSettings,
     *,
     user: User | None,
     error: str | None = None,
     values: dict[str, object] | None = None,
 ) -> Response:
     """The portal page: the explanation, and for a signed-in user their apps and the form."""
-    settings = request.app.state.settings
     own_apps: list[Client] = []
     if user is not None:
         statement = (
             select(Client).where(Client.owner_user_id == user.id).order_by(Client.created_at.desc())  # type: ignore[attr-defined]
         )
         own_apps = list(session.exec(statement).all())
-    return request.app.state.templates.TemplateResponse(
+    return templates.TemplateResponse(
         request,
         "developers.html",
         {

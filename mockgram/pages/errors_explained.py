@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mockgram import failures
+from mockgram.db import SessionDep
+from mockgram.deps import TemplatesDep
 from shared.recorded import pairs
 from shared.web import render_error
 
@@ -205,7 +207,7 @@ EXPLANATIONS: dict[str, Explanation] = {
 
 
 @router.get("/errors/{code}", include_in_schema=False)
-def explain(request: Request, code: str) -> Response:
+def explain(request: Request, code: str, session: SessionDep, templates: TemplatesDep) -> Response:
     """Cause, fix and RFC section of one error code, and the recorded request when named."""
     explanation = EXPLANATIONS.get(code)
     if explanation is None:
@@ -218,8 +220,8 @@ def explain(request: Request, code: str) -> Response:
             back_label="All error codes",
         )
     ref = request.query_params.get("ref", "")
-    failed = failures.load(request.app.state.engine, ref) if ref else None
-    return request.app.state.templates.TemplateResponse(
+    failed = failures.load(session, ref) if ref else None
+    return templates.TemplateResponse(
         request,
         "errors_explained.html",
         {
@@ -237,18 +239,10 @@ def explain(request: Request, code: str) -> Response:
 
 
 @router.get("/errors", include_in_schema=False)
-def index(request: Request) -> Response:
+def index(request: Request, templates: TemplatesDep) -> Response:
     """Every error code Mockgram returns, each linking to its page."""
-    return request.app.state.templates.TemplateResponse(
+    return templates.TemplateResponse(
         request,
         "errors_index.html",
         {"page_title": "Error codes", "explanations": EXPLANATIONS},
-    )
-
-
-def install(app: FastAPI) -> None:
-    """The explain pages, and the middleware that records failed protocol requests."""
-    app.include_router(router)
-    app.add_middleware(
-        failures.FailureRecorder, engine=app.state.engine, issuer=app.state.settings.issuer
     )

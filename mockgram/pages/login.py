@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session, select
 from starlette.responses import Response
 
 from mockgram import login_throttle
@@ -28,6 +29,7 @@ from mockgram.deps import (
     SESSION_USER_KEY,
     EventsDep,
     SettingsDep,
+    TemplatesDep,
 )
 from mockgram.events import SignedIn, SignInFailed, SignInsThrottled
 from mockgram.models import Client, User
@@ -38,6 +40,7 @@ from mockgram.oauth.pending import (
     mark_signed_in,
     tells_the_story,
 )
+from mockgram.settings import MockgramSettings
 from shared.csrf import csrf_ok
 from shared.forms import FormBodyDep, readable_form, text
 from shared.hashing import verify_password
@@ -56,11 +59,14 @@ def safe_next(value: object) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, session: SessionDep) -> Response:
+def login_page(
+    request: Request, session: SessionDep, settings: SettingsDep, templates: TemplatesDep
+) -> Response:
     """The sign-in form; names the app that is asking when there is a pending request."""
     request_id = request.query_params.get("request_id") or ""
+    next_path = request.query_params.get("next")
     return render_login(
-        request, session, request_id=request_id, next_path=request.query_params.get("next")
+        request, session, templates, settings, request_id=request_id, next_path=next_path
     )
 
 
@@ -70,6 +76,7 @@ def login_submit(
     body: FormBodyDep,
     session: SessionDep,
     settings: SettingsDep,
+    templates: TemplatesDep,
     events: EventsDep,
 ) -> Response:
     """Check the CSRF token and the password; on success rotate the session and move on.
@@ -102,6 +109,8 @@ def login_submit(
         response = render_login(
             request,
             session,
+            templates,
+            settings,
             request_id=request_id,
             next_path=next_path,
             username=username,
@@ -127,6 +136,8 @@ def login_submit(
         return render_login(
             request,
             session,
+            templates,
+            settings,
             request_id=request_id,
             next_path=next_path,
             username=username,
@@ -173,7 +184,9 @@ async def logout(request: Request) -> Response:
 
 def render_login(
     request: Request,
-    session: SessionDep,
+    session: Session,
+    templates: Jinja2Templates,
+    settings: MockgramSettings,
     *,
     request_id: str,
     next_path: str | None,
@@ -194,8 +207,7 @@ def render_login(
             # OIDC Core §3.1.2.1: login_hint prefills the username; on a re-login, his own.
             signed_in_as = request.session.get("username", "") if reauthenticate else ""
             username = username or pending.login_hint or signed_in_as
-    settings = request.app.state.settings
-    return request.app.state.templates.TemplateResponse(
+    return templates.TemplateResponse(
         request,
         "login.html",
         {
