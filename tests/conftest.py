@@ -2,9 +2,9 @@
 
 Each test that builds an app asks for `mockgram_database_url` / `awesome_database_url`. Both
 follow one parameter, `database_kind`, so such a test runs twice: on in-memory SQLite (`sqlite`)
-and on PostgreSQL (`pg`), in a fresh schema per test and app on the server named by
-TEST_DATABASE_URL. Without that variable the `pg` runs are skipped, with the reason shown.
-Tests that use neither fixture run once.
+and on PostgreSQL (`pg`), in an empty schema per test and app on the server named by
+TEST_DATABASE_URL (tests/postgres.py). Without that variable the `pg` runs are skipped, with the
+reason shown. Tests that use neither fixture run once.
 """
 
 from __future__ import annotations
@@ -21,13 +21,16 @@ from shared import hashing
 from tests import postgres
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+# Session-wide, so that apps a module's tests share (built before any test's own fixtures)
+# are built under them too.
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
     """argon2id with the smallest cost: the same code path, a fraction of the time."""
-    monkeypatch.setattr(
-        hashing, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            hashing, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        )
+        yield
 
 
 class SigningKeyPool:
@@ -57,11 +60,12 @@ class SigningKeyPool:
 _KEY_POOL = SigningKeyPool()
 
 
-@pytest.fixture(autouse=True)
-def pooled_signing_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@pytest.fixture(autouse=True, scope="session")
+def pooled_signing_keys() -> Iterator[None]:
     """Mockgram apps take their signing keys from the pool (see SigningKeyPool)."""
-    monkeypatch.setattr(keys, "_generate", _KEY_POOL.generate)
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keys, "_generate", _KEY_POOL.generate)
+        yield
 
 
 # Skips that come from the environment, not from a test: one summary line each, with the count,
@@ -104,13 +108,13 @@ def _database_url(request: pytest.FixtureRequest, kind: str, label: str) -> Iter
         yield "sqlite://"
         return
     schemas: postgres.Schemas = request.getfixturevalue("postgres_schemas")
-    with schemas.fresh(label) as url:
+    with schemas.emptied(label) as url:
         yield url
 
 
 @pytest.fixture
 def mockgram_database_url(request: pytest.FixtureRequest, database_kind: str) -> Iterator[str]:
-    """Mockgram's database for one test: in-memory SQLite, or a fresh PostgreSQL schema."""
+    """Mockgram's database for one test: in-memory SQLite, or an empty PostgreSQL schema."""
     yield from _database_url(request, database_kind, "mockgram")
 
 

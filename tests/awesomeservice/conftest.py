@@ -325,17 +325,21 @@ class FakeMockgram:
         return httpx.Response(404, json={"error": "not_found"})
 
 
-@pytest.fixture
-def settings(awesome_database_url: str) -> AwesomeServiceSettings:
+def settings_for(database_url: str) -> AwesomeServiceSettings:
     return AwesomeServiceSettings(
         url=AWESOME_URL,
         mockgram_url=ISSUER,
         mockgram_internal_url=INTERNAL,
-        database_url=awesome_database_url,
+        database_url=database_url,
         secret_key="test-secret-key-for-awesomeservice",
         demo_password=DEMO_PASSWORD,
         doctor_on_start=False,  # the start-up check would add requests to `fake`
     )
+
+
+@pytest.fixture
+def settings(awesome_database_url: str) -> AwesomeServiceSettings:
+    return settings_for(awesome_database_url)
 
 
 @pytest.fixture
@@ -367,6 +371,17 @@ def make_client(app: FastAPI) -> Iterator[Callable[[], TestClient]]:
 @pytest.fixture
 def client(make_client: Callable[[], TestClient]) -> TestClient:
     return make_client()
+
+
+@pytest.fixture(scope="module")
+def page_reader() -> Iterator[TestClient]:
+    """One browser on one app (SQLite) for all of a module's tests that only read pages no
+    request changes, such as the explanation pages: the app is built once, not once a test."""
+    app = create_app(
+        settings_for("sqlite://"), http_transport=httpx.MockTransport(FakeMockgram().handler)
+    )
+    with TestClient(app, base_url=AWESOME_URL, follow_redirects=False) as browser:
+        yield browser
 
 
 @pytest.fixture

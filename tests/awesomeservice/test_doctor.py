@@ -54,13 +54,14 @@ def failing(exc: type[httpx.TransportError], message: str = "simulated") -> Hand
 
 
 @pytest.fixture
-def make_settings(awesome_database_url: str) -> Callable[..., AwesomeServiceSettings]:
+def make_settings() -> Callable[..., AwesomeServiceSettings]:
     def _make(**overrides: object) -> AwesomeServiceSettings:
         values: dict[str, object] = {
             "url": "http://localhost:8000",
             "mockgram_url": PUBLIC,
             "mockgram_internal_url": INTERNAL,
-            "database_url": awesome_database_url,
+            # The doctor reads no database: one run, on SQLite, not one more on PostgreSQL.
+            "database_url": "sqlite://",
             "secret_key": "test-secret-key-for-the-doctor",
             "doctor_on_start": False,
         }

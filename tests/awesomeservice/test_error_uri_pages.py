@@ -38,15 +38,17 @@ def explanation_link(page: httpx.Response) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("reason", sorted(REASONS))
-def test_each_refusal_reason_is_explained(client, reason: str) -> None:  # type: ignore[no-untyped-def]
-    page = client.get(f"/errors/{reason}")
+def test_each_refusal_reason_is_explained(page_reader: TestClient, reason: str) -> None:
+    page = page_reader.get(f"/errors/{reason}")
     assert page.status_code == 200
     assert "Why it happens" in page.text and "What to do" in page.text
     assert REASONS[reason].rfc.split(";")[0] in page.text.replace("&#39;", "'")
 
 
-def test_mockgram_codes_are_explained_here_and_link_mockgrams_page(client: TestClient) -> None:
-    page = client.get("/errors/invalid_grant")
+def test_mockgram_codes_are_explained_here_and_link_mockgrams_page(
+    page_reader: TestClient,
+) -> None:
+    page = page_reader.get("/errors/invalid_grant")
     assert page.status_code == 200
     assert "What the provider answered" in page.text
     assert "RFC 6749 §4.1.3, §5.2" in page.text
@@ -54,8 +56,10 @@ def test_mockgram_codes_are_explained_here_and_link_mockgrams_page(client: TestC
 
 
 @pytest.mark.parametrize("reason", ["whatever", "made-up_code"])
-def test_an_unknown_reason_gets_a_generic_page_not_a_404(client: TestClient, reason: str) -> None:
-    page = client.get(f"/errors/{reason}")
+def test_an_unknown_reason_gets_a_generic_page_not_a_404(
+    page_reader: TestClient, reason: str
+) -> None:
+    page = page_reader.get(f"/errors/{reason}")
     assert page.status_code == 200
     assert "AwesomeService has no page for this code" in page.text
     assert f"<code>{reason}</code>" in page.text

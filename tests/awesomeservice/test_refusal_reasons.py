@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 import awesomeservice
 from awesomeservice.errors import UNAVAILABLE_REASONS
@@ -127,8 +128,10 @@ def test_id_token_reasons_are_all_declared() -> None:
 
 
 @pytest.mark.parametrize("reason", EMITTED)
-def test_each_emitted_reason_page_answers_with_its_rfc(client, reason: str) -> None:  # type: ignore[no-untyped-def]
-    page = client.get(f"/errors/{reason}")
+def test_each_emitted_reason_page_answers_with_its_rfc(
+    page_reader: TestClient, reason: str
+) -> None:
+    page = page_reader.get(f"/errors/{reason}")
     assert page.status_code == 200
     text = page.text.replace("&#39;", "'")
     assert REASONS[reason].title in text

@@ -11,6 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.awesomeservice.conftest import AWESOME_URL, ISSUER, FakeMockgram
+from tests.postgres import sqlite_only
+
+# The pages and scripts of the demos read no database.
+pytestmark = sqlite_only
 
 
 def data_attributes(page: str) -> dict[str, str]:

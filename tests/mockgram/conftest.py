@@ -19,15 +19,19 @@ CLIENT_REDIRECT = "http://client.test/callback"
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture
-def mockgram_settings(mockgram_database_url: str) -> MockgramSettings:
+def settings_for(database_url: str) -> MockgramSettings:
     return MockgramSettings(
         issuer=ISSUER,
-        database_url=mockgram_database_url,
+        database_url=database_url,
         seed_demo_data=False,
         secret_key="test-secret-key-for-sessions",
         awesomeservice_url="http://client.test",
     )
+
+
+@pytest.fixture
+def mockgram_settings(mockgram_database_url: str) -> MockgramSettings:
+    return settings_for(mockgram_database_url)
 
 
 @pytest.fixture
@@ -40,6 +44,15 @@ def client(mockgram_app: FastAPI) -> Iterator[TestClient]:
     """A browser-like client that does not follow redirects, so tests see each 302/303."""
     with TestClient(mockgram_app, base_url=ISSUER, follow_redirects=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def page_reader() -> Iterator[TestClient]:
+    """One browser on one app (SQLite) for all of a module's tests that only read pages no
+    request changes, such as the error explanations: the app is built once, not once a test."""
+    app = create_app(settings_for("sqlite://"))
+    with TestClient(app, base_url=ISSUER, follow_redirects=False) as browser:
+        yield browser
 
 
 @pytest.fixture

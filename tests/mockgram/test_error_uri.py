@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from mockgram import failures
@@ -46,8 +47,8 @@ def basic(secret: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("code", ALL_CODES)
-def test_every_code_has_a_page_with_cause_fix_and_rfc(client, code: str) -> None:
-    page = client.get(f"/errors/{code}")
+def test_every_code_has_a_page_with_cause_fix_and_rfc(page_reader: TestClient, code: str) -> None:
+    page = page_reader.get(f"/errors/{code}")
     assert page.status_code == 200
     explanation = EXPLANATIONS[code]
     assert "Why it happens" in page.text and "How to fix it" in page.text
@@ -55,9 +56,9 @@ def test_every_code_has_a_page_with_cause_fix_and_rfc(client, code: str) -> None
     assert f"<code>{code}</code>" in page.text
 
 
-def test_unknown_code_is_a_404_page(client) -> None:  # type: ignore[no-untyped-def]
-    assert client.get("/errors/not_a_code").status_code == 404
-    index = client.get("/errors")
+def test_unknown_code_is_a_404_page(page_reader: TestClient) -> None:
+    assert page_reader.get("/errors/not_a_code").status_code == 404
+    index = page_reader.get("/errors")
     assert index.status_code == 200 and all(f"/errors/{code}" in index.text for code in ALL_CODES)
 
 
