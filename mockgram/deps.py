@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -40,6 +41,22 @@ async def get_defences(request: Request) -> Defences:
     return request.app.state.defences
 
 
+@dataclass(frozen=True)
+class Provider:
+    """What protocol code needs of its app: settings, signing keys, events and defences."""
+
+    settings: MockgramSettings
+    keys: SigningKeys
+    events: Events
+    defences: Defences
+
+
+async def get_provider(request: Request) -> Provider:
+    """The app's parts, read afresh: a test that replaces one on app.state is heard at once."""
+    state = request.app.state
+    return Provider(state.settings, state.keys, state.events, state.defences)
+
+
 def get_current_user(request: Request, session: SessionDep) -> User | None:
     """The user signed in to Mockgram in this browser, or None."""
     user_id = request.session.get(SESSION_USER_KEY)
@@ -51,4 +68,5 @@ KeysDep = Annotated[SigningKeys, Depends(get_keys)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 EventsDep = Annotated[Events, Depends(get_events)]
 DefencesDep = Annotated[Defences, Depends(get_defences)]
+ProviderDep = Annotated[Provider, Depends(get_provider)]
 CurrentUserDep = Annotated[User | None, Depends(get_current_user)]

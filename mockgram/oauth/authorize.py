@@ -65,16 +65,8 @@ from starlette.responses import Response
 
 from mockgram.clients import RESPONSE_TYPES, allows_response_type, parse_response_type
 from mockgram.db import SessionDep
-from mockgram.deps import (
-    SESSION_AUTH_TIME_KEY,
-    EventsDep,
-    KeysDep,
-    SettingsDep,
-    get_current_user,
-)
-from mockgram.events import Events
+from mockgram.deps import SESSION_AUTH_TIME_KEY, Provider, ProviderDep, get_current_user
 from mockgram.failures import error_uri
-from mockgram.keys import SigningKeys
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
 from mockgram.oauth.answer import answer_if_consented
@@ -96,7 +88,6 @@ from mockgram.oauth.responses import (
     returns_token,
 )
 from mockgram.scopes import SCOPES, has_openid, normalize_scope
-from mockgram.settings import MockgramSettings
 from shared.clock import utcnow
 from shared.db import KEEP_EXPIRED, delete_older_than
 from shared.forms import FormBodyDep
@@ -160,9 +151,7 @@ def authorize(
     request: Request,
     body: FormBodyDep,
     session: SessionDep,
-    settings: SettingsDep,
-    keys: KeysDep,
-    events: EventsDep,
+    provider: ProviderDep,
 ) -> Response:
     """Validate the authorization request, then send John to sign in, to consent, or back."""
     try:
@@ -183,19 +172,17 @@ def authorize(
             redirect_uri=redirect_uri,
             redirect_uri_in_request=redirect_uri_in_request,
             mode=mode,
-            ttl_seconds=settings.pending_request_ttl_seconds,
+            ttl_seconds=provider.settings.pending_request_ttl_seconds,
         )
     except OAuthError as exc:
-        state = single(params, "state")
-        return error_response(
-            request, redirect_uri, exc, state=state, issuer=settings.issuer, mode=mode
-        )
+        state, issuer = single(params, "state"), provider.settings.issuer
+        return error_response(request, redirect_uri, exc, state=state, issuer=issuer, mode=mode)
     # Requests nobody finished are kept a day past expiry (to say "expired"), then dropped.
     delete_older_than(session, AuthorizationRequest, AuthorizationRequest.expires_at, KEEP_EXPIRED)
     session.add(pending)
     session.commit()
     bind_to_session(request, pending.id)
-    return next_step(request, session, pending=pending, settings=settings, keys=keys, events=events)
+    return next_step(request, session, provider, pending)
 
 
 def checked_request(
@@ -267,28 +254,14 @@ def page_for(request: Request, exc: AuthorizePageError) -> Response:
 
 
 def next_step(
-    request: Request,
-    session: Session,
-    *,
-    pending: AuthorizationRequest,
-    settings: MockgramSettings,
-    keys: SigningKeys,
-    events: Events,
+    request: Request, session: Session, provider: Provider, pending: AuthorizationRequest
 ) -> Response:
     """Step 2 if John must sign in, else the answer if he already agreed, else step 3."""
     query = urlencode({"request_id": pending.id})
     user = get_current_user(request, session)
     if user is None or user.id is None or pending.force_login:
         return RedirectResponse(f"/login?{query}", status_code=303)
-    answered = answer_if_consented(
-        request,
-        session,
-        pending=pending,
-        user_id=user.id,
-        settings=settings,
-        keys=keys,
-        events=events,
-    )
+    answered = answer_if_consented(request, session, provider, pending=pending, user_id=user.id)
     return answered or RedirectResponse(f"/consent?{query}", status_code=303)
 
 

@@ -3,21 +3,25 @@
 All three are POSTed to by AwesomeService's server, never by a browser, and open the same way:
 read the urlencoded form (RFC 6749 §3.2), authenticate the client (RFC 6749 §2.3, reused by
 RFC 7009 §2.1 and RFC 7662 §2.1), and answer any other method with a JSON 405. Each check lives
-here once; the endpoints then read as their own checklists.
+here once; each endpoint takes one `BackChannelCall` and then reads as its own checklist.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
-from mockgram.defences import Defences
-from mockgram.events import Events
+from mockgram.db import SessionDep
+from mockgram.deps import Provider, ProviderDep
 from mockgram.models import Client
 from mockgram.oauth.client_auth import authenticate_client
-from mockgram.oauth.errors import InvalidRequestError, method_not_allowed
+from mockgram.oauth.errors import InvalidRequestError, OAuthError, json_error, method_not_allowed
+from shared.forms import FormBodyDep
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 NOT_POST = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -43,18 +47,34 @@ def read_form(request: Request, body: FormData | None) -> dict[str, str]:
     return form
 
 
-def read_form_and_client(
-    request: Request,
-    body: FormData | None,
-    session: Session,
-    *,
-    events: Events,
-    defences: Defences,
-) -> tuple[dict[str, str], Client]:
-    """The form, and the client it authenticates as (RFC 6749 §2.3; RFC 7009/7662 §2.1)."""
-    form = read_form(request, body)
-    client = authenticate_client(request, form, session, events=events, defences=defences)
-    return form, client
+@dataclass(frozen=True)
+class BackChannelCall:
+    """One POST to the token, revocation or introspection endpoint, and what answers it."""
+
+    request: Request
+    body: FormData | None
+    session: Session
+    provider: Provider
+
+    def form_and_client(self) -> tuple[dict[str, str], Client]:
+        """The form, and the client it authenticates as (RFC 6749 §2.3; RFC 7009/7662 §2.1)."""
+        form = read_form(self.request, self.body)
+        return form, authenticate_client(self.request, form, self.session, self.provider)
+
+    def refused(self, exc: OAuthError) -> JSONResponse:
+        """Undo what the refused request left uncommitted; answer with its JSON error (§5.2)."""
+        self.session.rollback()
+        return json_error(exc)
+
+
+async def back_channel_call(
+    request: Request, body: FormBodyDep, session: SessionDep, provider: ProviderDep
+) -> BackChannelCall:
+    """The endpoints' one dependency: the call, with its session and the app's parts."""
+    return BackChannelCall(request, body, session, provider)
+
+
+BackChannelDep = Annotated[BackChannelCall, Depends(back_channel_call)]
 
 
 def require_token(form: dict[str, str]) -> str:

@@ -21,7 +21,8 @@ from sqlmodel import Session
 from starlette.requests import Request
 
 from mockgram.defences import CLIENT_SECRET, Defences
-from mockgram.events import ClientAuthenticated, ClientAuthenticationFailed, Events
+from mockgram.deps import Provider
+from mockgram.events import ClientAuthenticated, ClientAuthenticationFailed
 from mockgram.models import Client
 from mockgram.oauth.errors import InvalidClientError, InvalidRequestError
 from shared.hashing import secret_matches
@@ -31,16 +32,12 @@ BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mockgram"'}
 
 
 def authenticate_client(
-    request: Request,
-    form: dict[str, str],
-    session: Session,
-    *,
-    events: Events,
-    defences: Defences,
+    request: Request, form: dict[str, str], session: Session, provider: Provider
 ) -> Client:
     """The client making this request, authenticated, or an OAuthError; either is announced."""
+    events = provider.events
     try:
-        client, method = identify_client(request, form, session, defences)
+        client, method = identify_client(request, form, session, provider.defences)
     except InvalidClientError as exc:
         claimed = form.get("client_id")
         failed = ClientAuthenticationFailed(user_id=None, client_id=claimed, reason=exc.description)

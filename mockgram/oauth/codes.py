@@ -12,43 +12,37 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from mockgram.events import CodeIssued, Events
-from mockgram.models import AuthorizationCode, AuthorizationRequest
-from mockgram.settings import MockgramSettings
+from mockgram.deps import Provider
+from mockgram.events import CodeIssued
+from mockgram.models import AuthorizationCode
+from mockgram.oauth.pending import Approved
 from shared.clock import utcnow
 from shared.hashing import hash_secret, new_token
 
 CODE_BYTES = 32  # 256 bits; RFC 6749 §10.10 asks for at least 128
 
 
-def issue_code(
-    session: Session,
-    *,
-    pending: AuthorizationRequest,
-    user_id: int,
-    scope: str,
-    auth_time: int | None,
-    settings: MockgramSettings,
-    events: Events,
-) -> str:
-    """Create a code for the answered request (the caller commits); returns the clear code."""
+def issue_code(session: Session, provider: Provider, approved: Approved) -> str:
+    """Create a code for the approved request (the caller commits); returns the clear code."""
+    pending, auth_time = approved.pending, approved.auth_time
     code = new_token(CODE_BYTES)
     now = utcnow()
     session.add(
         AuthorizationCode(
             code_hash=hash_secret(code),
             client_id=pending.client_id,
-            user_id=user_id,
+            user_id=approved.user_id,
             redirect_uri=pending.redirect_uri,
             redirect_uri_in_request=pending.redirect_uri_in_request,
-            scope=scope,
+            scope=approved.scope,
             nonce=pending.nonce,
             code_challenge=pending.code_challenge,
             code_challenge_method=pending.code_challenge_method,
             auth_time=datetime.fromtimestamp(auth_time, UTC) if auth_time else None,
             created_at=now,
-            expires_at=now + timedelta(seconds=settings.code_ttl_seconds),
+            expires_at=now + timedelta(seconds=provider.settings.code_ttl_seconds),
         )
     )
-    events.announce(session, CodeIssued(user_id=user_id, client_id=pending.client_id, scope=scope))
+    issued = CodeIssued(user_id=approved.user_id, client_id=pending.client_id, scope=approved.scope)
+    provider.events.announce(session, issued)
     return code

@@ -23,10 +23,14 @@ _OUTSIDE_DESCRIPTION_CHARSET = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
 class OAuthError(Exception):
-    """An error the protocol names; subclasses set `error` and `status_code`."""
+    """An error the protocol names; each subclass states its wire code and HTTP status."""
 
     error: ClassVar[str] = "invalid_request"
     status_code: ClassVar[int] = 400
+
+    def __init_subclass__(cls, *, error: str, status_code: int = 400) -> None:
+        cls.error = error
+        cls.status_code = status_code
 
     def __init__(self, description: str = "", *, headers: dict[str, str] | None = None) -> None:
         super().__init__(description or self.error)
@@ -44,61 +48,45 @@ class OAuthError(Exception):
 
 
 # RFC 6749 §4.1.2.1 and §5.2
-class InvalidRequestError(OAuthError):
-    error = "invalid_request"
+class InvalidRequestError(OAuthError, error="invalid_request"): ...
 
 
-class InvalidClientError(OAuthError):
-    error = "invalid_client"
-    status_code = 401
+class InvalidClientError(OAuthError, error="invalid_client", status_code=401): ...
 
 
-class InvalidGrantError(OAuthError):
-    error = "invalid_grant"
+class InvalidGrantError(OAuthError, error="invalid_grant"): ...
 
 
-class UnauthorizedClientError(OAuthError):
-    error = "unauthorized_client"
+class UnauthorizedClientError(OAuthError, error="unauthorized_client"): ...
 
 
-class UnsupportedGrantTypeError(OAuthError):
-    error = "unsupported_grant_type"
+class UnsupportedGrantTypeError(OAuthError, error="unsupported_grant_type"): ...
 
 
-class InvalidScopeError(OAuthError):
-    error = "invalid_scope"
+class InvalidScopeError(OAuthError, error="invalid_scope"): ...
 
 
-class AccessDeniedError(OAuthError):
-    error = "access_denied"
-    status_code = 403
+class AccessDeniedError(OAuthError, error="access_denied", status_code=403): ...
 
 
-class UnsupportedResponseTypeError(OAuthError):
-    error = "unsupported_response_type"
+class UnsupportedResponseTypeError(OAuthError, error="unsupported_response_type"): ...
 
 
-class ServerError(OAuthError):
-    error = "server_error"
-    status_code = 500
+class ServerError(OAuthError, error="server_error", status_code=500): ...
 
 
 # RFC 7591 §3.2.2
-class InvalidRedirectUriError(OAuthError):
-    error = "invalid_redirect_uri"
+class InvalidRedirectUriError(OAuthError, error="invalid_redirect_uri"): ...
 
 
-class InvalidClientMetadataError(OAuthError):
-    error = "invalid_client_metadata"
+class InvalidClientMetadataError(OAuthError, error="invalid_client_metadata"): ...
 
 
 # OIDC Core §3.1.2.6: prompt=none could not be honoured without John.
-class LoginRequiredError(OAuthError):
-    error = "login_required"
+class LoginRequiredError(OAuthError, error="login_required"): ...
 
 
-class ConsentRequiredError(OAuthError):
-    error = "consent_required"
+class ConsentRequiredError(OAuthError, error="consent_required"): ...
 
 
 def safe_description(text: str) -> str:

@@ -12,14 +12,16 @@ signing alg uses (SHA-256 for both RS256 and ES256) over the ASCII token or code
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from joserfc import jwt
 from sqlmodel import Session
 
-from mockgram.keys import ALGORITHMS, RS256, SigningKeys
+from mockgram.deps import Provider
+from mockgram.keys import ALGORITHMS, RS256
 from mockgram.models import AuthorizationCode, Client, User
 from mockgram.oauth.claims import user_claims
 from mockgram.oauth.errors import InvalidGrantError
-from mockgram.settings import MockgramSettings
 from shared.clock import as_utc, utcnow
 from shared.oauth_spec import left_half_hash
 
@@ -30,20 +32,25 @@ def signing_alg(client: Client) -> str:
     return alg if alg in ALGORITHMS else RS256
 
 
+def numeric_date(moment: datetime | None) -> int | None:
+    """A stored time as a JWT NumericDate, seconds since the epoch (RFC 7519 §2)."""
+    return None if moment is None else int(as_utc(moment).timestamp())
+
+
 def issue_id_token(
-    *,
-    keys: SigningKeys,
-    settings: MockgramSettings,
+    provider: Provider,
     client: Client,
     user: User,
     scope: str,
-    nonce: str | None,
-    auth_time: int | None,
+    *,
+    nonce: str | None = None,
+    auth_time: int | None = None,
     access_token: str | None = None,
     code: str | None = None,
     include_claims: bool = False,
 ) -> str:
     """Sign an id_token for `user` and `client` (OIDC Core §2); see the module docstring."""
+    settings = provider.settings
     alg = signing_alg(client)
     now = int(utcnow().timestamp())
     claims: dict[str, object] = {
@@ -65,30 +72,20 @@ def issue_id_token(
     if include_claims:
         # §5.4: with response_type=id_token no access token exists, so the claims ride here.
         claims |= user_claims(user, scope=scope, settings=settings)
-    key = keys.for_alg(alg)
+    key = provider.keys.for_alg(alg)
     header = {"alg": alg, "typ": "JWT", "kid": str(key.kid)}
     return jwt.encode(header, claims, key)
 
 
 def id_token_for_code(
-    session: Session,
-    *,
-    client: Client,
-    record: AuthorizationCode,
-    settings: MockgramSettings,
-    keys: SigningKeys,
+    session: Session, provider: Provider, client: Client, record: AuthorizationCode
 ) -> str:
     """The token endpoint's id_token for a redeemed code (OIDC Core §3.1.3.3, §3.1.3.6)."""
     user = session.get(User, record.user_id)
     if user is None:
         raise InvalidGrantError("The user this code was issued for no longer exists.")
-    auth_time = int(as_utc(record.auth_time).timestamp()) if record.auth_time else None
+    # §3.1.3.6: the nonce of the authorization request, and when John signed in for it.
+    auth_time = numeric_date(record.auth_time)
     return issue_id_token(
-        keys=keys,
-        settings=settings,
-        client=client,
-        user=user,
-        scope=record.scope,
-        nonce=record.nonce,  # §3.1.3.6: the nonce of the authorization request
-        auth_time=auth_time,
+        provider, client, user, record.scope, nonce=record.nonce, auth_time=auth_time
     )

@@ -11,68 +11,57 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from mockgram.keys import SigningKeys
-from mockgram.models import AuthorizationRequest, Client, User
+from mockgram.deps import Provider
+from mockgram.models import Client, User
 from mockgram.oauth.errors import ServerError
 from mockgram.oauth.id_tokens import issue_id_token
-from mockgram.settings import MockgramSettings
+from mockgram.oauth.pending import Approved
 from mockgram.tokens import issue_access_token
 from shared.hashing import hash_secret
 
 
 def implicit_access_token(
-    session: Session,
-    *,
-    pending: AuthorizationRequest,
-    user_id: int,
-    scope: str,
-    code: str | None,
-    settings: MockgramSettings,
-    keys: SigningKeys,
+    session: Session, provider: Provider, approved: Approved, *, code: str | None
 ) -> dict[str, str]:
     """RFC 6749 §4.2.2: the access token's response parameters (the caller commits)."""
     access_token, expires_in = issue_access_token(
         session,
-        keys=keys,
-        settings=settings,
-        user_id=user_id,
-        client_id=pending.client_id,
-        scope=scope,
+        keys=provider.keys,
+        settings=provider.settings,
+        user_id=approved.user_id,
+        client_id=approved.pending.client_id,
+        scope=approved.scope,
         code_hash=hash_secret(code) if code else None,
     )
     return {
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": str(expires_in),
-        "scope": scope,
+        "scope": approved.scope,
     }
 
 
 def front_channel_id_token(
     session: Session,
+    provider: Provider,
+    approved: Approved,
     *,
-    pending: AuthorizationRequest,
-    user_id: int,
-    scope: str,
-    auth_time: int | None,
     access_token: str | None,
     code: str | None,
-    settings: MockgramSettings,
-    keys: SigningKeys,
 ) -> str:
     """OIDC Core §3.2.2.10, §3.3.2.11: the id_token, bound to what travels beside it."""
+    pending = approved.pending
     client = session.get(Client, pending.client_id)
-    user = session.get(User, user_id)
+    user = session.get(User, approved.user_id)
     if client is None or user is None:
         raise ServerError("The client or the user vanished while answering.")
     return issue_id_token(
-        keys=keys,
-        settings=settings,
-        client=client,
-        user=user,
-        scope=scope,
+        provider,
+        client,
+        user,
+        approved.scope,
         nonce=pending.nonce,
-        auth_time=auth_time,
+        auth_time=approved.auth_time,
         access_token=access_token,  # OIDC Core §3.2.2.10: at_hash
         code=code,  # OIDC Core §3.3.2.11: c_hash
         # OIDC Core §5.4: only without an access token do the profile/email claims ride here.

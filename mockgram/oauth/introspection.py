@@ -24,16 +24,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from mockgram.db import SessionDep
-from mockgram.deps import DefencesDep, EventsDep, KeysDep, SettingsDep
-from mockgram.keys import SigningKeys
+from mockgram.deps import Provider
 from mockgram.models import Client, User
-from mockgram.oauth.back_channel import read_form_and_client, refuse_other_methods, require_token
+from mockgram.oauth.back_channel import BackChannelDep, refuse_other_methods, require_token
 from mockgram.oauth.client_auth import BASIC_CHALLENGE
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
@@ -42,10 +40,8 @@ from mockgram.oauth.errors import (
     json_error,
 )
 from mockgram.oauth.refresh import find_refresh_token
-from mockgram.settings import MockgramSettings
 from mockgram.tokens import InvalidAccessToken, verify_access_token
 from shared.clock import as_utc, utcnow
-from shared.forms import FormBodyDep
 
 router = APIRouter()
 
@@ -53,20 +49,10 @@ INACTIVE: dict[str, Any] = {"active": False}
 
 
 @router.post("/oauth/introspect")
-def introspection_endpoint(
-    request: Request,
-    body: FormBodyDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    keys: KeysDep,
-    events: EventsDep,
-    defences: DefencesDep,
-) -> Response:
+def introspection_endpoint(call: BackChannelDep) -> Response:
     """Say whether a token is active and what it carries (RFC 7662 §2.1, §2.2)."""
     try:
-        form, client = read_form_and_client(
-            request, body, session, events=events, defences=defences
-        )
+        form, client = call.form_and_client()
         # §2.1, §4: only clients that can keep a secret may ask.
         if client.is_public:
             raise InvalidClientError("Introspection is for confidential clients only.")
@@ -79,7 +65,7 @@ def introspection_endpoint(
     except OAuthError as exc:
         return json_error(exc)
     hint = form.get("token_type_hint")
-    answer = introspect(session, settings, keys, token=token, client=client, hint=hint)
+    answer = introspect(call.session, call.provider, token=token, client=client, hint=hint)
     return JSONResponse(answer, headers=NO_STORE_HEADERS)
 
 
@@ -89,8 +75,7 @@ refuse_other_methods(router, "/oauth/introspect", "introspection")
 
 def introspect(
     session: Session,
-    settings: MockgramSettings,
-    keys: SigningKeys,
+    provider: Provider,
     *,
     token: str,
     client: Client,
@@ -101,19 +86,19 @@ def introspect(
     if hint == "refresh_token":
         kinds.reverse()  # §2.1: the hint only decides where to look first
     for answer in kinds:
-        found = answer(session, settings, keys, token, client)
+        found = answer(session, provider, token, client)
         if found is not None:
             return found
     return INACTIVE
 
 
 def access_token_answer(
-    session: Session, settings: MockgramSettings, keys: SigningKeys, token: str, client: Client
+    session: Session, provider: Provider, token: str, client: Client
 ) -> dict[str, Any] | None:
     """Active claims of a valid access token of this client; INACTIVE or None (not one)."""
     try:
         # The resource server's own checks: signature, typ, iss, aud, exp, revocation.
-        access = verify_access_token(session, token, keys=keys, settings=settings)
+        access = verify_access_token(session, token, keys=provider.keys, settings=provider.settings)
     except InvalidAccessToken:
         return None
     if access.client_id != client.client_id:
@@ -138,7 +123,7 @@ def access_token_answer(
 
 
 def refresh_token_answer(
-    session: Session, settings: MockgramSettings, keys: SigningKeys, token: str, client: Client
+    session: Session, provider: Provider, token: str, client: Client
 ) -> dict[str, Any] | None:
     """Active facts of a usable refresh token of this client; INACTIVE or None (not one)."""
     record = find_refresh_token(session, token)
@@ -161,5 +146,5 @@ def refresh_token_answer(
         "exp": int(as_utc(record.expires_at).timestamp()),
         "iat": int(as_utc(record.issued_at).timestamp()),
         "sub": str(record.user_id),
-        "iss": settings.issuer,
+        "iss": provider.settings.issuer,
     }

@@ -7,6 +7,8 @@ browser. Answering it is single use: an atomic UPDATE marks it completed exactly
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import Session, col
 from starlette.requests import Request
 
@@ -17,6 +19,16 @@ from shared.db import stamp_unset
 SESSION_KEY = "pending_requests"
 # The session is a signed cookie: keep only the few most recent requests of this browser.
 MAX_PENDING_IN_SESSION = 5
+
+
+@dataclass(frozen=True)
+class Approved:
+    """A pending request John approved: everything its answer is issued from."""
+
+    pending: AuthorizationRequest
+    user_id: int
+    scope: str  # what John granted: the request's scope, or less (RFC 6749 §3.3)
+    auth_time: int | None  # when he last typed his password (an id_token's auth_time)
 
 
 def bind_to_session(request: Request, request_id: str) -> None:

@@ -30,14 +30,13 @@ Decisions, written down:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import NoReturn
 
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col
 
+from mockgram.deps import Provider
 from mockgram.events import Events, RefreshTokenReused, TokensIssued
-from mockgram.keys import SigningKeys
 from mockgram.models import Client, IssuedToken, RefreshToken, User
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
@@ -45,54 +44,19 @@ from mockgram.oauth.errors import (
     InvalidRequestError,
     InvalidScopeError,
 )
-from mockgram.oauth.id_tokens import issue_id_token
+from mockgram.oauth.grants import grant_of, issue_tokens, kinds_in
+from mockgram.oauth.id_tokens import issue_id_token, numeric_date
 from mockgram.scopes import has_openid, normalize_scope
-from mockgram.settings import MockgramSettings
-from mockgram.tokens import issue_access_token
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
-from shared.hashing import hash_secret, new_token
+from shared.hashing import hash_secret
 
 OFFLINE_ACCESS = "offline_access"
-
-
-def new_grant_id() -> str:
-    """A fresh family id for the tokens of one code redemption."""
-    return new_token(16)
 
 
 def gets_refresh_token(client: Client, scope: str) -> bool:
     """The code grant's rule: offline_access asked and granted, or a confidential client."""
     return OFFLINE_ACCESS in scope.split() or not client.is_public
-
-
-def issue_refresh_token(
-    session: Session,
-    *,
-    settings: MockgramSettings,
-    grant_id: str,
-    client_id: str,
-    user_id: int,
-    scope: str,
-    auth_time: datetime | None,
-    expires_at: datetime | None = None,
-) -> str:
-    """Create a refresh token of the family `grant_id` (the caller commits); returns it."""
-    now = utcnow()
-    token = new_token(32)  # 256 bits (RFC 6749 §10.10)
-    session.add(
-        RefreshToken(
-            token_hash=hash_secret(token),
-            grant_id=grant_id,
-            client_id=client_id,
-            user_id=user_id,
-            scope=scope,
-            auth_time=auth_time,
-            issued_at=now,
-            expires_at=expires_at or now + timedelta(seconds=settings.refresh_token_ttl_seconds),
-        )
-    )
-    return token
 
 
 def find_refresh_token(session: Session, token: str) -> RefreshToken | None:
@@ -132,26 +96,31 @@ def reuse_detected(
 
 
 def refresh_grant(
-    session: Session,
-    *,
-    client: Client,
-    form: dict[str, str],
-    settings: MockgramSettings,
-    keys: SigningKeys,
-    events: Events,
+    session: Session, provider: Provider, *, client: Client, form: dict[str, str]
 ) -> JSONResponse:
     """The refresh_token grant, check by check (RFC 6749 §6); the client is authenticated."""
-    record = find_presented(session, form, client, events)
+    record = find_presented(session, form, client, provider.events)
     scope = narrowed_scope(record, form)
-    rotate(session, record, client, events)
-    body = issue_refreshed_tokens(session, record, client, scope, settings=settings, keys=keys)
-    issued = tuple(name for name in ("access_token", "refresh_token", "id_token") if name in body)
-    events.announce(
-        session,
-        TokensIssued(
-            user_id=record.user_id, client_id=client.client_id, grant="refresh_token", kinds=issued
-        ),
+    rotate(session, record, client, provider.events)
+    user = session.get(User, record.user_id)
+    if user is None:
+        raise InvalidGrantError("The person this grant belongs to no longer exists.")
+    # §6: the new refresh token keeps the grant's whole scope and the family's expiry.
+    grant = grant_of(record)
+    body = issue_tokens(session, provider, grant, scope=scope, with_refresh_token=True)
+    if has_openid(scope):
+        # OIDC Core §12.2: same iss, sub, aud; auth_time of the original sign-in; no nonce.
+        access_token, auth_time = str(body["access_token"]), numeric_date(grant.auth_time)
+        body["id_token"] = issue_id_token(
+            provider, client, user, scope, auth_time=auth_time, access_token=access_token
+        )
+    issued = TokensIssued(
+        user_id=grant.user_id,
+        client_id=grant.client_id,
+        grant="refresh_token",
+        kinds=kinds_in(body),
     )
+    provider.events.announce(session, issued)
     session.commit()
     return JSONResponse(body, headers=NO_STORE_HEADERS)
 
@@ -202,59 +171,3 @@ def rotate(session: Session, record: RefreshToken, client: Client, events: Event
     used = col(RefreshToken.used_at)
     if stamp_unset(session, used, col(RefreshToken.token_hash) == record.token_hash) != 1:
         reuse_detected(session, events, record, client)
-
-
-def issue_refreshed_tokens(
-    session: Session,
-    record: RefreshToken,
-    client: Client,
-    scope: str,
-    *,
-    settings: MockgramSettings,
-    keys: SigningKeys,
-) -> dict[str, str | int]:
-    """§5.1 and §6: a new access token, the rotated refresh token, an id_token for OpenID."""
-    user = session.get(User, record.user_id)
-    if user is None:
-        raise InvalidGrantError("The person this grant belongs to no longer exists.")
-    access_token, expires_in = issue_access_token(
-        session,
-        keys=keys,
-        settings=settings,
-        user_id=record.user_id,
-        client_id=client.client_id,
-        scope=scope,
-        grant_id=record.grant_id,
-    )
-    # The new refresh token keeps the grant's whole scope and the family's expiry.
-    refresh_token = issue_refresh_token(
-        session,
-        settings=settings,
-        grant_id=record.grant_id,
-        client_id=client.client_id,
-        user_id=record.user_id,
-        scope=record.scope,
-        auth_time=record.auth_time,
-        expires_at=as_utc(record.expires_at),
-    )
-    body: dict[str, str | int] = {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-        "scope": scope,
-        "refresh_token": refresh_token,
-    }
-    if has_openid(scope):
-        auth_time = record.auth_time
-        # OIDC Core §12.2: same iss, sub, aud; auth_time of the original sign-in; no nonce.
-        body["id_token"] = issue_id_token(
-            keys=keys,
-            settings=settings,
-            client=client,
-            user=user,
-            scope=scope,
-            nonce=None,
-            auth_time=None if auth_time is None else int(as_utc(auth_time).timestamp()),
-            access_token=access_token,
-        )
-    return body

@@ -24,21 +24,18 @@ Decisions, written down:
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlmodel import Session, col
 from starlette.responses import Response
 
-from mockgram.db import SessionDep
-from mockgram.deps import DefencesDep, EventsDep, KeysDep
+from mockgram.deps import Provider
 from mockgram.events import Events, TokensRevoked
-from mockgram.keys import SigningKeys
 from mockgram.models import Client, IssuedToken
-from mockgram.oauth.back_channel import read_form_and_client, refuse_other_methods, require_token
-from mockgram.oauth.errors import NO_STORE_HEADERS, OAuthError, json_error
+from mockgram.oauth.back_channel import BackChannelDep, refuse_other_methods, require_token
+from mockgram.oauth.errors import NO_STORE_HEADERS, OAuthError
 from mockgram.oauth.refresh import find_refresh_token, revoke_grant
 from mockgram.tokens import InvalidAccessToken, signed_claims
 from shared.db import stamp_unset
-from shared.forms import FormBodyDep
 
 router = APIRouter()
 
@@ -46,28 +43,18 @@ ACCESS_TOKEN = "access_token"
 
 
 @router.post("/oauth/revoke")
-def revocation_endpoint(
-    request: Request,
-    body: FormBodyDep,
-    session: SessionDep,
-    keys: KeysDep,
-    events: EventsDep,
-    defences: DefencesDep,
-) -> Response:
+def revocation_endpoint(call: BackChannelDep) -> Response:
     """Revoke an access or refresh token the calling client holds (RFC 7009 §2.1)."""
     try:
         # §2.1: the client authenticates exactly as at the token endpoint.
-        form, client = read_form_and_client(
-            request, body, session, events=events, defences=defences
-        )
+        form, client = call.form_and_client()
         # §2.1: token is REQUIRED.
         token = require_token(form)
         hint = form.get("token_type_hint")
-        revoke(session, keys, events, token=token, client=client, hint=hint)
-        session.commit()
+        revoke(call.session, call.provider, token=token, client=client, hint=hint)
+        call.session.commit()
     except OAuthError as exc:
-        session.rollback()
-        return json_error(exc)
+        return call.refused(exc)
     # §2.2: 200 and an empty body, whether the token was known or not.
     return Response(status_code=200, headers=NO_STORE_HEADERS)
 
@@ -77,29 +64,21 @@ refuse_other_methods(router, "/oauth/revoke", "revocation")
 
 
 def revoke(
-    session: Session,
-    keys: SigningKeys,
-    events: Events,
-    *,
-    token: str,
-    client: Client,
-    hint: str | None,
+    session: Session, provider: Provider, *, token: str, client: Client, hint: str | None
 ) -> None:
     """Find the token as either kind; revoke it if it is this client's (the caller commits)."""
     finders = [revoke_refresh_token, revoke_access_token]
     if hint == ACCESS_TOKEN:
         finders.reverse()  # §2.1: the hint only decides where to look first
     for found in finders:
-        if found(session, keys, events, token, client):
+        if found(session, provider, token, client):
             return
 
 
-def revoke_access_token(
-    session: Session, keys: SigningKeys, events: Events, token: str, client: Client
-) -> bool:
+def revoke_access_token(session: Session, provider: Provider, token: str, client: Client) -> bool:
     """Revoke a genuine access token by its jti; True when the token was found at all."""
     try:
-        claims = signed_claims(token, keys=keys)  # signature first; expiry does not matter
+        claims = signed_claims(token, keys=provider.keys)  # signature first; expiry does not matter
     except InvalidAccessToken:
         return False
     record = session.get(IssuedToken, str(claims.get("jti", "")))
@@ -108,13 +87,11 @@ def revoke_access_token(
     # §2.1: only the client the token was issued to may revoke it.
     if record.client_id == client.client_id:
         stamp_unset(session, col(IssuedToken.revoked_at), col(IssuedToken.jti) == record.jti)
-        announce_revoked(session, events, record.user_id, client, "an access token")
+        announce_revoked(session, provider.events, record.user_id, client, "an access token")
     return True
 
 
-def revoke_refresh_token(
-    session: Session, keys: SigningKeys, events: Events, token: str, client: Client
-) -> bool:
+def revoke_refresh_token(session: Session, provider: Provider, token: str, client: Client) -> bool:
     """Revoke a refresh token's whole grant; True when the token was found at all."""
     record = find_refresh_token(session, token)
     if record is None:
@@ -122,7 +99,9 @@ def revoke_refresh_token(
     # §2.1: only the client the token was issued to may revoke it.
     if record.client_id == client.client_id:
         revoke_grant(session, record.grant_id)
-        announce_revoked(session, events, record.user_id, client, "a refresh token and its grant")
+        announce_revoked(
+            session, provider.events, record.user_id, client, "a refresh token and its grant"
+        )
     return True
 
 

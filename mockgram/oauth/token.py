@@ -30,19 +30,17 @@ Decisions, written down:
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
-from mockgram.db import SessionDep
-from mockgram.defences import PKCE, SINGLE_USE, Defences
-from mockgram.deps import DefencesDep, EventsDep, KeysDep, SettingsDep
+from mockgram.defences import PKCE, SINGLE_USE
+from mockgram.deps import Provider
 from mockgram.events import CodeRedeemed, Events, RequestRefused, TokensIssued
-from mockgram.keys import SigningKeys
 from mockgram.models import AuthorizationCode, Client, IssuedToken
 from mockgram.oauth import refresh
-from mockgram.oauth.back_channel import read_form_and_client, refuse_other_methods
+from mockgram.oauth.back_channel import BackChannelDep, refuse_other_methods
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
     InvalidGrantError,
@@ -50,15 +48,12 @@ from mockgram.oauth.errors import (
     OAuthError,
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
-    json_error,
 )
+from mockgram.oauth.grants import issue_tokens, kinds_in, new_grant
 from mockgram.oauth.id_tokens import id_token_for_code
 from mockgram.scopes import has_openid
-from mockgram.settings import MockgramSettings
-from mockgram.tokens import issue_access_token
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
-from shared.forms import FormBodyDep
 from shared.hashing import hash_secret
 from shared.pkce import verify_s256
 
@@ -69,37 +64,15 @@ REFRESH_TOKEN = "refresh_token"
 
 
 @router.post("/oauth/token")
-def token_endpoint(
-    request: Request,
-    body: FormBodyDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    keys: KeysDep,
-    events: EventsDep,
-    defences: DefencesDep,
-) -> Response:
+def token_endpoint(call: BackChannelDep) -> Response:
     """Exchange a code (or a refresh token) for an access token."""
     try:
-        form, client = read_form_and_client(
-            request, body, session, events=events, defences=defences
-        )
-        grant_type = check_grant_type(client, form)
-        if grant_type == REFRESH_TOKEN:
-            return refresh.refresh_grant(
-                session, client=client, form=form, settings=settings, keys=keys, events=events
-            )
-        return redeem_code(
-            session,
-            client=client,
-            form=form,
-            settings=settings,
-            keys=keys,
-            events=events,
-            defences=defences,
-        )
+        form, client = call.form_and_client()
+        if check_grant_type(client, form) == REFRESH_TOKEN:
+            return refresh.refresh_grant(call.session, call.provider, client=client, form=form)
+        return redeem_code(call.session, call.provider, client=client, form=form)
     except OAuthError as exc:
-        session.rollback()
-        return json_error(exc)
+        return call.refused(exc)
 
 
 def allowed_grant_types(client: Client) -> set[str]:
@@ -128,27 +101,21 @@ refuse_other_methods(router, "/oauth/token", "token")
 
 
 def redeem_code(
-    session: Session,
-    *,
-    client: Client,
-    form: dict[str, str],
-    settings: MockgramSettings,
-    keys: SigningKeys,
-    events: Events,
-    defences: Defences,
+    session: Session, provider: Provider, *, client: Client, form: dict[str, str]
 ) -> Response:
     """The authorization_code grant, check by check (RFC 6749 §4.1.3)."""
     record = find_code(session, form)
     check_code_binding(record, client, form)
-    check_code_verifier(session, record, client, form, events=events, defences=defences)
-    claim_once(session, record, client, events=events, defences=defences)
-    body = issue_code_tokens(session, record, client, settings=settings, keys=keys)
+    check_code_verifier(session, provider, record, client, form)
+    claim_once(session, provider, record, client)
+    body = issue_code_tokens(session, provider, record, client)
     user_id, client_id = record.user_id, client.client_id
-    events.announce(session, CodeRedeemed(user_id=user_id, client_id=client_id))
-    issued = tuple(name for name in ("access_token", "refresh_token", "id_token") if name in body)
-    events.announce(
+    provider.events.announce(session, CodeRedeemed(user_id=user_id, client_id=client_id))
+    provider.events.announce(
         session,
-        TokensIssued(user_id=user_id, client_id=client_id, grant=AUTHORIZATION_CODE, kinds=issued),
+        TokensIssued(
+            user_id=user_id, client_id=client_id, grant=AUTHORIZATION_CODE, kinds=kinds_in(body)
+        ),
     )
     session.commit()
     return JSONResponse(body, headers=NO_STORE_HEADERS)
@@ -183,12 +150,10 @@ def check_code_binding(record: AuthorizationCode, client: Client, form: dict[str
 
 def check_code_verifier(
     session: Session,
+    provider: Provider,
     record: AuthorizationCode,
     client: Client,
     form: dict[str, str],
-    *,
-    events: Events,
-    defences: Defences,
 ) -> None:
     """RFC 7636 §4.6: the verifier matches the challenge; RFC 9700 §4.8.2: no downgrade."""
     verifier = form.get("code_verifier")
@@ -203,27 +168,24 @@ def check_code_verifier(
         return
     matches = verifier is not None and verify_s256(verifier, record.code_challenge)
     # Defence (pkce): without the verifier, a stolen code is worth nothing.
+    defences = provider.defences
     if not matches and defences.is_on(PKCE, session=session, client_id=client.client_id):
         reason = "token request: the PKCE code_verifier did not match"
-        refuse(session, events, record, client, reason)
+        refuse(session, provider.events, record, client, reason)
         raise InvalidGrantError("code_verifier does not match the code_challenge.")
 
 
 def claim_once(
-    session: Session,
-    record: AuthorizationCode,
-    client: Client,
-    *,
-    events: Events,
-    defences: Defences,
+    session: Session, provider: Provider, record: AuthorizationCode, client: Client
 ) -> None:
     """§4.1.2: single use, claimed atomically; a replay revokes what the first use issued."""
     claimed = claim_code(session, record.code_hash)
     # Defence (single_use): a code works once, so a replayed one buys nothing.
+    defences = provider.defences
     if not claimed and defences.is_on(SINGLE_USE, session=session, client_id=client.client_id):
         revoke_tokens_from_code(session, record.code_hash)
         reason = "token request: a code used twice; the tokens issued from it were revoked"
-        refuse(session, events, record, client, reason)
+        refuse(session, provider.events, record, client, reason)
         raise InvalidGrantError("The code was already used; tokens issued from it are revoked.")
 
 
@@ -237,47 +199,28 @@ def refuse(
 
 
 def issue_code_tokens(
-    session: Session,
-    record: AuthorizationCode,
-    client: Client,
-    *,
-    settings: MockgramSettings,
-    keys: SigningKeys,
+    session: Session, provider: Provider, record: AuthorizationCode, client: Client
 ) -> dict[str, str | int]:
     """§5.1: the access token, a refresh token when due, an id_token for OpenID (the body)."""
     # One grant, one family: the refresh tokens and every access token refreshed from them.
-    grant_id = refresh.new_grant_id()
-    access_token, expires_in = issue_access_token(
-        session,
-        keys=keys,
-        settings=settings,
-        user_id=record.user_id,
+    grant = new_grant(
         client_id=client.client_id,
+        user_id=record.user_id,
         scope=record.scope,
-        code_hash=record.code_hash,
-        grant_id=grant_id,
+        auth_time=record.auth_time,
     )
-    body: dict[str, str | int] = {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-        "scope": record.scope,
-    }
-    if refresh.gets_refresh_token(client, record.scope):
-        body["refresh_token"] = refresh.issue_refresh_token(
-            session,
-            settings=settings,
-            grant_id=grant_id,
-            client_id=client.client_id,
-            user_id=record.user_id,
-            scope=record.scope,
-            auth_time=record.auth_time,
-        )
+    with_refresh_token = refresh.gets_refresh_token(client, record.scope)
+    body = issue_tokens(
+        session,
+        provider,
+        grant,
+        scope=record.scope,
+        with_refresh_token=with_refresh_token,
+        code_hash=record.code_hash,
+    )
     if has_openid(record.scope):
         # OIDC Core §3.1.3.3: an OpenID request gets its id_token here (nonce, auth_time).
-        body["id_token"] = id_token_for_code(
-            session, client=client, record=record, settings=settings, keys=keys
-        )
+        body["id_token"] = id_token_for_code(session, provider, client, record)
     return body
 
 

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from mockgram.db import SessionDep
-from mockgram.deps import EventsDep, KeysDep, SettingsDep, TemplatesDep, get_current_user
+from mockgram.deps import ProviderDep, TemplatesDep, get_current_user
 from mockgram.events import ConsentDenied, ConsentGiven
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
@@ -83,9 +83,7 @@ def signed_in_with_open_request(
 def consent_page(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    keys: KeysDep,
-    events: EventsDep,
+    provider: ProviderDep,
     templates: TemplatesDep,
 ) -> Response:
     """Ask John about the pending request (or skip, when he already agreed to all of it)."""
@@ -105,14 +103,7 @@ def consent_page(
     )
     if remembered and "consent" not in prompts(pending):
         answered = answer_request(
-            request,
-            session,
-            pending=pending,
-            user_id=user.id,
-            scope=pending.scope,
-            settings=settings,
-            keys=keys,
-            events=events,
+            request, session, provider, pending=pending, user_id=user.id, scope=pending.scope
         )
         return answered or no_longer_valid(request)
     return render_consent(request, templates, pending=pending, client=client, user=user)
@@ -123,9 +114,7 @@ def consent_submit(
     request: Request,
     body: FormBodyDep,
     session: SessionDep,
-    settings: SettingsDep,
-    keys: KeysDep,
-    events: EventsDep,
+    provider: ProviderDep,
 ) -> Response:
     """Record John's answer once: a code for Allow, access_denied for Deny."""
     form = readable_form(body)
@@ -174,23 +163,16 @@ def consent_submit(
     ticked |= {name for name in requested if name in SCOPES and SCOPES[name].required}
     # Nothing granted is a "no", whatever button was pressed.
     if decision == "deny" or not ticked:
-        events.announce(session, ConsentDenied(user_id=user.id, client_id=pending.client_id))
-        return deny(request, session, pending=pending, issuer=settings.issuer)
+        denied = ConsentDenied(user_id=user.id, client_id=pending.client_id)
+        provider.events.announce(session, denied)
+        return deny(request, session, pending=pending, issuer=provider.settings.issuer)
 
     scope = normalize_scope(ticked)
     consents.remember(session, user_id=user.id, client_id=pending.client_id, scope=scope)
-    events.announce(
-        session, ConsentGiven(user_id=user.id, client_id=pending.client_id, scope=scope)
-    )
+    given = ConsentGiven(user_id=user.id, client_id=pending.client_id, scope=scope)
+    provider.events.announce(session, given)
     answered = answer_request(
-        request,
-        session,
-        pending=pending,
-        user_id=user.id,
-        scope=scope,
-        settings=settings,
-        keys=keys,
-        events=events,
+        request, session, provider, pending=pending, user_id=user.id, scope=scope
     )
     return answered if answered is not None else no_longer_valid(request)
 

@@ -13,6 +13,7 @@ from joserfc.errors import JoseError
 from sqlmodel import Session, select
 
 from mockgram import keys as signing_keys
+from mockgram.deps import Provider
 from mockgram.models import AppSecret, Client, SigningKey, User
 from mockgram.oauth.id_tokens import issue_id_token
 from tests.mockgram.conftest import ISSUER
@@ -143,15 +144,9 @@ def test_issue_id_token_falls_back_to_rs256_for_an_unknown_alg(client, gallery, 
     """A client row with a bad alg (never registrable) still gets RS256, never `none`."""
     gallery.id_token_signed_response_alg = "none"
     john = db.exec(select(User)).one()
-    token = issue_id_token(
-        keys=client.app.state.keys,
-        settings=client.app.state.settings,
-        client=gallery,
-        user=john,
-        scope="openid",
-        nonce=None,
-        auth_time=None,
-    )
+    state = client.app.state
+    provider = Provider(state.settings, state.keys, state.events, state.defences)
+    token = issue_id_token(provider, gallery, john, "openid")
     assert header_of(token)["alg"] == "RS256"
     assert "auth_time" not in verify_id_token(client, token).claims
 
