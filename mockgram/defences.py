@@ -4,7 +4,8 @@ Each defence below is checked at exactly one place in mockgram/oauth/, and only 
 to refuse: `if <the check fails> and defences.is_on(PKCE, ...)`. Normally nothing is registered
 and every defence is on. In lab mode the attack lab registers a waiver (mockgram/lab.py) that
 may switch one defence off for one request of one client, to show the attack succeeding.
-One `Defences` object lives on each app (`app.state.defences`, `DefencesDep`).
+One `Defences` object lives on each app (`app.state.defences`), and reaches protocol code as
+part of its `Provider` (mockgram/deps.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Request dependencies: settings, keys, templates, events, defences and the signed-in user."""
+"""Request dependencies: settings, keys, templates, events, protocol code's Provider and the
+signed-in user, all from the app."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from mockgram.keys import SigningKeys
 from mockgram.models import User
 from mockgram.settings import MockgramSettings
 
-# The getters below are `async` so FastAPI runs them on the loop: reading an attribute is not
-# worth a worker thread, and those threads are sized to the database pool.
 SESSION_USER_KEY = "user_id"
 SESSION_AUTH_TIME_KEY = "auth_time"
 
 
+# The getters are `async` so FastAPI runs them on the loop: reading an attribute is not worth a
+# worker thread, and those threads are sized to the database pool.
 async def get_settings(request: Request) -> MockgramSettings:
     return request.app.state.settings
 
@@ -35,10 +36,6 @@ async def get_templates(request: Request) -> Jinja2Templates:
 
 async def get_events(request: Request) -> Events:
     return request.app.state.events
-
-
-async def get_defences(request: Request) -> Defences:
-    return request.app.state.defences
 
 
 @dataclass(frozen=True)
@@ -67,6 +64,5 @@ SettingsDep = Annotated[MockgramSettings, Depends(get_settings)]
 KeysDep = Annotated[SigningKeys, Depends(get_keys)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 EventsDep = Annotated[Events, Depends(get_events)]
-DefencesDep = Annotated[Defences, Depends(get_defences)]
 ProviderDep = Annotated[Provider, Depends(get_provider)]
 CurrentUserDep = Annotated[User | None, Depends(get_current_user)]

@@ -8,7 +8,8 @@ an event is a frozen dataclass and a listener is registered for one event class.
 
 A listener runs at once, in the announcer's thread, with the announcer's database session, so
 what it writes lands (or not) with the change it describes; the announcer commits. One `Events`
-object lives on each app (`app.state.events`, `EventsDep`), so a test can give an app its own.
+object lives on each app (`app.state.events`; `EventsDep`, or `Provider.events` in protocol
+code), so a test can give an app its own.
 """
 
 from __future__ import annotations
