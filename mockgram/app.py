@@ -36,6 +36,7 @@ from shared import health
 from shared import tour as shared_tour
 from shared import unstorable as unstorable_input
 from shared.db import (
+    Database,
     create_schema,
     forbid_on_event_loop,
     load_or_create_secret,
@@ -70,6 +71,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.database = Database(engine)
     app.state.keys = signing_keys.load_or_create(engine)
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings

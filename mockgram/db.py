@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
 
 from mockgram import models  # noqa: F401  (registers the tables)
-from shared.db import session_scope
+from shared.db import Database, request_session
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, on the engine `create_app` built."""
-    yield from session_scope(request.app.state.engine)
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request, on the engine `create_app` built (see shared.db)."""
+    async for session in request_session(request.app.state.engine):
+        yield session
+
+
+def get_database(request: Request) -> Database:
+    """Database work for the async endpoints: one trip to a worker thread, its own session."""
+    return request.app.state.database
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -91,10 +91,8 @@ def signed_claims(token: str, *, keys: SigningKeys) -> dict[str, Any]:
     return dict(decoded.claims)
 
 
-def verify_access_token(
-    session: Session, token: str, *, keys: SigningKeys, settings: MockgramSettings
-) -> AccessToken:
-    """Check signature, type, issuer, audience, expiry and revocation (RFC 9068 §4)."""
+def checked_claims(token: str, *, keys: SigningKeys, settings: MockgramSettings) -> dict[str, Any]:
+    """Signature, type, issuer, audience and expiry (RFC 9068 §4): all the token itself says."""
     claims = signed_claims(token, keys=keys)
     audiences = claims.get("aud")
     audiences = audiences if isinstance(audiences, list) else [audiences]
@@ -105,6 +103,11 @@ def verify_access_token(
     exp = claims.get("exp")
     if not isinstance(exp, int) or exp <= int(utcnow().timestamp()):
         raise InvalidAccessToken("The access token expired.")
+    return claims
+
+
+def active_token(session: Session, claims: dict[str, Any]) -> AccessToken:
+    """The issued token the checked claims name, unless revoked since (our revocation list)."""
     record = session.get(IssuedToken, str(claims.get("jti", "")))
     if record is None or record.revoked_at is not None:
         raise InvalidAccessToken("The access token was revoked.")
@@ -117,3 +120,10 @@ def verify_access_token(
         scopes=frozenset(record.scope.split()),
         claims=claims,
     )
+
+
+def verify_access_token(
+    session: Session, token: str, *, keys: SigningKeys, settings: MockgramSettings
+) -> AccessToken:
+    """Check signature, type, issuer, audience, expiry and revocation (RFC 9068 §4)."""
+    return active_token(session, checked_claims(token, keys=keys, settings=settings))

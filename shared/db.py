@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import anyio
 import anyio.to_thread
 from sqlalchemy import ColumnElement, MetaData, delete, event, func, inspect, select, update
 from sqlalchemy.engine import Engine
@@ -174,10 +175,28 @@ def missing_columns(connection: Any, metadata: MetaData) -> list[str]:
     return missing
 
 
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield a session bound to `engine`; used by each app's session dependency."""
-    with Session(engine, expire_on_commit=False) as session:
+# Closing a request's session returns its connection; a limiter of its own, so a close never
+# waits behind the threads that are themselves waiting for a connection (FastAPI gives the
+# exits of its dependencies a limiter of their own for the same reason).
+_CLOSING = anyio.CapacityLimiter(DATABASE_THREADS)
+
+
+async def request_session(engine: Engine) -> AsyncIterator[Session]:
+    """Yield a request's session, bound to `engine`; each app's session dependency.
+
+    Opening a session touches no database, so it happens on the event loop rather than costing
+    a trip to the thread pool; the synchronous endpoint that uses it runs in a worker thread.
+    Closing gives back a connection only when a transaction is still open (an endpoint that
+    committed holds none): then it is done in a worker thread, otherwise at once.
+    """
+    session = Session(engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close, limiter=_CLOSING)
+        else:
+            session.close()
 
 
 def load_or_create_secret(engine: Engine, model: type[SQLModel], name: str) -> str:

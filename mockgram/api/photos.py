@@ -21,8 +21,8 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile as ParsedFile  # what the form parser hands over
 
-from mockgram.bearer import require_scope
-from mockgram.db import SessionDep
+from mockgram.bearer import PresentedToken, present_token, require_scope
+from mockgram.db import DatabaseDep, SessionDep
 from mockgram.deps import SettingsDep
 from mockgram.failures import error_uri
 from mockgram.models import Photo
@@ -32,7 +32,8 @@ from shared.clock import as_utc
 
 router = APIRouter(prefix="/api", tags=["photos API (resource server)"])
 
-ReadToken = Annotated[AccessToken, Depends(require_scope("photos.read"))]
+# Reads check the token's signature on the event loop and its revocation with the data.
+ReadToken = Annotated[PresentedToken, Depends(present_token("photos.read"))]
 WriteToken = Annotated[AccessToken, Depends(require_scope("photos.write"))]
 MAX_CAPTION = 500
 
@@ -103,28 +104,43 @@ def bad_upload(description: str) -> JSONResponse:
     )
 
 
+def owners_photos(session: Session, token: PresentedToken) -> list[Photo]:
+    """The photos of an active token's owner (its revocation checked in the same session)."""
+    return list_photos(session, token.authorize(session).user_id)
+
+
+def owners_photo(
+    session: Session, token: PresentedToken, raw_id: str, *, with_image: bool = False
+) -> Photo | None:
+    """One photo of an active token's owner, or None."""
+    owner_id = token.authorize(session).user_id
+    return find_owned_photo(session, owner_id, raw_id, with_image=with_image)
+
+
 @router.get("/photos", summary="List the token owner's photos (photos.read)")
-def get_photos(token: ReadToken, session: SessionDep, settings: SettingsDep) -> JSONResponse:
+async def get_photos(
+    token: ReadToken, database: DatabaseDep, settings: SettingsDep
+) -> JSONResponse:
     """The token owner's photos, newest first."""
-    photos = list_photos(session, token.user_id)
+    photos = await database.run(owners_photos, token)
     return JSONResponse({"photos": [photo_json(photo, settings.issuer) for photo in photos]})
 
 
 @router.get("/photos/{photo_id}", summary="One photo (photos.read)")
-def get_photo(
-    photo_id: str, token: ReadToken, session: SessionDep, settings: SettingsDep
+async def get_photo(
+    photo_id: str, token: ReadToken, database: DatabaseDep, settings: SettingsDep
 ) -> JSONResponse:
     """One photo of the token's owner."""
-    photo = find_owned_photo(session, token.user_id, photo_id)
+    photo = await database.run(owners_photo, token, photo_id)
     if photo is None:
         return not_found()
     return JSONResponse(photo_json(photo, settings.issuer))
 
 
 @router.get("/photos/{photo_id}/image", summary="A photo's image bytes (photos.read)")
-def get_photo_image(photo_id: str, token: ReadToken, session: SessionDep) -> Response:
+async def get_photo_image(photo_id: str, token: ReadToken, database: DatabaseDep) -> Response:
     """The image bytes, cacheable by the caller only (they are someone's private photo)."""
-    photo = find_owned_photo(session, token.user_id, photo_id, with_image=True)
+    photo = await database.run(owners_photo, token, photo_id, with_image=True)
     if photo is None:
         return not_found()
     return Response(

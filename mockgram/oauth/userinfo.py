@@ -14,10 +14,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 from starlette.responses import Response
 
-from mockgram.bearer import BearerError, require_scope
-from mockgram.db import SessionDep
+from mockgram.bearer import BearerError, PresentedToken, present_token
+from mockgram.db import DatabaseDep
 from mockgram.deps import SettingsDep
 from mockgram.models import User
 from mockgram.oauth.claims import user_claims
@@ -27,15 +28,22 @@ from mockgram.tokens import AccessToken
 
 router = APIRouter()
 
-OpenIdToken = Annotated[AccessToken, Depends(require_scope(OPENID))]
+OpenIdToken = Annotated[PresentedToken, Depends(present_token(OPENID))]
 
 
 @router.get("/oauth/userinfo")
 @router.post("/oauth/userinfo")
-def userinfo(token: OpenIdToken, session: SessionDep, settings: SettingsDep) -> Response:
+async def userinfo(token: OpenIdToken, database: DatabaseDep, settings: SettingsDep) -> Response:
     """OIDC Core §5.3.2: the claims about the token's user its scope releases."""
-    user = session.get(User, token.user_id)
+    access, user = await database.run(token_and_user, token)
+    claims = user_claims(user, scope=" ".join(sorted(access.scopes)), settings=settings)
+    return JSONResponse(claims, headers=NO_STORE_HEADERS)
+
+
+def token_and_user(session: Session, token: PresentedToken) -> tuple[AccessToken, User]:
+    """The active token and the user it speaks for, in one session."""
+    access = token.authorize(session)
+    user = session.get(User, access.user_id)
     if user is None:  # the account is gone: the token no longer speaks for anyone
         raise BearerError(401, "invalid_token", "The user of this access token no longer exists.")
-    claims = user_claims(user, scope=" ".join(sorted(token.scopes)), settings=settings)
-    return JSONResponse(claims, headers=NO_STORE_HEADERS)
+    return access, user
