@@ -8,14 +8,18 @@ the same bytes, so every fresh demo looks the same.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import math
+import os
 import random
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
 from mockgram.uploads import ImageInfo
+from shared.settings import default_data_dir
 
 WIDTH, HEIGHT = 640, 480
 SCALE = 2  # paint at twice the size and shrink: smooth edges at grid size
@@ -759,17 +763,47 @@ SCENES: dict[str, Callable[[Pen], None]] = {
 }
 
 
-# Painting is pure and the demo has 24 photos: a process that seeds many databases (a test run,
-# a server seeding on start) paints each one once.
+# Painting is pure and slow (about 0.1 s a photo, 24 photos): a process that seeds many
+# databases (a test run) paints each once, and painted photos are kept on disk between starts,
+# so a fresh demo database is seeded without painting again. The folder's name carries a hash of
+# this file, so a changed painter never serves an old picture.
+PAINTED = (
+    default_data_dir()
+    / "painted-photos"
+    / hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+)
+
+
 @functools.lru_cache(maxsize=64)
 def make_photo(seed: str, index: int, scene: str | None = None) -> ImageInfo:
-    """Paint one demo photo, a 640×480 JPEG; the same (seed, index, scene) gives the same bytes."""
-    names = list(SCENES)
-    name = scene or names[index % len(names)]
-    rng = random.Random(f"{seed}:{index}:{name}")  # noqa: S311 (pictures, not secrets)
+    """One demo photo, a 640×480 JPEG: painted once, then kept (see PAINTED)."""
+    name = scene or list(SCENES)[index % len(SCENES)]
+    kept = PAINTED / f"{seed}-{index}-{name}.jpg"
+    try:
+        data = kept.read_bytes()
+    except OSError:
+        data = paint(seed, index, name)
+        _keep(kept, data)
+    return ImageInfo(data=data, content_type="image/jpeg", width=WIDTH, height=HEIGHT)
+
+
+def _keep(path: Path, data: bytes) -> None:
+    """Write atomically (several workers may paint at once); a read-only disk just repaints."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError:
+        pass
+
+
+def paint(seed: str, index: int, scene: str) -> bytes:
+    """Paint one photo; the same (seed, index, scene) always gives the same bytes."""
+    rng = random.Random(f"{seed}:{index}:{scene}")  # noqa: S311 (pictures, not secrets)
     canvas = Image.new("RGB", (WIDTH * SCALE, HEIGHT * SCALE), (0, 0, 0))
-    SCENES[name](Pen(canvas, rng))
+    SCENES[scene](Pen(canvas, rng))
     photo = canvas.resize((WIDTH, HEIGHT), Image.Resampling.BOX)
     out = io.BytesIO()
     photo.save(out, "JPEG", quality=82, optimize=True, progressive=True)
-    return ImageInfo(data=out.getvalue(), content_type="image/jpeg", width=WIDTH, height=HEIGHT)
+    return out.getvalue()

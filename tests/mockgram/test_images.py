@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from mockgram.demo.painter import HEIGHT, SCENES, WIDTH, make_photo
+from mockgram.demo import painter
+from mockgram.demo.painter import HEIGHT, SCENES, WIDTH, make_photo, paint
 from mockgram.demo.seed import DEMO_USERS
 from mockgram.uploads import BadImage, inspect_upload
 from tests.mockgram.resource_helpers import tiny_image
 
 
 def test_image_generation_is_deterministic() -> None:
-    paint = make_photo.__wrapped__  # the painter itself, not the per-process cache in front
-    assert paint("john", 3, "cat").data == paint("john", 3, "cat").data
-    assert paint("john", 3, "cat") is not paint("john", 3, "cat")
-    assert make_photo("john", 3, "cat").data != make_photo("jane", 3, "cat").data
-    assert make_photo("john", 3, "cat").data != make_photo("john", 4, "cat").data
+    # The painter itself, not the caches in front of it.
+    assert paint("john", 3, "cat") == paint("john", 3, "cat")
+    assert paint("john", 3, "cat") != paint("jane", 3, "cat")
+    assert paint("john", 3, "cat") != paint("john", 4, "cat")
 
 
 @pytest.mark.parametrize("scene", sorted(SCENES))
@@ -63,3 +64,23 @@ def test_inspect_upload_refuses_too_many_pixels() -> None:
     Image.new("1", (10_000, 5_000)).save(out, "PNG")  # 50 megapixels in a few kilobytes
     with pytest.raises(BadImage, match="too many pixels"):
         inspect_upload(out.getvalue())
+
+
+def test_painted_photos_are_kept_on_disk_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(painter, "PAINTED", tmp_path / "painted")
+    fresh = make_photo.__wrapped__("kept", 1, "cat")  # past the in-process cache
+    kept = tmp_path / "painted" / "kept-1-cat.jpg"
+    assert kept.read_bytes() == fresh.data == paint("kept", 1, "cat")
+    kept.write_bytes(b"what is on disk is served")
+    assert make_photo.__wrapped__("kept", 1, "cat").data == b"what is on disk is served"
+
+
+def test_an_unwritable_folder_only_means_painting_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")
+    monkeypatch.setattr(painter, "PAINTED", blocker / "painted")  # a folder inside a file
+    assert make_photo.__wrapped__("kept", 2, "cake").data == paint("kept", 2, "cake")
