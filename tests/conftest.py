@@ -4,7 +4,10 @@ Each test that builds an app asks for `mockgram_database_url` / `awesome_databas
 follow one parameter, `database_kind`, so such a test runs twice: on in-memory SQLite (`sqlite`)
 and on PostgreSQL (`pg`), in an empty schema per test and app on the server named by
 TEST_DATABASE_URL (tests/postgres.py). Without that variable the `pg` runs are skipped, with the
-reason shown. Tests that use neither fixture run once.
+reason shown. Tests that use neither fixture run once; a test whose app answers nothing from
+its database (an explanation page, a static script) is marked `tests.postgres.sqlite_only` and
+runs on SQLite alone, and pages that no request changes are read from one app per module
+(`page_reader` in tests/awesomeservice and tests/mockgram).
 """
 
 from __future__ import annotations
