@@ -28,10 +28,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from awesomeservice.settings import AwesomeServiceSettings
+from shared.oauth_spec import OAUTH_METADATA_PATH, OIDC_DISCOVERY_PATH
 
 Level = Literal["ok", "warning", "error"]
-OIDC_WELL_KNOWN = "/.well-known/openid-configuration"
-OAUTH_WELL_KNOWN = "/.well-known/oauth-authorization-server"
 START_TIMEOUT_SECONDS = 2.0  # the check at start must not hold the app up for long
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 DNS_FAILURE_MARKERS = (
@@ -89,9 +88,9 @@ def metadata_urls(internal_url: str) -> list[str]:
     origin = f"{parts.scheme}://{parts.netloc}"
     return [
         # OIDC Discovery §4.1: the well-known path is appended to the issuer.
-        internal_url + OIDC_WELL_KNOWN,
+        internal_url + OIDC_DISCOVERY_PATH,
         # RFC 8414 §3.1: the well-known path goes between the host and the issuer's path.
-        origin + OAUTH_WELL_KNOWN + parts.path,
+        origin + OAUTH_METADATA_PATH + parts.path,
     ]
 
 

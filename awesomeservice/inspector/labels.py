@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from shared.oauth_spec import OAUTH_METADATA_PATH, OIDC_DISCOVERY_PATH
+
 BROWSER = "browser"
 CLIENT = "awesomeservice"
 AUTH_SERVER = "mockgram"
@@ -149,10 +151,7 @@ _BACK_CHANNEL: tuple[_Rule, ...] = (
         ),
     ),
     _Rule(
-        lambda path, form: (
-            "/.well-known/openid-configuration" in path
-            or "/.well-known/oauth-authorization" in path
-        ),
+        lambda path, form: path.endswith(OIDC_DISCOVERY_PATH) or OAUTH_METADATA_PATH in path,
         Label(
             None,
             "discovery",

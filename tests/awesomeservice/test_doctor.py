@@ -14,14 +14,13 @@ from fastapi.testclient import TestClient
 import awesomeservice.__main__ as cli
 from awesomeservice.app import create_app
 from awesomeservice.doctor import (
-    OAUTH_WELL_KNOWN,
-    OIDC_WELL_KNOWN,
     Diagnosis,
     diagnose,
     metadata_urls,
     run_cli,
 )
 from awesomeservice.settings import AwesomeServiceSettings
+from shared.oauth_spec import OAUTH_METADATA_PATH, OIDC_DISCOVERY_PATH
 
 PUBLIC = "http://localhost:8001"
 INTERNAL = "http://mockgram:8001"
@@ -37,7 +36,7 @@ def metadata(issuer: str = PUBLIC, authorize_base: str | None = None) -> dict[st
     }
 
 
-def serving(document: dict[str, str], *, path: str = OIDC_WELL_KNOWN) -> Handler:
+def serving(document: dict[str, str], *, path: str = OIDC_DISCOVERY_PATH) -> Handler:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == path:
             return httpx.Response(200, json=document)
@@ -116,15 +115,15 @@ def test_everything_agrees(run: Callable[..., Diagnosis]) -> None:
     diagnosis = run(serving(metadata()))
     assert diagnosis.healthy
     assert levels(diagnosis) == {"Back channel": "ok", "Issuer": "ok", "Browser redirect": "ok"}
-    assert diagnosis.metadata_url == f"{INTERNAL}{OIDC_WELL_KNOWN}"
+    assert diagnosis.metadata_url == f"{INTERNAL}{OIDC_DISCOVERY_PATH}"
     assert diagnosis.issuer == PUBLIC
     assert diagnosis.authorization_endpoint == f"{PUBLIC}/oauth/authorize"
 
 
 def test_falls_back_to_the_oauth_metadata(run: Callable[..., Diagnosis]) -> None:
-    diagnosis = run(serving(metadata(), path=OAUTH_WELL_KNOWN))
+    diagnosis = run(serving(metadata(), path=OAUTH_METADATA_PATH))
     assert diagnosis.healthy
-    assert diagnosis.metadata_url == f"{INTERNAL}{OAUTH_WELL_KNOWN}"
+    assert diagnosis.metadata_url == f"{INTERNAL}{OAUTH_METADATA_PATH}"
 
 
 def test_the_request_goes_to_the_internal_url(run: Callable[..., Diagnosis]) -> None:
@@ -294,7 +293,7 @@ def test_page_when_all_is_well(make_settings: Callable[..., AwesomeServiceSettin
         page = browser.get("/doctor")
     assert page.status_code == 200
     assert "Everything agrees." in page.text
-    assert f"<code>{INTERNAL}{OIDC_WELL_KNOWN}</code>" in page.text
+    assert f"<code>{INTERNAL}{OIDC_DISCOVERY_PATH}</code>" in page.text
     assert page.headers["cache-control"] == "no-store"
 
 
