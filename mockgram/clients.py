@@ -98,7 +98,9 @@ def validate_name(value: object, *, required: bool = False) -> str:
             raise InvalidClientMetadataError("The app needs a name.")
         return "Unnamed app"
     if not isinstance(value, str) or len(value.strip()) > MAX_NAME_LENGTH:
-        raise InvalidClientMetadataError(f"client_name must be text of at most {MAX_NAME_LENGTH}.")
+        raise InvalidClientMetadataError(
+            f"client_name must be text of at most {MAX_NAME_LENGTH} characters."
+        )
     # John reads this name on the consent page: no control characters, and no bidirectional
     # overrides or isolates that would make "‮AwesomeService" look like another app's name.
     if _UNSAFE_NAME_CHARS.search(value):

@@ -14,7 +14,7 @@ MEANINGS: dict[str, tuple[str, str]] = {
     ),
     "scope": ("What is asked for, as space-separated scope names.", "RFC 6749 §3.3"),
     "response_type": (
-        "What comes back: `code` (a code to trade), `token`, `id_token`, or a mix.",
+        "What comes back: code (a code to trade), token, id_token, or a mix.",
         "RFC 6749 §3.1.1",
     ),
     "response_mode": (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col
 from starlette.requests import Request
 
-from mockgram.models import AuthorizationRequest
+from mockgram.models import AuthorizationRequest, Client
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
 
@@ -81,10 +81,18 @@ def mark_signed_in(session: Session, request_id: str) -> None:
         session.commit()
 
 
-def tells_the_story(pending: AuthorizationRequest) -> bool:
-    """Whether this request is the article's: a code for reading photos (the tour's steps 2–3).
+def tells_the_story(pending: AuthorizationRequest, client: Client | None) -> bool:
+    """Whether this request is the article's: a print shop's server (a confidential client)
+    asking for a code to read photos (the tour's steps 2–3).
 
-    An OpenID login, or the implicit flow's token, is another flow: its pages carry no banner
-    promising the story's next step (a code, for photos).
+    An OpenID login, the implicit flow's token, or a single-page app (a public client) is
+    another flow: its pages carry no banner promising the story's next step.
     """
-    return pending.response_type == "code" and "photos.read" in pending.scope.split()
+    scopes = pending.scope.split()
+    return (
+        pending.response_type == "code"
+        and "photos.read" in scopes
+        and "openid" not in scopes
+        and client is not None
+        and client.secret_hash is not None
+    )

@@ -103,7 +103,8 @@ def parse_metadata(raw: bytes) -> dict[str, object]:
     """The request body as a JSON object (RFC 7591 §3.1)."""
     try:
         metadata = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    # A body nested thousands deep exhausts the parser's recursion: still the sender's mistake.
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidClientMetadataError("The body must be a JSON object.") from exc
     if not isinstance(metadata, dict):
         raise InvalidClientMetadataError("The body must be a JSON object.")

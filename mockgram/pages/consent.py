@@ -213,7 +213,7 @@ def render_consent(
             "page_title": f"Allow {client.name}?",
             # The tour's step 3 is the article's question (may it read his photos, for a code?);
             # an OpenID login's or an implicit token's request is not that story.
-            "step": 3 if tells_the_story(pending) else None,
+            "step": 3 if tells_the_story(pending, client) else None,
             "pending": pending,
             "client": client,
             "user": user,

@@ -202,7 +202,7 @@ def render_login(
         pending = load_open_request(session, request_id)
         if pending is not None:
             asking = session.get(Client, pending.client_id)
-            story = tells_the_story(pending)
+            story = tells_the_story(pending, asking)
             reauthenticate = pending.force_login and SESSION_USER_KEY in request.session
             # OIDC Core §3.1.2.1: login_hint prefills the username; on a re-login, his own.
             signed_in_as = request.session.get("username", "") if reauthenticate else ""

@@ -229,3 +229,13 @@ def test_a_client_name_cannot_hide_text_direction_tricks_or_control_characters(c
     response = register(client, redirect_uris=["https://gallery.example/cb"], client_name=name)
     assert_registration_error(response, "invalid_client_metadata")
     assert db.exec(select(Client)).all() == []
+
+
+def test_a_body_nested_thousands_deep_is_invalid_client_metadata(client: TestClient) -> None:
+    """json.loads gives up with RecursionError on such a body: the sender's mistake, a 400."""
+    for body in ("[" * 10_000 + "]" * 10_000, '{"a":' * 10_000 + "1" + "}" * 10_000):
+        response = client.post(
+            "/oauth/register", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_client_metadata"
