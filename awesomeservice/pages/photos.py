@@ -290,7 +290,10 @@ async def photo_try_delete(photo_id: int, request: Request, reader: PhotoReaderD
             "photo_id": photo_id,
             "connection": connection,
             "step": 6,
-            # The banner's usual "Next: try a delete" has just happened.
+            # The banner's usual story ("a code came back, then the photos"; "next: try a
+            # delete") is behind John: what just happened is the delete, refused.
+            "banner_happened": "John pressed Try to delete: the print shop sent Mockgram's photos "
+            "API a DELETE with its token, and Mockgram answered (below).",
             "banner_next": "That was the story's point: the print shop can read John's photos "
             "and cannot delete one. Back to the photos to order prints.",
         },

@@ -235,3 +235,6 @@ def test_after_the_refused_delete_the_banner_does_not_say_try_a_delete(world: Wo
     text = shown(refused.text)
     assert "Step 6 of 6" in text and STEPS[6].coming not in text
     assert "cannot delete one" in text
+    # What just happened is the delete, not the code and the photos of the usual step 6.
+    assert "John pressed Try to delete" in text and STEPS[6].happened not in text
+    assert text.count("Step 6 of 6") == 1  # the badge shows the number, the headline says it
