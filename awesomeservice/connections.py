@@ -20,9 +20,10 @@ from sqlmodel import Session, col, delete, select
 from awesomeservice.backchannel import MockgramUnavailable, back_channel
 from awesomeservice.events import Events
 from awesomeservice.models import MockgramConnection
-from awesomeservice.oauth.discovery import Discovery
+from awesomeservice.oauth.discovery import Discovery, ProviderMetadata
 from awesomeservice.oauth.id_token import IdTokenRejected
 from awesomeservice.oauth.token_endpoint import (
+    Client,
     Revocation,
     SubjectChanged,
     TokenError,
@@ -36,6 +37,12 @@ from awesomeservice.oauth.token_endpoint import (
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.clock import as_utc, utcnow
 from shared.db import Database
+
+
+def print_shop_client(metadata: ProviderMetadata, settings: AwesomeServiceSettings) -> Client:
+    """AwesomeService's own client at Mockgram (Connect, refresh, revocation)."""
+    return client_for(metadata, settings.client_id, settings.client_secret)
+
 
 # Refresh a little early, so a token does not expire on its way to the API.
 EXPIRY_SKEW_SECONDS = 30
@@ -231,7 +238,7 @@ async def refresh_connection(
             http,
             events,
             back_channel(metadata.token_endpoint, settings),
-            client_for(metadata, settings.client_id, settings.client_secret),
+            print_shop_client(metadata, settings),
             refresh_token=connection.refresh_token,
             scope=connection.scope,
         )
@@ -279,6 +286,6 @@ async def revoke_connection(
         http,
         events,
         back_channel(endpoint, settings) if endpoint else None,
-        client_for(metadata, settings.client_id, settings.client_secret),
+        print_shop_client(metadata, settings),
         tokens,
     )

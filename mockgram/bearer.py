@@ -36,7 +36,6 @@ from mockgram.tokens import (
     InvalidAccessToken,
     active_token,
     checked_claims,
-    verify_access_token,
 )
 
 REALM = "mockgram"
@@ -175,24 +174,6 @@ def insufficient_scope(scope: str) -> BearerError:
     )
 
 
-def require_scope(scope: str) -> Callable[..., AccessToken]:
-    """A dependency: a valid access token holding `scope`, or the RFC 6750 §3.1 error."""
-
-    def dependency(
-        token: BearerTokenDep, session: SessionDep, keys: KeysDep, settings: SettingsDep
-    ) -> AccessToken:
-        try:
-            # RFC 9068 §4: signature, typ, iss, aud, exp — and our own revocation list.
-            access = verify_access_token(session, token, keys=keys, settings=settings)
-        except InvalidAccessToken as exc:
-            raise BearerError(401, "invalid_token", str(exc)) from exc
-        if scope not in access.scopes:
-            raise insufficient_scope(scope)
-        return access
-
-    return dependency
-
-
 @dataclass(frozen=True)
 class PresentedToken:
     """A bearer token whose signature and claims check out; whether it is still active (not
@@ -228,5 +209,17 @@ def present_token(scope: str) -> Callable[..., Awaitable[PresentedToken]]:
         except InvalidAccessToken as exc:
             raise BearerError(401, "invalid_token", str(exc)) from exc
         return PresentedToken(claims, scope)
+
+    return dependency
+
+
+def require_scope(scope: str) -> Callable[..., AccessToken]:
+    """The writes' dependency: the same checks, the revocation lookup in the request's session."""
+
+    # A default, not an annotation: annotations are read as strings, where `scope` is unknown.
+    def dependency(
+        session: SessionDep, presented: PresentedToken = Depends(present_token(scope))
+    ) -> AccessToken:
+        return presented.authorize(session)
 
     return dependency

@@ -24,6 +24,14 @@ async def form_body(request: Request) -> FormData | None:
 FormBodyDep = Annotated[FormData | None, Depends(form_body)]
 
 
+async def page_form(request: Request) -> FormData:
+    """A page's form body; one that would not parse is a 400 (see `readable_form`)."""
+    return readable_form(await form_body(request))
+
+
+PageFormDep = Annotated[FormData, Depends(page_form)]
+
+
 def readable_form(body: FormData | None) -> FormData:
     """The parsed form body of a page's form; one that would not parse is a 400, as Starlette
     answers when an endpoint awaits such a form itself."""

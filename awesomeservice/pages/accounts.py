@@ -21,7 +21,7 @@ from awesomeservice.models import User
 from awesomeservice.pages.forms import safe_next
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
-from shared.forms import FormBodyDep, readable_form, text
+from shared.forms import PageFormDep, text
 from shared.hashing import hash_password, new_token, verify_password
 from shared.web import csrf_refused
 
@@ -56,13 +56,12 @@ def login_page(
 
 @router.post("/login")
 def login(
-    request: Request, body: FormBodyDep, session: SessionDep, templates: TemplatesDep
+    request: Request, form: PageFormDep, session: SessionDep, templates: TemplatesDep
 ) -> Response:
     """Check the password (argon2) and rotate the session; one message for every failure.
 
     Synchronous on purpose: the argon2 verification, like the query, runs in a worker thread.
     """
-    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     username = text(form, "username").strip().lower()[:64]
@@ -101,10 +100,9 @@ def signup_page(request: Request, templates: TemplatesDep, user: CurrentUserDep)
 
 @router.post("/signup")
 def signup(
-    request: Request, body: FormBodyDep, session: SessionDep, templates: TemplatesDep
+    request: Request, form: PageFormDep, session: SessionDep, templates: TemplatesDep
 ) -> Response:
     """Create an AwesomeService account and sign it in (argon2 hashing off the event loop)."""
-    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     values = {

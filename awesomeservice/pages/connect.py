@@ -18,6 +18,7 @@ from awesomeservice.backchannel import MockgramUnavailable, back_channel
 from awesomeservice.connections import (
     forget_connection,
     get_connection,
+    print_shop_client,
     revoke_connection,
     save_connection,
     tokens_to_revoke,
@@ -40,7 +41,6 @@ from awesomeservice.oauth.token_endpoint import (
     Revocation,
     TokenError,
     checked_id_token,
-    client_for,
     redeem_code,
 )
 from awesomeservice.pages.authorization_response import (
@@ -158,7 +158,7 @@ async def callback(
             http,
             events,
             back_channel(metadata.token_endpoint, settings),
-            client_for(metadata, settings.client_id, settings.client_secret),
+            print_shop_client(metadata, settings),
             code=received.code,
             redirect_uri=pending.redirect_uri,
             code_verifier=pending.code_verifier,

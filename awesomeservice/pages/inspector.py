@@ -16,7 +16,7 @@ from awesomeservice.inspector.context import current
 from awesomeservice.inspector.labels import LANES
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
-from shared.forms import FormBodyDep, readable_form, text
+from shared.forms import PageFormDep, text
 from shared.web import csrf_refused
 
 router = APIRouter()
@@ -94,9 +94,8 @@ def export_har(session: SessionDep) -> Response:
 
 
 @router.post("/inspector/clear")
-def clear(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def clear(request: Request, form: PageFormDep, session: SessionDep) -> Response:
     """Forget this browser's recording."""
-    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     timeline.clear(session, _inspector_id())
@@ -105,9 +104,8 @@ def clear(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
 
 
 @router.post("/inspector/stepping")
-def toggle_stepping(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def toggle_stepping(request: Request, form: PageFormDep, session: SessionDep) -> Response:
     """Turn step-through mode on or off for this browser."""
-    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     on = text(form, "stepping") == "on"
@@ -125,9 +123,8 @@ def toggle_stepping(request: Request, body: FormBodyDep, session: SessionDep) ->
 
 
 @router.post("/inspector/step/send")
-def step_send(request: Request, body: FormBodyDep, session: SessionDep) -> Response:
+def step_send(request: Request, form: PageFormDep, session: SessionDep) -> Response:
     """Go on from a paused step, with the reader's edits, to the destination stored here."""
-    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     edited = {

@@ -37,7 +37,7 @@ from mockgram.oauth.pending import (
 from mockgram.oauth.responses import error_response
 from mockgram.scopes import SCOPES, describe, normalize_scope
 from shared.csrf import csrf_ok
-from shared.forms import FormBodyDep, readable_form, text, texts
+from shared.forms import PageFormDep, text, texts
 from shared.web import render_error
 
 router = APIRouter()
@@ -112,12 +112,11 @@ def consent_page(
 @router.post("/consent")
 def consent_submit(
     request: Request,
-    body: FormBodyDep,
+    form: PageFormDep,
     session: SessionDep,
     provider: ProviderDep,
 ) -> Response:
     """Record John's answer once: a code for Allow, access_denied for Deny."""
-    form = readable_form(body)
     request_id = text(form, "request_id")
     if not csrf_ok(request, text(form, "csrf_token")):
         return render_error(

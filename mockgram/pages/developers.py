@@ -21,7 +21,7 @@ from mockgram.oauth.errors import OAuthError
 from mockgram.scopes import SCOPES
 from mockgram.settings import MockgramSettings
 from shared.csrf import csrf_ok
-from shared.forms import FormBodyDep, readable_form, text, texts
+from shared.forms import PageFormDep, text, texts
 from shared.web import render_error
 
 router = APIRouter()
@@ -42,14 +42,13 @@ def developers_page(
 @router.post("/developers/apps")
 def create_app_submit(
     request: Request,
-    body: FormBodyDep,
+    form: PageFormDep,
     session: SessionDep,
     user: CurrentUserDep,
     settings: SettingsDep,
     templates: TemplatesDep,
 ) -> Response:
     """Register an app from the form; show its credentials once."""
-    form = readable_form(body)
     if not csrf_ok(request, text(form, "csrf_token")):
         return render_error(
             request,

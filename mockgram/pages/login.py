@@ -42,7 +42,7 @@ from mockgram.oauth.pending import (
 )
 from mockgram.settings import MockgramSettings
 from shared.csrf import csrf_ok
-from shared.forms import FormBodyDep, readable_form, text
+from shared.forms import PageFormDep, text
 from shared.hashing import verify_password
 from shared.web import render_error
 
@@ -73,7 +73,7 @@ def login_page(
 @router.post("/login")
 def login_submit(
     request: Request,
-    body: FormBodyDep,
+    form: PageFormDep,
     session: SessionDep,
     settings: SettingsDep,
     templates: TemplatesDep,
@@ -83,7 +83,6 @@ def login_submit(
 
     Synchronous on purpose: the argon2 verification, like the queries, runs in a worker thread.
     """
-    form = readable_form(body)
     request_id = text(form, "request_id")
     next_path = text(form, "next")
     if not csrf_ok(request, text(form, "csrf_token")):
