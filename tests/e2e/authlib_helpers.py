@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from mockgram.app import create_app
 from mockgram.settings import MockgramSettings
-from tests.e2e.browser import Browser, find_form
+from tests.e2e.browser import Browser, find_form, page_said
 
 # Authlib's httpx integration uses httpx APIs that httpx now deprecates: their warnings, not ours.
 AUTHLIB_WARNINGS = [
@@ -52,12 +52,12 @@ def john_signs_in_and_consents(browser: Browser, response: Any, client_name: str
 
     Returns Mockgram's redirect back to the client (not followed: the caller decides)."""
     response = browser.follow(response)  # → the login page
-    assert response.status_code == 200, response.text
+    assert response.status_code == 200, page_said(response)
     response = browser.submit(
         find_form(response.text, "/login"), username="john", password=DEMO_PASSWORD
     )
     response = browser.follow(response)  # → the consent page
-    assert client_name in response.text
+    assert client_name in response.text, page_said(response)
     response = browser.submit(find_form(response.text, "/consent"), button=("decision", "allow"))
-    assert response.status_code in (302, 303), response.text
+    assert response.status_code in (302, 303), page_said(response)
     return response

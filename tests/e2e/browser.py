@@ -6,6 +6,7 @@ real server), one per origin, and never follows a redirect by itself: the test s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, Protocol
@@ -138,6 +139,16 @@ def find_form(html: str, action_contains: str) -> Form:
         if action_contains in form.action:
             return form
     raise AssertionError(f"no form with action containing {action_contains!r} on the page")
+
+
+def page_said(response: Any) -> str:
+    """A failed step in one line: the status and the page's title and lead, not the whole page
+    (so the server's traceback, printed after it, stays readable in a CI log)."""
+    text = response.text
+    title = re.search(r"<title>(.*?)</title>", text, re.S)
+    lead = re.search(r'<p class="lead">(.*?)</p>', text, re.S)
+    said = " — ".join(match.group(1).strip() for match in (title, lead) if match)
+    return f"{response.status_code}: {said or text[:300]}"
 
 
 class Browser:
