@@ -10,7 +10,7 @@ from shared.settings import default_sqlite_url
 
 
 class AwesomeServiceSettings(BaseSettings):
-    """Everything AwesomeService can be told; defaults give a working local demo."""
+    """Everything AwesomeService can be told; with `demo` on, the defaults give the demo."""
 
     model_config = SettingsConfigDict(env_prefix="AWESOMESERVICE_", populate_by_name=True)
 

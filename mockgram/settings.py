@@ -12,7 +12,7 @@ DEFAULT_CLIENT_ID = "awesomeservice"
 
 
 class MockgramSettings(BaseSettings):
-    """Everything Mockgram can be told; defaults give a working local demo."""
+    """Everything Mockgram can be told; with `demo` on, the defaults give the local demo."""
 
     model_config = SettingsConfigDict(env_prefix="MOCKGRAM_", populate_by_name=True)
 

@@ -41,7 +41,7 @@ def apply_demo_mode(settings: Any, prefix: str, demo_values: dict[str, tuple[str
         elif not settings.demo and value in PUBLISHED:
             raise ValueError(
                 f"{variable} is set to a demo secret published in README, and {prefix}DEMO is "
-                "not on. Choose another value, or leave it unset to have one generated."
+                "not on. Choose another value, or leave it unset (README: Outside demo mode)."
             )
 
 
@@ -58,7 +58,7 @@ def announce(app: str, lines: list[str]) -> None:
     text = "\n".join(
         [
             rule,
-            f"{app} generated these on first start (not in demo mode). They are shown only now.",
+            f"{app} generated these (demo mode is off); they are shown only now.",
             *lines,
             rule,
         ]
