@@ -157,7 +157,7 @@ def seed_demo_data(engine: Engine, settings: MockgramSettings) -> None:
     shown: list[str] = []
     settings = with_client_secrets(engine, settings, shown)
     password = settings.demo_password or demo.new_password()
-    given = []
+    given: list[str] = []
     with Session(engine) as session:
         for person in DEMO_USERS:
             if _seed_user(session, person, password, demo_mode=settings.demo):
