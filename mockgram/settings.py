@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import demo as demo_values
 from shared.settings import default_sqlite_url
 
-DEFAULT_DEMO_PASSWORD = "mockgram-demo"
 DEFAULT_CLIENT_ID = "awesomeservice"
-DEFAULT_CLIENT_SECRET = "awesomeservice-demo-secret"
 
 
 class MockgramSettings(BaseSettings):
-    """Everything Mockgram can be told; defaults give a working local demo."""
+    """Everything Mockgram can be told; with `demo` on, the defaults give the local demo."""
 
     model_config = SettingsConfigDict(env_prefix="MOCKGRAM_", populate_by_name=True)
 
@@ -22,8 +21,13 @@ class MockgramSettings(BaseSettings):
         description="Mockgram's public URL: the issuer in metadata, tokens and `iss`.",
     )
     database_url: str = Field(default_factory=lambda: default_sqlite_url("mockgram.db"))
-    demo_mode: bool = True
-    demo_password: str = DEFAULT_DEMO_PASSWORD
+    demo: bool = Field(
+        default=False,
+        description="Demo mode: the published demo secrets, shown on pages (shared/demo.py).",
+    )
+    demo_password: str = Field(
+        default="", description="The seeded users' password; unset: the demo's, or generated."
+    )
     seed_demo_data: bool = True
     secret_key: str | None = Field(
         default=None,
@@ -59,9 +63,15 @@ class MockgramSettings(BaseSettings):
         validation_alias=AliasChoices("AWESOMESERVICE_CLIENT_ID", "awesomeservice_client_id"),
     )
     awesomeservice_client_secret: str = Field(
-        default=DEFAULT_CLIENT_SECRET,
+        default="",  # unset: the demo's, or generated and kept in the database
         validation_alias=AliasChoices(
             "AWESOMESERVICE_CLIENT_SECRET", "awesomeservice_client_secret"
+        ),
+    )
+    debugger_client_secret: str = Field(
+        default="",  # the seeded `oauth-debugger` client's; unset: as above
+        validation_alias=AliasChoices(
+            "AWESOMESERVICE_DEBUGGER_CLIENT_SECRET", "debugger_client_secret"
         ),
     )
 
@@ -70,6 +80,25 @@ class MockgramSettings(BaseSettings):
     def _no_trailing_slash(cls, value: str) -> str:
         # RFC 8414 §2: the issuer is compared as a string; one canonical form, no trailing slash.
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _published_secrets_only_in_demo(self) -> MockgramSettings:
+        demo_values.apply_demo_mode(
+            self,
+            "MOCKGRAM_",
+            {
+                "demo_password": ("MOCKGRAM_DEMO_PASSWORD", demo_values.MOCKGRAM_PASSWORD),
+                "awesomeservice_client_secret": (
+                    "AWESOMESERVICE_CLIENT_SECRET",
+                    demo_values.CLIENT_SECRET,
+                ),
+                "debugger_client_secret": (
+                    "AWESOMESERVICE_DEBUGGER_CLIENT_SECRET",
+                    demo_values.DEBUGGER_CLIENT_SECRET,
+                ),
+            },
+        )
+        return self
 
     @field_validator("code_ttl_seconds")
     @classmethod

@@ -4,6 +4,9 @@ Runs on every start and is idempotent: a person who exists is left alone (with w
 they kept or deleted), and the AwesomeService clients — the confidential web app, the OAuth
 debugger's own client and the two single-page demos (public clients, RFC 6749 §2.1) — are
 brought in line with the settings, so changing AWESOMESERVICE_URL or its secret just works.
+Outside demo mode (shared/demo.py) a secret left unset is generated: the two client secrets once,
+kept in the database; the people's password when they are created, or when they still have the
+published demo password. Each is printed once, with what AwesomeService must be told.
 Each client registers only the response types it uses (least privilege): the web app `code`,
 the debugger every one, so that each flow can be tried from it. Several workers may start at
 once: the one that loses a race on a unique key rolls back and carries on with what the winner
@@ -20,17 +23,31 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mockgram.demo.painter import make_photo
-from mockgram.models import Client, User
+from mockgram.models import AppSecret, Client, User
 from mockgram.settings import MockgramSettings
 from mockgram.uploads import new_photo
-from shared.hashing import hash_password, hash_secret
+from shared import demo
+from shared.db import load_or_create_secret
+from shared.hashing import hash_password, hash_secret, verify_password
 
 AWESOMESERVICE_SCOPES = "openid profile email offline_access photos.read"
 SPA_IMPLICIT_CLIENT_ID = "awesomeservice-spa-implicit"
 SPA_PKCE_CLIENT_ID = "awesomeservice-spa-pkce"
-# The debugger's client; AWESOMESERVICE_DEBUGGER_CLIENT_ID / _SECRET default to the same.
+# The debugger's client; AWESOMESERVICE_DEBUGGER_CLIENT_ID defaults to the same.
 DEBUGGER_CLIENT_ID = "oauth-debugger"
-DEBUGGER_CLIENT_SECRET = "oauth-debugger-demo-secret"
+# The seeded confidential clients' secrets: setting, the variable AwesomeService reads, what it is.
+CLIENT_SECRETS = (
+    (
+        "awesomeservice_client_secret",
+        "AWESOMESERVICE_CLIENT_SECRET",
+        "AwesomeService's client secret",
+    ),
+    (
+        "debugger_client_secret",
+        "AWESOMESERVICE_DEBUGGER_CLIENT_SECRET",
+        "The OAuth debugger's client secret",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -137,30 +154,63 @@ DEMO_USERS = (JOHN, JANE)
 
 def seed_demo_data(engine: Engine, settings: MockgramSettings) -> None:
     """Seed John, Jane, their photos and the AwesomeService clients (idempotent, race-safe)."""
+    shown: list[str] = []
+    settings = with_client_secrets(engine, settings, shown)
+    password = settings.demo_password or demo.new_password()
+    given: list[str] = []
     with Session(engine) as session:
-        for demo in DEMO_USERS:
-            _seed_user(session, demo, settings)
+        for person in DEMO_USERS:
+            if _seed_user(session, person, password, demo_mode=settings.demo):
+                given.append(person.username)
         for spec in seeded_clients(settings):
             _seed_client(session, spec)
+    if given and not settings.demo_password:
+        shown.append(f"  Password of the Mockgram users {' and '.join(given)}:  {password}")
+    demo.announce("Mockgram", shown)
 
 
-def _seed_user(session: Session, demo: DemoUser, settings: MockgramSettings) -> None:
-    """Create a demo person with their photos in one transaction, or leave an existing one be."""
-    if session.exec(select(User.id).where(User.username == demo.username)).first() is not None:
-        return  # existing people keep their password and the photos they kept or deleted
+def with_client_secrets(
+    engine: Engine, settings: MockgramSettings, shown: list[str]
+) -> MockgramSettings:
+    """The settings with both client secrets: as set, or generated once and kept (not in demo)."""
+    generated = {}
+    for field, variable, what in CLIENT_SECRETS:
+        if getattr(settings, field):
+            continue
+
+        def show(value: str, variable: str = variable, what: str = what) -> None:
+            shown.append(f"  {what}; start AwesomeService with\n    {variable}={value}")
+
+        generated[field] = load_or_create_secret(engine, AppSecret, field, on_create=show)
+    return settings.model_copy(update=generated)
+
+
+def _seed_user(session: Session, person: DemoUser, password: str, *, demo_mode: bool) -> bool:
+    """Create a person with their photos in one transaction; True when `password` became theirs.
+
+    An existing person keeps their password and the photos they kept or deleted; only outside
+    demo mode is the published demo password replaced (a database the demo made).
+    """
+    user = session.exec(select(User).where(User.username == person.username)).first()
+    if user is not None:
+        if demo_mode or not verify_password(user.password_hash, demo.MOCKGRAM_PASSWORD):
+            return False
+        user.password_hash = hash_password(password)
+        session.commit()
+        return True
     user = User(
-        username=demo.username,
-        name=demo.name,
-        email=demo.email,
+        username=person.username,
+        name=person.name,
+        email=person.email,
         email_verified=True,  # OIDC Core §5.1: the demo people's addresses count as verified
-        password_hash=hash_password(settings.demo_password),
+        password_hash=hash_password(password),
     )
     session.add(user)
     try:
         session.flush()
         assert user.id is not None
-        for index, item in enumerate(demo.photos):
-            image = make_photo(demo.username, index, item.scene)
+        for index, item in enumerate(person.photos):
+            image = make_photo(person.username, index, item.scene)
             session.add(
                 new_photo(
                     owner_id=user.id, caption=item.caption, info=image, taken_at=item.taken_at
@@ -169,6 +219,8 @@ def _seed_user(session: Session, demo: DemoUser, settings: MockgramSettings) -> 
         session.commit()
     except IntegrityError:
         session.rollback()  # another worker seeded this person first
+        return False
+    return True
 
 
 def seeded_clients(settings: MockgramSettings) -> list[ClientSpec]:
@@ -188,7 +240,7 @@ def seeded_clients(settings: MockgramSettings) -> list[ClientSpec]:
             client_id=DEBUGGER_CLIENT_ID,
             name="AwesomeService OAuth debugger",
             client_type="confidential",
-            secret_hash=hash_secret(DEBUGGER_CLIENT_SECRET),
+            secret_hash=hash_secret(settings.debugger_client_secret),
             redirect_uris=f"{settings.awesomeservice_url}/debugger/callback",
             allowed_scopes=AWESOMESERVICE_SCOPES,
             token_endpoint_auth_method="client_secret_basic",

@@ -219,7 +219,7 @@ def render_login(
             "reauthenticate": reauthenticate,
             "username": username,
             "error": error,
-            "demo_mode": settings.demo_mode,
+            "demo_mode": settings.demo,
             "demo_password": settings.demo_password,
         },
         status_code=status_code,

@@ -331,6 +331,7 @@ def settings_for(database_url: str) -> AwesomeServiceSettings:
         mockgram_url=ISSUER,
         mockgram_internal_url=INTERNAL,
         database_url=database_url,
+        demo=True,  # the fake provider knows the published demo client secret
         secret_key="test-secret-key-for-awesomeservice",
         demo_password=DEMO_PASSWORD,
         doctor_on_start=False,  # the start-up check would add requests to `fake`

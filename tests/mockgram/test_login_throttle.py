@@ -59,7 +59,7 @@ def test_item_34_delays_grow_and_are_capped(db):
 
 
 def test_item_34_unknown_and_known_usernames_are_throttled_alike(client, john, mockgram_app):
-    mockgram_app.state.settings.demo_mode = False  # the demo hint names john on every page
+    mockgram_app.state.settings.demo = False  # the demo hint names john on every page
     answers = {}
     for username in ("john", "nobody-by-this-name"):
         for _ in range(5):
