@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mockgram import activity, bearer, cors, lab
+from mockgram import activity, bearer, capture, cors, lab
 from mockgram import keys as signing_keys
 from mockgram.api import photos
 from mockgram.defences import Defences
@@ -78,6 +78,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     app.state.templates = templates
     app.state.events = Events()
     activity.listen(app.state.events)
+    capture.listen(app.state.events)
     app.state.defences = Defences()
 
     install_web_basics(
@@ -118,6 +119,8 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     # Around every route: failed protocol requests are recorded for their error_uri pages,
     # public clients get CORS, and errors are answered as JSON or as pages.
     cors.install(app)
+    if settings.capture_requests:  # what each client sent, for the portal (mockgram/capture.py)
+        app.add_middleware(capture.RequestCapture, limit=settings.capture_limit)
     app.add_middleware(FailureRecorder, engine=engine, issuer=settings.issuer)
     _install_error_pages(app)
     bearer.install(app)
