@@ -31,6 +31,7 @@ from mockgram.oauth import (
 )
 from mockgram.pages import activity as activity_page
 from mockgram.pages import apps, avatars, consent, developers, errors_explained, home, login
+from mockgram.pages import requests as requests_page
 from mockgram.settings import MockgramSettings
 from shared import health
 from shared import tour as shared_tour
@@ -106,6 +107,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         apps.router,
         activity_page.router,
         developers.router,
+        requests_page.router,  # what each app sent, and its report card
         errors_explained.router,
         avatars.router,
         shared_tour.router,

@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -195,7 +196,8 @@ def masked(where: str, pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
         {
             "in": where,
             "name": _short(name),
-            "value": MASK if name.lower() in SECRET_NAMES else _short(value),
+            # An empty value hides nothing, and shows that the parameter was sent empty.
+            "value": MASK if name.lower() in SECRET_NAMES and value else _short(value),
         }
         for name, value in pairs[:MAX_PARAMS]
     ]
@@ -391,12 +393,18 @@ def as_json(row: CapturedRequest) -> dict[str, Any]:
 
 
 def rows(
-    session: Session, *, client_id: str | None = None, limit: int = 200
+    session: Session,
+    *,
+    client_id: str | None = None,
+    client_ids: Collection[str] | None = None,
+    limit: int = 200,
 ) -> list[CapturedRequest]:
-    """Captured rows, newest first; one client's when `client_id` is given."""
+    """Captured rows, newest first; one client's, or those of `client_ids`, when given."""
     statement = select(CapturedRequest)
     if client_id is not None:
         statement = statement.where(CapturedRequest.client_id == client_id)
+    if client_ids is not None:
+        statement = statement.where(col(CapturedRequest.client_id).in_(list(client_ids)))
     statement = statement.order_by(col(CapturedRequest.id).desc()).limit(max(1, min(limit, 5000)))
     return list(session.exec(statement).all())
 
