@@ -187,6 +187,8 @@ def _on_refresh_token_reused(_session: Session, event: events.RefreshTokenReused
 
 
 def _short(value: str) -> str:
+    """The value cut to a readable length, NUL shown as \\0 (PostgreSQL cannot store it)."""
+    value = value.replace("\x00", "\\0")
     return value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "…"
 
 
@@ -351,10 +353,10 @@ def row_of(seen: Seen, keys: SigningKeys | None) -> CapturedRequest:
         method=seen.method,
         path=_short(seen.path),
         endpoint=endpoint.name if endpoint else "",
-        client_id=(client_of(seen, query, body, keys) or "")[:200] or None,
+        client_id=_short(client_of(seen, query, body, keys) or "")[:200] or None,
         params=json.dumps(params),
         status=seen.status,
-        error=error[:64] if error else None,
+        error=_short(error)[:64] if error else None,
         facts=json.dumps(facts_of(seen, query, body)),
     )
 

@@ -298,3 +298,10 @@ def test_control_routes_list_filter_and_clear_behind_the_given_guard(
         assert browser.get("/_control/clients/nobody/report", headers=key).status_code == 404
         assert browser.delete("/_control/requests", headers=key).json() == {"cleared": 2}
         assert browser.get("/_control/requests", headers=key).json() == {"requests": []}
+
+
+def test_a_nul_in_a_parameter_is_stored_visibly(
+    client: TestClient, printshop, mockgram_app: FastAPI
+) -> None:
+    client.get("/.well-known/jwks.json", params={"x": "a\x00b"})
+    assert param(newest(mockgram_app), "x") == "a\\0b"  # PostgreSQL cannot store a NUL
