@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mockgram import activity, bearer, cors, lab
+from mockgram import activity, bearer, capture, cors, lab
 from mockgram import keys as signing_keys
 from mockgram.api import photos
 from mockgram.defences import Defences
@@ -31,6 +31,7 @@ from mockgram.oauth import (
 )
 from mockgram.pages import activity as activity_page
 from mockgram.pages import apps, avatars, consent, developers, errors_explained, home, login
+from mockgram.pages import requests as requests_page
 from mockgram.settings import MockgramSettings
 from shared import health
 from shared import tour as shared_tour
@@ -78,6 +79,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     app.state.templates = templates
     app.state.events = Events()
     activity.listen(app.state.events)
+    capture.listen(app.state.events)
     app.state.defences = Defences()
 
     install_web_basics(
@@ -105,6 +107,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         apps.router,
         activity_page.router,
         developers.router,
+        requests_page.router,  # what each app sent, and its report card
         errors_explained.router,
         avatars.router,
         shared_tour.router,
@@ -118,6 +121,8 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     # Around every route: failed protocol requests are recorded for their error_uri pages,
     # public clients get CORS, and errors are answered as JSON or as pages.
     cors.install(app)
+    if settings.capture_requests:  # what each client sent, for the portal (mockgram/capture.py)
+        app.add_middleware(capture.RequestCapture, limit=settings.capture_limit)
     app.add_middleware(FailureRecorder, engine=engine, issuer=settings.issuer)
     _install_error_pages(app)
     bearer.install(app)

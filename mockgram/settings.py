@@ -40,6 +40,13 @@ class MockgramSettings(BaseSettings):
         default=True,
         description="Growing delays after wrong passwords (mockgram/login_throttle.py).",
     )
+    capture_requests: bool = Field(
+        default=True,
+        description="Keep each protocol request, secrets masked, for /developers/requests.",
+    )
+    capture_limit: int = Field(
+        default=1000, ge=1, description="How many captured requests to keep (the newest)."
+    )
     code_ttl_seconds: int = 600
     access_token_ttl_seconds: int = 900
     # RFC 9700 §4.14.2: a refresh-token family ends this long after the sign-in, rotation or not.
