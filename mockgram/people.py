@@ -34,6 +34,7 @@ from mockgram.demo.painter import SCENES, make_photo
 from mockgram.models import Client, Photo, User
 from mockgram.oauth.claims import PROTOCOL_CLAIMS, STANDARD_CLAIMS
 from mockgram.oauth.errors import OAuthError
+from mockgram.scopes import normalize_scope
 from mockgram.uploads import ImageInfo, new_photo
 from shared.hashing import hash_password, hash_secret, verify_password
 
@@ -240,7 +241,7 @@ def upsert_client(
         "name": display_name,
         "client_type": "public" if public else "confidential",
         "redirect_uris": "\n".join(uris),
-        "allowed_scopes": " ".join(dict.fromkeys(allowed_scopes)),
+        "allowed_scopes": normalize_scope(allowed_scopes),
         "token_endpoint_auth_method": token_endpoint_auth_method,
         "response_types": words,
         "id_token_signed_response_alg": id_token_signed_response_alg,

@@ -14,7 +14,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlmodel import Session
 
-from mockgram.keys import SigningKeys
+from mockgram.keys import ALGORITHMS, SigningKeys
 from mockgram.models import IssuedToken, User
 from mockgram.oauth.claims import access_token_extra_claims
 from mockgram.settings import MockgramSettings
@@ -65,8 +65,10 @@ def issue_access_token(
         "exp": int(now.timestamp()) + ttl,
         "jti": jti,
     }
-    header = {"alg": "RS256", "typ": "at+jwt", "kid": keys.kid}  # RFC 9068 §2.1
-    token = jwt.encode(header, claims, keys.active)
+    # RFC 9068 §2.1: signed with an asymmetric algorithm (RS256 unless configured), never none.
+    key = keys.for_alg(settings.signing_alg)
+    header = {"alg": settings.signing_alg, "typ": "at+jwt", "kid": str(key.kid)}
+    token = jwt.encode(header, claims, key)
     session.add(
         IssuedToken(
             jti=jti,
@@ -85,7 +87,7 @@ def issue_access_token(
 def signed_claims(token: str, *, keys: SigningKeys) -> dict[str, Any]:
     """The claims of a JWT Mockgram signed as an access token; expiry is not looked at here."""
     try:
-        decoded = jwt.decode(token, keys.public_set, algorithms=["RS256"])
+        decoded = jwt.decode(token, keys.public_set, algorithms=list(ALGORITHMS))
     except (JoseError, ValueError, TypeError) as exc:
         raise InvalidAccessToken(
             "The access token is malformed or its signature is invalid."

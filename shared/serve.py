@@ -25,7 +25,11 @@ def make_parser(*, package: str, description: str, default_port: int) -> argpars
 def serve(*, package: str, description: str, default_port: int, argv: list[str] | None) -> None:
     """Serve `<package>.app:create_app` (a factory, so each worker builds its own app)."""
     parser = make_parser(package=package, description=description, default_port=default_port)
-    args = parser.parse_args(argv)
+    run(package=package, args=parser.parse_args(argv))
+
+
+def run(*, package: str, args: argparse.Namespace) -> None:
+    """Run uvicorn with parsed arguments (an app adding its own arguments calls this)."""
     uvicorn.run(
         f"{package}.app:create_app",
         factory=True,

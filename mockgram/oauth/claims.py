@@ -5,9 +5,10 @@ preferred_username, picture and the other profile claims the person has; `email`
 and email_verified; `address` and `phone` theirs, when such scopes are configured. `sub` is
 always there (§5.3.2), the same in id_tokens, access tokens and userinfo.
 
-A person may also carry claims of an app's own (groups, tenant…) and three release rules
-(mockgram/people.py): claim names always put in every id_token, in every access token, and at
-userinfo — where, with no rule, every claim of the app's own is released. The demo people have
+A configured scope may release claims of its own (settings.configured_scopes). A person may
+also carry claims of an app's own (groups, tenant…) and three release rules (mockgram/people.py):
+claim names always put in every id_token, in every access token, and at userinfo — where, with
+no rule, every claim no scope releases is released. The demo people have
 no such claims and no rules, so they get exactly the scope-released standard claims.
 """
 
@@ -84,9 +85,18 @@ def all_claims(user: User, *, settings: MockgramSettings) -> dict[str, object]:
     return claims | dict(user.extra_claims or {})
 
 
-def own_claim_names(user: User) -> list[str]:
-    """The person's claims that no standard scope releases (an app's own)."""
-    return [name for name in (user.extra_claims or {}) if name not in STANDARD_CLAIMS]
+def scope_claims(settings: MockgramSettings) -> dict[str, tuple[str, ...]]:
+    """Each scope's claims: the standard ones (§5.4) and those the configured scopes name."""
+    released = dict(SCOPE_CLAIMS)
+    for info in settings.configured_scopes:
+        released[info.name] = tuple(dict.fromkeys(released.get(info.name, ()) + info.claims))
+    return released
+
+
+def own_claim_names(user: User, *, settings: MockgramSettings) -> list[str]:
+    """The person's claims that no scope releases (an app's own, released at userinfo)."""
+    by_scope = {name for names in scope_claims(settings).values() for name in names}
+    return [name for name in (user.extra_claims or {}) if name not in by_scope]
 
 
 def _pick(claims: dict[str, object], names: list[str]) -> dict[str, object]:
@@ -98,11 +108,12 @@ def user_claims(user: User, *, scope: str, settings: MockgramSettings) -> dict[s
     available = all_claims(user, settings=settings)
     released: dict[str, object] = {"sub": user.subject}
     granted = set(scope.split())
-    for scope_value, names in SCOPE_CLAIMS.items():
+    for scope_value, names in scope_claims(settings).items():
         if scope_value in granted:
             released |= _pick(available, list(names))
     rule = user.userinfo_claims
-    released |= _pick(available, own_claim_names(user) if rule is None else list(rule))
+    own = own_claim_names(user, settings=settings) if rule is None else list(rule)
+    released |= _pick(available, own)
     return released
 
 
