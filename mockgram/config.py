@@ -207,9 +207,7 @@ def dotted(loc: Sequence[str | int]) -> str:
     return text
 
 
-def _error_at(
-    file: Path, text: str, loc: Loc, problem: str, value: object = None
-) -> ConfigError:
+def _error_at(file: Path, text: str, loc: Loc, problem: str, value: object = None) -> ConfigError:
     return ConfigError(file, locate(text, loc, value), dotted(loc), problem)
 
 
