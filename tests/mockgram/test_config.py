@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlmodel import Session, func, select
 
 from mockgram.app import create_app
+from mockgram.config import DEMO_CONFIG, load_config
 from mockgram.models import Client, Photo, User
 from mockgram.settings import MockgramSettings
 from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER, PASSWORD
@@ -297,3 +299,20 @@ def test_starting_again_brings_people_and_clients_in_line_but_keeps_the_password
         assert printshop is not None and printshop.name == "Print shop 2"
     # An existing person keeps their password (as the demo people always have).
     assert tokens_for(browser, "openid")["token_type"] == "Bearer"
+
+
+def test_the_explained_example_is_the_demo_itself() -> None:
+    root = Path(__file__).resolve().parents[2]
+    example = load_config(root / "examples" / "mockgram.toml").config
+    demo = load_config(DEMO_CONFIG).config
+    assert example.users == demo.users
+    assert example.clients == demo.clients
+
+
+def test_the_demo_file_ships_inside_the_package() -> None:
+    root = Path(__file__).resolve().parents[2]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    data = pyproject["tool"]["setuptools"]["package-data"]["*"]
+    assert DEMO_CONFIG.relative_to(root / "mockgram").as_posix() in {
+        pattern.replace("*", "mockgram") for pattern in data
+    }
