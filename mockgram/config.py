@@ -161,8 +161,13 @@ class LoadedConfig(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     file: Path
+    text: str
     config: MockgramConfig
     settings_values: dict[str, Any]
+
+    def error(self, loc: Loc, problem: str) -> ConfigError:
+        """A problem found later (writing to the database), pointed at like the others."""
+        return _error_at(self.file, self.text, loc, problem)
 
     def apply_to(self, settings: MockgramSettings) -> MockgramSettings:
         """The settings with what the file says, where the environment or caller said nothing."""
@@ -192,7 +197,7 @@ def load_config(file: Path, settings: MockgramSettings | None = None) -> LoadedC
         loc, message = problem
         raise _error_at(file, text, loc, message)
     values = _settings_values(file, text, config)
-    return LoadedConfig(file=file, config=config, settings_values=values)
+    return LoadedConfig(file=file, text=text, config=config, settings_values=values)
 
 
 def _reason(exc: BaseException) -> str:

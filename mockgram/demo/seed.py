@@ -31,7 +31,7 @@ from mockgram.config import (
     load_config,
 )
 from mockgram.models import User
-from mockgram.people import PhotoSpec, upsert_client, upsert_user
+from mockgram.people import PeopleError, PhotoSpec, upsert_client, upsert_user
 from mockgram.settings import MockgramSettings
 
 SPA_IMPLICIT_CLIENT_ID = "awesomeservice-spa-implicit"
@@ -60,23 +60,35 @@ def seed_demo_data(engine: Engine, settings: MockgramSettings) -> None:
 def seed_from_config(engine: Engine, loaded: LoadedConfig) -> None:
     """Write the file's people, then its clients, each in its own transaction."""
     with Session(engine) as session:
-        for user in loaded.config.users:
-            _retrying(session, partial(_write_user, session, user))
-        for client in loaded.config.clients:
-            _retrying(session, partial(_write_client, session, client, loaded))
+        for index, user in enumerate(loaded.config.users):
+            write = partial(_write_user, session, user)
+            # The one unique column an upsert of this person can clash on is their sub.
+            _retrying(session, write, loaded, ("users", index, "sub" if user.sub else "username"))
+        for index, client in enumerate(loaded.config.clients):
+            write = partial(_write_client, session, client, loaded)
+            _retrying(session, write, loaded, ("clients", index, "client_id"))
 
 
-def _retrying(session: Session, write: Callable[[], None]) -> None:
-    """Run `write` and commit; if another worker wrote the same row first, read it and redo."""
+def _retrying(
+    session: Session, write: Callable[[], None], loaded: LoadedConfig, loc: tuple[str | int, ...]
+) -> None:
+    """Run `write` and commit; if another worker wrote the same row first, read it and redo.
+
+    What the database still refuses (a sub another stored person has) is a ConfigError.
+    """
     for attempt in range(2):
         try:
             write()
             session.commit()
             return
-        except IntegrityError:
+        except IntegrityError as exc:
             session.rollback()
             if attempt:
-                raise
+                problem = "another stored person already has this value"
+                raise loaded.error(loc, problem) from exc
+        except PeopleError as exc:
+            session.rollback()
+            raise loaded.error(loc, str(exc)) from exc
 
 
 def _write_user(session: Session, user: UserConfig) -> None:

@@ -234,3 +234,17 @@ def test_locate_finds_keys_of_nested_tables_and_arrays_of_tables() -> None:
     assert locate(text, ("users", 1, "username")) == 7
     assert locate(text, ("users", 1, "photos", 1, "scene")) == 11
     assert locate(text, ("users", 1, "password")) == 6  # missing: the entry's header
+
+
+def test_a_sub_another_stored_person_has_is_one_line_too(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'mockgram.db'}"
+    first = tmp_path / "first.toml"
+    first.write_text('[[users]]\nusername = "a"\npassword = "a"\nsub = "x"\n', encoding="utf-8")
+    create_app(MockgramSettings(database_url=database, config=first))
+    second = tmp_path / "second.toml"
+    second.write_text('[[users]]\nusername = "b"\npassword = "b"\nsub = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        create_app(MockgramSettings(database_url=database, config=second))
+    assert str(caught.value) == (
+        f"{second}:4: users[0].sub: another stored person already has this value"
+    )
