@@ -70,6 +70,19 @@ def _issuer(value: str) -> str:
     return value.rstrip("/")
 
 
+def _username(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]+", value):
+        raise ValueError("a username has only letters, digits and _ . @ -")
+    return value
+
+
+def _scope_name(value: str) -> str:
+    # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+    if not re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]+", value):
+        raise ValueError("a scope name has no spaces, quotes or backslashes (RFC 6749 §3.3)")
+    return value
+
+
 def _scene(value: str) -> str:
     if value not in SCENES:
         raise ValueError(f"unknown scene {value!r}; one of: {', '.join(SCENES)}")
@@ -91,7 +104,7 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class UserConfig(Strict):
-    username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+    username: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_username)]
     password: NonEmpty
     name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
     email: Annotated[str, Field(max_length=200)] = ""
@@ -121,9 +134,7 @@ class ClientConfig(Strict):
 
 
 class ScopeConfig(Strict):
-    name: Annotated[
-        str, Field(min_length=1, max_length=100, pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")
-    ]
+    name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_scope_name)]
     title: NonEmpty
     description: str = ""
     dangerous: bool = False
@@ -245,7 +256,9 @@ def _first_error(file: Path, text: str, exc: ValidationError) -> ConfigError:
         message = f"unknown key{hint}"
     elif kind == "missing":
         message = "this key is required but missing"
-    elif kind.endswith("_type") or kind == "model_type":
+    elif kind in ("model_type", "dict_type"):
+        message = f"should be a table, got {type(error.get('input')).__name__}"
+    elif kind.endswith("_type"):
         message = f"{message}, got {type(error.get('input')).__name__} {error.get('input')!r}"
     elif kind == "value_error":
         message = message.removeprefix("Value error, ")
@@ -366,7 +379,8 @@ def _client_problem(client: ClientConfig, known_scopes: set[str]) -> tuple[Loc, 
     words: set[str] = set()
     for position, response_type in enumerate(client.response_types):
         if response_type not in RESPONSE_TYPES:
-            return ("response_types", position), f"one of: {', '.join(RESPONSE_TYPES)}"
+            known = ", ".join(RESPONSE_TYPES)
+            return ("response_types", position), f"unknown {response_type!r}; one of: {known}"
         words |= set(response_type.split())
     if client.grant_types is not None:
         # RFC 7591 §2.1: the grant types the response types need must be listed.

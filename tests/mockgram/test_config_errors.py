@@ -85,6 +85,13 @@ CASES = {
         "username",
         "TOML syntax error",
     ),
+    "a number where a table belongs": ("tokens = 5\n", 1, "tokens", "should be a table"),
+    "a username with a space": (
+        '[[users]]\nusername = "a b"\npassword = "x"\n',
+        2,
+        "users[0].username",
+        "only letters, digits",
+    ),
     "missing key": ('[[users]]\nusername = "alice"\n', 1, "users[0].password", "required"),
     "confidential client without a secret": (
         '[[clients]]\nclient_id = "shop"\nredirect_uris = ["https://shop.test/cb"]\n',
