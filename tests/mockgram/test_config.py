@@ -230,6 +230,12 @@ def test_the_environment_or_caller_wins_over_the_file(configured):
     assert tokens_for(browser, "openid")["expires_in"] == 300
 
 
+def test_an_environment_variable_wins_over_the_file(configured, monkeypatch):
+    monkeypatch.setenv("MOCKGRAM_ACCESS_TOKEN_TTL_SECONDS", "300")
+    browser = configured("[tokens]\naccess_token_seconds = 120\n" + ALICE + PRINTSHOP)
+    assert tokens_for(browser, "openid")["expires_in"] == 300
+
+
 def test_the_issuer_key_sets_the_issuer(configured):
     browser = configured('issuer = "https://login.example.test/"\n' + PRINTSHOP, issuer=None)
     metadata = browser.get("/.well-known/openid-configuration").json()
