@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mockgram import activity, bearer, capture, cors, lab
 from mockgram import keys as signing_keys
 from mockgram.api import photos
+from mockgram.config import load_config
 from mockgram.defences import Defences
-from mockgram.demo.seed import seed_demo_data
+from mockgram.demo.seed import seed_demo_data, seed_from_config
 from mockgram.events import Events
 from mockgram.failures import FailureRecorder, error_uri
 from mockgram.models import AppSecret, MockgramTable
@@ -51,12 +52,22 @@ SESSION_COOKIE = "mockgram_session"  # distinct from AwesomeService's: cookies i
 
 
 def create_app(settings: MockgramSettings | None = None) -> FastAPI:
-    """Build Mockgram: database and keys ready, demo data seeded when asked."""
+    """Build Mockgram: database and keys ready, demo data seeded when asked.
+
+    With a configuration file (settings.config) its settings fill in what the caller left
+    unset, and its people and clients are written after the demo's (if the demo is on).
+    A bad file raises ConfigError, whose message names the file, line and key.
+    """
     settings = settings or MockgramSettings()
+    loaded = None if settings.config is None else load_config(settings.config, settings)
+    if loaded is not None:
+        settings = loaded.apply_to(settings)
     engine = make_engine(settings.database_url)
     create_schema(engine, MockgramTable.metadata)
     if settings.seed_demo_data:
         seed_demo_data(engine, settings)
+    if loaded is not None:
+        seed_from_config(engine, loaded)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,7 +84,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.database = Database(engine)
-    app.state.keys = signing_keys.load_or_create(engine)
+    app.state.keys = signing_keys.load_or_create(engine, signing_keys.pinned_key(settings))
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
     app.state.templates = templates

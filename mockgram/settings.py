@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mockgram.scopes import ScopeInfo
 from shared import demo as demo_values
 from shared.settings import default_sqlite_url
 
@@ -53,6 +57,20 @@ class MockgramSettings(BaseSettings):
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     id_token_ttl_seconds: int = 600  # OIDC Core §2 exp: the id_token is read once, at sign-in
     pending_request_ttl_seconds: int = 1800
+    # The configuration file (mockgram/config.py): people, clients, scopes, keys, lifetimes.
+    # What it sets fills in the settings below that the environment or the caller left unset.
+    config: Path | None = Field(
+        default=None, description="A TOML configuration file; the built-in demo when unset."
+    )
+    # RFC 7518 §3.1: what access tokens are signed with (id_tokens follow each client's choice).
+    signing_alg: Literal["RS256", "ES256"] = "RS256"
+    signing_key: str | None = Field(
+        default=None,
+        description="A fixed private key (JWK JSON or PEM) for signing_alg, so tests can pin it.",
+    )
+    signing_key_id: str | None = None  # its kid; else the JWK's own, else its thumbprint
+    # Scopes the configuration adds or rewords (consent wording, claims they release).
+    configured_scopes: tuple[ScopeInfo, ...] = ()
     # Teaching aids: the guided tour (on by default in the demo) and the attack lab's lab mode.
     tour_default: bool = True
     lab_mode: bool = Field(

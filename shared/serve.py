@@ -38,6 +38,11 @@ def serve(
     args = parser.parse_args(argv)
     if settings is not None:
         check_settings(package, settings)
+    run(package=package, args=args)
+
+
+def run(*, package: str, args: argparse.Namespace) -> None:
+    """Run uvicorn with parsed arguments (an app adding its own arguments calls this)."""
     uvicorn.run(
         f"{package}.app:create_app",
         factory=True,

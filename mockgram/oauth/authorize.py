@@ -421,7 +421,8 @@ def check_scope(client: Client, params: Params) -> str:
     if scope is None:
         raise InvalidScopeError("scope is required: say what access you need.")
     requested = set(scope.split())
-    unknown = requested - set(SCOPES)
+    # A configured client may hold configured scopes (mockgram/config.py checked them).
+    unknown = requested - set(SCOPES) - client.scope_set
     if unknown:
         raise InvalidScopeError(f"Unknown scope: {' '.join(sorted(unknown))}.")
     not_allowed = requested - client.scope_set

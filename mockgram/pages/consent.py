@@ -35,7 +35,7 @@ from mockgram.oauth.pending import (
     unbind_from_session,
 )
 from mockgram.oauth.responses import error_response
-from mockgram.scopes import SCOPES, describe, normalize_scope
+from mockgram.scopes import catalog, describe, normalize_scope
 from shared.csrf import csrf_ok
 from shared.forms import PageFormDep, text, texts
 from shared.web import render_error
@@ -159,7 +159,8 @@ def consent_submit(
         )
 
     # openid is the request itself (an id_token says who signed in): it cannot be unticked.
-    ticked |= {name for name in requested if name in SCOPES and SCOPES[name].required}
+    known = catalog(provider.settings.configured_scopes)
+    ticked |= {name for name in requested if name in known and known[name].required}
     # Nothing granted is a "no", whatever button was pressed.
     if decision == "deny" or not ticked:
         denied = ConsentDenied(user_id=user.id, client_id=pending.client_id)
@@ -216,7 +217,7 @@ def render_consent(
             "pending": pending,
             "client": client,
             "user": user,
-            "scopes": describe(pending.scope),
+            "scopes": describe(pending.scope, request.app.state.settings.configured_scopes),
             "redirect_host": urlsplit(pending.redirect_uri).netloc,
         },
         headers={"Cache-Control": "no-store"},
