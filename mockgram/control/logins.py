@@ -26,16 +26,21 @@ CLAIM_TYPES: dict[str, type] = {"name": str, "email": str, "email_verified": boo
 
 def queue_login(session: Session, *, username: str, claims: dict[str, object]) -> QueuedLogin:
     """Queue the next sign-in (the caller commits)."""
+    check_claims(claims)
+    queued = QueuedLogin(username=username, claims=claims)
+    session.add(queued)
+    session.flush()
+    return queued
+
+
+def check_claims(claims: dict[str, object]) -> None:
+    """Only claims a person can hold, each of its type; else ValueError saying which."""
     unknown = set(claims) - set(CLAIM_COLUMNS)
     if unknown:
         raise ValueError(f"Unsupported claims: {', '.join(sorted(unknown))}.")
     for claim, value in claims.items():
         if not isinstance(value, CLAIM_TYPES[claim]):
             raise ValueError(f"The claim {claim} must be a {CLAIM_TYPES[claim].__name__}.")
-    queued = QueuedLogin(username=username, claims=claims)
-    session.add(queued)
-    session.flush()
-    return queued
 
 
 def take_next_login(session: Session) -> QueuedLogin | None:

@@ -16,12 +16,13 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, delete, select
 
 from mockgram import keys as signing_keys
-from mockgram.control import request_log
+from mockgram.control import accounts, request_log
 from mockgram.control.faults import MAX_DELAY_MS, SLOW, SLOW_ENDPOINTS, TOKEN_ERROR, TOKEN_ERRORS
 from mockgram.control.logins import queue_login
 from mockgram.control.models import STATE_ID, ControlState, QueuedFault, QueuedLogin
 from mockgram.db import SessionDep
 from mockgram.deps import SettingsDep
+from mockgram.oauth.errors import OAuthError
 from shared.hashing import constant_equals
 
 REALM = 'Bearer realm="mockgram-control"'
@@ -190,6 +191,64 @@ def next_login(wanted: NextLogin, session: SessionDep) -> dict[str, object]:
         raise HTTPException(400, str(exc)) from exc
     session.commit()
     return {"id": queued.id, "username": queued.username, "claims": queued.claims}
+
+
+# --- people and clients -----------------------------------------------------------------------
+
+
+class UserRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    claims: dict[str, object] = Field(default_factory=dict)
+    password: str | None = Field(default=None, max_length=200)
+
+
+@router.post("/users")
+def upsert_user(wanted: UserRequest, session: SessionDep) -> dict[str, object]:
+    """Create a person or change their claims."""
+    try:
+        user = accounts.upsert_user(
+            session, username=wanted.username, claims=wanted.claims, password=wanted.password
+        )
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    session.commit()
+    return {
+        "sub": str(user.id),
+        "username": user.username,
+        "name": user.name,
+        "email": user.email,
+        "email_verified": user.email_verified,
+    }
+
+
+class ClientRequest(BaseModel):
+    client_id: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = None
+    redirect_uris: list[str]
+    public: bool = False
+    scopes: str | None = None
+    secret: str | None = Field(default=None, min_length=1, max_length=200)
+    response_types: str | None = None
+
+
+@router.post("/clients")
+def upsert_client(wanted: ClientRequest, session: SessionDep) -> dict[str, object]:
+    """Register a client (or change one); the answer carries its secret."""
+    try:
+        client, secret = accounts.upsert_client(session, **wanted.model_dump())
+    except OAuthError as exc:
+        raise HTTPException(400, exc.description) from exc
+    session.commit()
+    answer: dict[str, object] = {
+        "client_id": client.client_id,
+        "redirect_uris": client.redirect_uri_list,
+        "scope": client.allowed_scopes,
+        "response_types": client.response_types.split(),
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+    }
+    if secret is not None:
+        answer["client_secret"] = secret
+    return answer
 
 
 # --- the request log --------------------------------------------------------------------------
