@@ -15,7 +15,8 @@ from joserfc.errors import JoseError
 from sqlmodel import Session
 
 from mockgram.keys import SigningKeys
-from mockgram.models import IssuedToken
+from mockgram.models import IssuedToken, User
+from mockgram.oauth.claims import access_token_extra_claims
 from mockgram.settings import MockgramSettings
 from shared.clock import as_utc, utcnow
 from shared.hashing import new_token
@@ -51,9 +52,12 @@ def issue_access_token(
     now = utcnow()
     ttl = settings.access_token_ttl_seconds
     jti = new_token(16)
-    claims = {
+    user = session.get(User, user_id)
+    # RFC 9068 §2.2.1: the person's rule may add identity claims; the protocol's own win.
+    extra = {} if user is None else access_token_extra_claims(user, settings=settings)
+    claims = extra | {
         "iss": settings.issuer,
-        "sub": str(user_id),
+        "sub": str(user_id) if user is None else user.subject,
         "aud": settings.api_audience,
         "client_id": client_id,
         "scope": scope,
