@@ -22,7 +22,6 @@ from mockgram.control.logins import queue_login
 from mockgram.control.models import STATE_ID, ControlState, QueuedFault, QueuedLogin
 from mockgram.db import SessionDep
 from mockgram.deps import SettingsDep
-from mockgram.oauth.errors import OAuthError
 from shared.hashing import constant_equals
 
 REALM = 'Bearer realm="mockgram-control"'
@@ -187,7 +186,7 @@ def next_login(wanted: NextLogin, session: SessionDep) -> dict[str, object]:
     """The next non-interactive sign-in is this person, with these claims (made if new)."""
     try:
         queued = queue_login(session, username=wanted.username, claims=wanted.claims)
-    except ValueError as exc:
+    except accounts.AccountError as exc:
         raise HTTPException(400, str(exc)) from exc
     session.commit()
     return {"id": queued.id, "username": queued.username, "claims": queued.claims}
@@ -198,49 +197,61 @@ def next_login(wanted: NextLogin, session: SessionDep) -> dict[str, object]:
 
 class UserRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
-    claims: dict[str, object] = Field(default_factory=dict)
-    password: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, max_length=120)
+    email: str | None = Field(default=None, max_length=200)
+    email_verified: bool | None = None
+    sub: str | None = Field(default=None, min_length=1, max_length=255)
+    claims: dict[str, object] | None = None
+    replace_claims: bool = False
+    id_token_claims: list[str] | None = None
+    access_token_claims: list[str] | None = None
+    userinfo_claims: list[str] | None = None
 
 
 @router.post("/users")
 def upsert_user(wanted: UserRequest, session: SessionDep) -> dict[str, object]:
-    """Create a person or change their claims."""
+    """Create a person, or change what is sent and keep the rest (claims are added to)."""
     try:
-        user = accounts.upsert_user(
-            session, username=wanted.username, claims=wanted.claims, password=wanted.password
-        )
-    except ValueError as exc:
+        user = accounts.upsert_user(session, **wanted.model_dump())
+    except accounts.AccountError as exc:
         raise HTTPException(400, str(exc)) from exc
     session.commit()
     return {
-        "sub": str(user.id),
+        "sub": user.subject,
         "username": user.username,
         "name": user.name,
         "email": user.email,
         "email_verified": user.email_verified,
+        "claims": user.extra_claims,
+        "id_token_claims": user.id_token_claims,
+        "access_token_claims": user.access_token_claims,
+        "userinfo_claims": user.userinfo_claims,
     }
 
 
 class ClientRequest(BaseModel):
     client_id: str | None = Field(default=None, min_length=1, max_length=100)
     name: str | None = None
-    redirect_uris: list[str]
+    redirect_uris: list[str] = Field(min_length=1)
     public: bool = False
     scopes: str | None = None
     secret: str | None = Field(default=None, min_length=1, max_length=200)
     response_types: str | None = None
+    id_token_signed_response_alg: str | None = None
 
 
 @router.post("/clients")
 def upsert_client(wanted: ClientRequest, session: SessionDep) -> dict[str, object]:
-    """Register a client (or change one); the answer carries its secret."""
+    """Register a client (or change one); the answer carries a secret set or made now."""
     try:
         client, secret = accounts.upsert_client(session, **wanted.model_dump())
-    except OAuthError as exc:
-        raise HTTPException(400, exc.description) from exc
+    except accounts.AccountError as exc:
+        raise HTTPException(400, str(exc)) from exc
     session.commit()
     answer: dict[str, object] = {
         "client_id": client.client_id,
+        "name": client.name,
         "redirect_uris": client.redirect_uri_list,
         "scope": client.allowed_scopes,
         "response_types": client.response_types.split(),

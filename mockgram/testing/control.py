@@ -46,9 +46,10 @@ class Control:
         return response.json()
 
     # People and clients.
-    def upsert_user(self, username: str, **claims: Any) -> dict[str, Any]:
-        """Create or change a person; claims such as name, email, email_verified."""
-        return self.call("POST", "users", {"username": username, "claims": claims})
+    def upsert_user(self, username: str, **fields: Any) -> dict[str, Any]:
+        """Create or change a person: name, email, email_verified, sub, password, claims
+        (a dict, added to theirs), id_token_claims, access_token_claims, userinfo_claims."""
+        return self.call("POST", "users", {"username": username, **fields})
 
     def next_login(self, user: str, claims: dict[str, Any] | None = None) -> dict[str, Any]:
         """The next non-interactive sign-in is `user`, with `claims` applied first."""
