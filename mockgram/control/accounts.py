@@ -92,12 +92,13 @@ def _given_or(value: Sequence[str] | None, user: User | None, column: str, defau
 
 def sign_in_as(session: Session, username: str, claims: dict[str, Any]) -> User:
     """The person a queued login names, with its claims: columns set, the rest added to their
-    own claims and released in the id_token (what "the claims of this login" means)."""
+    own claims, and every one released in the id_token (what "the claims of this login" means:
+    an app reading the id_token sees them whatever the scope)."""
     columns = {name: claims[name] for name in COLUMN_CLAIMS if name in claims}
     extra = {name: value for name, value in claims.items() if name not in COLUMN_CLAIMS}
     user = session.exec(select(User).where(User.username == username)).first()
     released = list(user.id_token_claims) if user else []
-    released += [name for name in extra if name not in released]
+    released += [name for name in claims if name not in released]
     return upsert_user(
         session, username=username, claims=extra, id_token_claims=released, **columns
     )
