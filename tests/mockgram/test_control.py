@@ -152,7 +152,11 @@ def test_next_login_signs_in_the_queued_person_once_with_claims(client, printsho
     assert queued.status_code == 201, queued.text
     code_for(client)
     zoe = db.exec(select(User).where(User.username == "zoe")).one()
-    assert (zoe.name, zoe.extra_claims, zoe.id_token_claims) == ("Zoe", {"tier": "gold"}, ["name", "tier"])
+    assert (zoe.name, zoe.extra_claims, zoe.id_token_claims) == (
+        "Zoe",
+        {"tier": "gold"},
+        ["name", "tier"],
+    )
     # Used up: a fresh browser's next sign-in is the configured person (john).
     with TestClient(client.app, base_url=ISSUER, follow_redirects=False) as other:
         other.get("/oauth/authorize", params=authorize_params())
