@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, BigInteger, Column
 from sqlmodel import Field
 
 from mockgram.models import MockgramTable
@@ -22,7 +22,8 @@ class ControlState(MockgramTable, table=True):
     """The clock's offset and the signing keys' version, read before each request."""
 
     id: int = Field(default=STATE_ID, primary_key=True)
-    clock_offset_ms: int = 0
+    # Milliseconds (up to a century either way: wider than PostgreSQL's INTEGER).
+    clock_offset_ms: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     # Bumped by a key rotation: a worker whose keys are older reloads them.
     keys_version: int = 0
 
