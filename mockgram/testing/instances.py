@@ -92,13 +92,15 @@ class Mockgram:
     @property
     def _control_http(self) -> httpx.Client:
         if getattr(self, "_control_client", None) is None:
-            self._control_client = self.http()
+            # Entered once: an in-process client then keeps one event loop for all its calls.
+            self._control_client = self.http().__enter__()
         return self._control_client
 
     def close(self) -> None:
         client = getattr(self, "_control_client", None)
         if client is not None:
-            client.close()
+            client.__exit__(None, None, None)
+            self._control_client = None
 
 
 class InProcessMockgram(Mockgram):
