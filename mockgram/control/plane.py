@@ -6,7 +6,8 @@ is installed: /_control/ answers 404 and no request looks at the control tables.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -32,5 +33,11 @@ def install(app: FastAPI) -> None:
             state = session.get(ControlState, STATE_ID) or ControlState()
         app.state.keys_version = state.keys_version
     app.include_router(router.router)
+
+    async def unauthorized(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, router.Unauthorized)
+        return exc.answer()
+
+    app.add_exception_handler(router.Unauthorized, unauthorized)
     app.state.faults.use(take_queued)
     app.add_middleware(ControlMiddleware, database=app.state.database, state=app.state)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, delete, select
 
@@ -27,17 +28,28 @@ from shared.hashing import constant_equals
 REALM = 'Bearer realm="mockgram-control"'
 
 
+class Unauthorized(Exception):
+    """No control secret, or a wrong one: answered 401 with a Bearer challenge (`answer`)."""
+
+    def __init__(self, description: str, *, error: str | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.error = error
+
+    def answer(self) -> JSONResponse:
+        challenge = REALM if self.error is None else f'{REALM}, error="{self.error}"'
+        body = {"error": self.error or "unauthorized", "error_description": self.description}
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": challenge})
+
+
 async def require_control_secret(request: Request, settings: SettingsDep) -> None:
     """RFC 6750 §2.1, §3: the control secret as a bearer token, compared in constant time."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         # §3.1: no credentials at all → the challenge, without an error code.
-        raise HTTPException(
-            401, "The control plane needs its bearer secret.", {"WWW-Authenticate": REALM}
-        )
+        raise Unauthorized("The control plane needs its bearer secret.")
     if not constant_equals(settings.control_secret or "", token.strip()):
-        challenge = f'{REALM}, error="invalid_token"'
-        raise HTTPException(401, "Wrong control secret.", {"WWW-Authenticate": challenge})
+        raise Unauthorized("Wrong control secret.", error="invalid_token")
 
 
 router = APIRouter(

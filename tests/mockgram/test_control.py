@@ -86,11 +86,12 @@ def test_missing_bearer_is_401_with_a_bearer_challenge(client):
     response = client.get("/_control/clock")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="mockgram-control"'
+    assert response.json()["error"] == "unauthorized"
 
 
 @pytest.mark.parametrize(
     "authorization",
-    [f"Bearer {SECRET}x", "Bearer wrong", f"Basic {SECRET}", f"bearer  {SECRET[:-1]}"],
+    [f"Bearer {SECRET}x", "Bearer wrong", f"bearer  {SECRET[:-1]}", f"Basic {SECRET}"],
 )
 def test_wrong_bearer_is_401_invalid_token_and_changes_nothing(client, authorization):
     response = client.post(
@@ -98,6 +99,9 @@ def test_wrong_bearer_is_401_invalid_token_and_changes_nothing(client, authoriza
     )
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer ")
+    # RFC 6750 §3.1: a wrong bearer is invalid_token; another scheme is no bearer at all.
+    expected = "unauthorized" if authorization.startswith("Basic") else "invalid_token"
+    assert response.json()["error"] == expected
     assert control(client, "GET", "clock").json()["offset_seconds"] == 0
 
 
