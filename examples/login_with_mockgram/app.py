@@ -4,7 +4,7 @@ written with httpx and joserfc, the way any app would log in with an OpenID prov
 It knows nothing of Mockgram's code: only its issuer URL and a client registered there. Its own
 tests (tests/) run it against Mockgram with the pytest plugin Mockgram ships.
 
-    uvicorn --factory examples.login_with_mockgram.app:app_from_environment
+    cd examples/login_with_mockgram && EXAMPLE_ISSUER=… uvicorn --factory app:app_from_environment
 """
 
 from __future__ import annotations
