@@ -3,8 +3,8 @@ rotation, a queued `slow` fault, and a line in the request log.
 
 One trip to a worker thread before the request reads the control state (and claims a `slow`
 fault for the JWKS or the token endpoint); the wait itself is `asyncio.sleep`, so a slow answer
-never holds up the event loop or anyone else's request. After the answer, one more trip writes
-the request log line. None of this is installed when the control plane is off.
+never holds up the event loop or anyone else's request. As the answer begins, one more trip
+writes the request log line. None of this is installed when the control plane is off.
 """
 
 from __future__ import annotations
@@ -80,12 +80,18 @@ class ControlMiddleware:
 
             async def send_seen(message: Message) -> None:
                 seen.response(message)
+                if message["type"] == "http.response.start":
+                    # Logged before the answer leaves: a test reading the log right after its
+                    # request always finds it there.
+                    await self.database.run(request_log.record, seen)
                 await send(message)
 
             try:
                 await self.app(scope, receive_seen, send_seen)
             finally:
-                await self.database.run(request_log.record, seen)
+                if not seen.status:  # no answer began (the app failed): log it as a 500
+                    seen.status = 500
+                    await self.database.run(request_log.record, seen)
 
     async def _keys_at(self, version: int) -> None:
         """After a rotation through any worker, this one loads the keys from the database."""

@@ -368,3 +368,21 @@ def test_request_log_lists_requests_with_secrets_masked_and_can_be_cleared(clien
     assert not any(entry["path"].startswith("/_control/") for entry in log)
     control(client, "DELETE", "requests")
     assert control(client, "GET", "requests").json() == []
+
+
+def test_both_test_switches_are_off_by_default(monkeypatch):
+    for name in ("MOCKGRAM_CONTROL", "MOCKGRAM_CONTROL_SECRET", "MOCKGRAM_NON_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = MockgramSettings()
+    assert (settings.control_enabled, settings.non_interactive) == (False, False)
+
+
+def test_without_non_interactive_mode_the_login_page_asks_for_a_password(mockgram_database_url):
+    app = create_app(
+        settings_for(mockgram_database_url).model_copy(update={"control_secret": SECRET})
+    )
+    with TestClient(app, base_url=ISSUER, follow_redirects=False) as browser:
+        control(browser, "POST", "next-login", {"username": "zoe"})
+        page = browser.get("/login")
+    assert page.status_code == 200
+    assert 'name="password"' in page.text

@@ -171,3 +171,29 @@ def test_mockgram_requests_is_the_request_log(token_for, mockgram_requests):
     assert token_call["params"]["code"] == "[masked]"
     mockgram_requests.clear()
     assert mockgram_requests.all() == []
+
+
+def test_mockgram_server_is_reachable_from_another_process(mockgram_server):
+    import subprocess
+    import sys
+
+    fetch = (
+        "import json, sys, urllib.request;"
+        "print(json.load(urllib.request.urlopen(sys.argv[1]))['issuer'])"
+    )
+    url = f"{mockgram_server.url}/.well-known/openid-configuration"
+    result = subprocess.run(
+        [sys.executable, "-c", fetch, url], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == mockgram_server.url
+
+
+def test_faults_and_requests_act_on_the_server_when_the_test_uses_it(
+    mockgram_server, mockgram_faults, mockgram_requests
+):
+    mockgram_requests.clear()
+    mockgram_faults.token_error("server_error")
+    with mockgram_server.http() as http:
+        answer = http.post("/oauth/token", data={"grant_type": "authorization_code"})
+    assert (answer.status_code, answer.json()["error"]) == (500, "server_error")
+    assert mockgram_requests.paths() == ["POST /oauth/token"]
