@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
@@ -386,3 +388,26 @@ def test_without_non_interactive_mode_the_login_page_asks_for_a_password(mockgra
         page = browser.get("/login")
     assert page.status_code == 200
     assert 'name="password"' in page.text
+
+
+@pytest.mark.anyio
+async def test_a_slow_answer_holds_up_only_its_own_request(mockgram_app, monkeypatch):
+    """While the slow JWKS waits, another request is answered: the wait is not on the loop."""
+    released, reached = asyncio.Event(), asyncio.Event()
+
+    async def held(seconds: float) -> None:
+        reached.set()
+        await released.wait()
+
+    monkeypatch.setattr(middleware, "asyncio", SimpleNamespace(sleep=held))
+    transport = httpx.ASGITransport(app=mockgram_app)
+    async with httpx.AsyncClient(transport=transport, base_url=ISSUER, headers=BEARER) as http:
+        fault = {"kind": "slow", "endpoint": "jwks", "delay_ms": 200}
+        assert (await http.post("/_control/faults", json=fault)).status_code == 201
+        slow = asyncio.create_task(http.get("/.well-known/jwks.json"))
+        await asyncio.wait_for(reached.wait(), timeout=30)  # the slow request is waiting
+        other = await http.get("/.well-known/openid-configuration")
+        assert other.status_code == 200
+        assert not slow.done()
+        released.set()
+        assert (await slow).status_code == 200
