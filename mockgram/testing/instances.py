@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 # Settings a template may be shared across: everything but where the database is and the URL.
 _PER_INSTANCE = {"database_url", "issuer"}
+# A copy of the template already holds what seeding would add: no need to look again.
+_SEEDED = {"seed_demo_data": False}
 
 
 class Templates:
@@ -116,7 +118,7 @@ class InProcessMockgram(Mockgram):
         self._keeper = sqlite3.connect(uri, uri=True, check_same_thread=False)
         copy_database(template, self._keeper)
         url = f"sqlite:///{uri}&uri=true"
-        self.settings = settings.model_copy(update={"database_url": url})
+        self.settings = settings.model_copy(update={"database_url": url, **_SEEDED})
         self.url = self.settings.issuer
         self.app: FastAPI = create_app(self.settings)
         self._control_client = None
@@ -156,7 +158,7 @@ class ServedMockgram(Mockgram):
         copy_database(template, target)
         target.close()
         self.settings = settings.model_copy(
-            update={"database_url": f"sqlite:///{path}", "issuer": self.url}
+            update={"database_url": f"sqlite:///{path}", "issuer": self.url, **_SEEDED}
         )
 
     @contextmanager
