@@ -78,6 +78,13 @@ class Mockgram:
         raise NotImplementedError
 
     @property
+    def client(self) -> httpx.Client:
+        """One httpx client bound to this Mockgram for the whole test (redirects not followed)."""
+        if getattr(self, "_client", None) is None:
+            self._client = self.http().__enter__()
+        return self._client
+
+    @property
     def control(self) -> Control:
         return Control(self._control_http, self.settings.control_secret or "")
 
@@ -100,10 +107,11 @@ class Mockgram:
         return self._control_client
 
     def close(self) -> None:
-        client = getattr(self, "_control_client", None)
-        if client is not None:
-            client.__exit__(None, None, None)
-            self._control_client = None
+        for name in ("_control_client", "_client"):
+            client = getattr(self, name, None)
+            if client is not None:
+                client.__exit__(None, None, None)
+                setattr(self, name, None)
 
 
 class InProcessMockgram(Mockgram):

@@ -1,10 +1,10 @@
 """The pytest plugin: Mockgram for a test, in-process or as a real server, and the fixtures
 that drive it (each documented in the README, "Use Mockgram in your own tests").
 
-- `mockgram`: Mockgram in-process — `.app` (ASGI), `.http()` (an httpx client bound to it),
-  `.transport` (for an httpx.AsyncClient), `.url`, `.control`; a fresh database per test.
+- `mockgram`: Mockgram in-process — `.app` (ASGI), `.client` / `.http()` (httpx clients bound
+  to it), `.transport` (for an httpx.AsyncClient), `.url`, `.control`; a fresh database per test.
 - `mockgram_server`: Mockgram served on 127.0.0.1 and a free port, for browsers and other
-  processes — `.url`, `.http()`, `.control`; a fresh database per test.
+  processes — `.url`, `.client`, `.http()`, `.control`; a fresh database per test.
 - `mockgram_settings`: the settings both start from (override it in your conftest.py).
 - `token_for(user, scopes="openid", client=None, claims=None)` → `Tokens` (access, refresh,
   id_token), earned through the real flow.

@@ -24,10 +24,11 @@ def jwks_of(http: httpx.Client) -> KeySet:
 
 
 def test_mockgram_is_the_app_in_process_with_a_client_bound_to_it(mockgram):
-    with mockgram.http() as http:
-        metadata = http.get("/.well-known/openid-configuration").json()
+    metadata = mockgram.client.get("/.well-known/openid-configuration").json()
     assert metadata["issuer"] == mockgram.url
     assert mockgram.app.state.settings.control_enabled
+    with mockgram.http() as http:  # another, with cookies of its own
+        assert http.get("/.well-known/jwks.json").status_code == 200
 
 
 def test_mockgram_database_is_fresh_for_each_test_part_one(mockgram):
