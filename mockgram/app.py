@@ -15,6 +15,8 @@ from mockgram import activity, bearer, capture, cors, lab
 from mockgram import keys as signing_keys
 from mockgram.api import photos
 from mockgram.config import load_config
+from mockgram.control import plane as control_plane
+from mockgram.control.faults import Faults
 from mockgram.defences import Defences
 from mockgram.demo.seed import seed_demo_data, seed_from_config
 from mockgram.events import Events
@@ -92,6 +94,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     activity.listen(app.state.events)
     capture.listen(app.state.events)
     app.state.defences = Defences()
+    app.state.faults = Faults()  # queued by the control plane, when it is on
 
     install_web_basics(
         app,
@@ -138,13 +141,14 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     _install_error_pages(app)
     bearer.install(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
+    control_plane.install(app)  # /_control/ for other projects' tests: off unless configured
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
 
 
 # Paths programs call (RFC 8615: every well-known URI is for programs); the authorization
 # endpoint is the exception: a person's browser lands there.
-PROGRAM_PREFIXES = ("/api/", "/oauth/", "/.well-known/")
+PROGRAM_PREFIXES = ("/api/", "/oauth/", "/.well-known/", "/_control/")
 
 
 def _wants_json(request: Request) -> bool:

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from mockgram.models import AppSecret, SigningKey
 from mockgram.settings import MockgramSettings
+from shared.clock import utcnow
 
 PrivateKey = RSAKey | ECKey
 
@@ -124,6 +125,30 @@ def load_or_create(engine: Engine, pinned: PrivateKey | None = None) -> SigningK
             for alg in ALGORITHMS
         }
         return SigningKeys(keys[RS256], keys[ES256])  # type: ignore[arg-type]
+
+
+def rotate(engine: Engine, *, retire_old: bool = False) -> SigningKeys:
+    """A new active key per algorithm, signing from now on; the old ones stay in the JWKS so
+    tokens they signed still verify, unless `retire_old` (then those tokens stop verifying)."""
+    with Session(engine) as session:
+        if retire_old:
+            for row in session.exec(select(SigningKey).where(SigningKey.active == True)):  # noqa: E712
+                row.active = False
+                session.add(row)
+        for alg in ALGORITHMS:
+            key = _generate(alg)
+            stored = json.dumps(key.as_dict(private=True))
+            session.add(
+                SigningKey(kid=str(key.kid), alg=alg, private_jwk=stored, created_at=utcnow())
+            )
+            _remember(stored, key)
+        session.commit()
+    return load_or_create(engine)
+
+
+def unpublished_key(alg: str) -> PrivateKey:
+    """A fresh key that is in no JWKS: what it signs must fail any client's signature check."""
+    return _generate(alg)
 
 
 def _active_rows(session: Session, alg: str) -> list[SigningKey]:

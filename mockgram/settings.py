@@ -77,6 +77,21 @@ class MockgramSettings(BaseSettings):
         default=False,
         description="Lab mode: AwesomeService's attack lab may switch one defence off for one run.",
     )
+    # For other projects' test suites (mockgram/control/, mockgram/testing/): both off by default.
+    control: bool | None = Field(
+        default=None,
+        description="The /_control/ HTTP API; on when control_secret is set, unless false.",
+    )
+    control_secret: str | None = Field(
+        default=None, description="The bearer secret the /_control/ API demands (required)."
+    )
+    non_interactive: bool = Field(
+        default=False,
+        description="Sign in the queued (or non_interactive_user) person and consent at once.",
+    )
+    non_interactive_user: str = Field(
+        default="john", description="Who signs in non-interactively when nobody is queued."
+    )
 
     # The seeded AwesomeService client reads the same variables AwesomeService itself reads.
     awesomeservice_url: str = Field(
@@ -132,6 +147,17 @@ class MockgramSettings(BaseSettings):
         if not 1 <= value <= 600:
             raise ValueError("code_ttl_seconds must be between 1 and 600")
         return value
+
+    @model_validator(mode="after")
+    def _control_needs_its_secret(self) -> MockgramSettings:
+        if self.control and not self.control_secret:
+            raise ValueError("MOCKGRAM_CONTROL=true needs MOCKGRAM_CONTROL_SECRET (its bearer).")
+        return self
+
+    @property
+    def control_enabled(self) -> bool:
+        """The control plane answers when a secret is set, unless MOCKGRAM_CONTROL=false."""
+        return bool(self.control_secret) and self.control is not False
 
     @property
     def api_audience(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,12 @@ from argon2 import PasswordHasher
 from mockgram import keys
 from shared import hashing
 from tests import postgres
+
+# The plugin other projects get from the package's pytest11 entry point; an install made before
+# that entry point existed does not load it, so load it by name then (never twice).
+PLUGIN = "mockgram.testing.plugin"
+if not any(ep.value == PLUGIN for ep in entry_points(group="pytest11")):
+    pytest_plugins = [PLUGIN]
 
 
 # Session-wide, so that apps a module's tests share (built before any test's own fixtures)

@@ -17,8 +17,9 @@ from datetime import datetime
 from joserfc import jwt
 from sqlmodel import Session
 
+from mockgram.control.faults import UNPUBLISHED_KEY
 from mockgram.deps import Provider
-from mockgram.keys import ALGORITHMS, RS256
+from mockgram.keys import ALGORITHMS, RS256, unpublished_key
 from mockgram.models import AuthorizationCode, Client, User
 from mockgram.oauth.claims import id_token_extra_claims, user_claims
 from mockgram.oauth.errors import InvalidGrantError
@@ -48,6 +49,7 @@ def issue_id_token(
     access_token: str | None = None,
     code: str | None = None,
     include_claims: bool = False,
+    session: Session | None = None,
 ) -> str:
     """Sign an id_token for `user` and `client` (OIDC Core §2); see the module docstring."""
     settings = provider.settings
@@ -75,6 +77,9 @@ def issue_id_token(
     # The person's release rule (mockgram/oauth/claims.py); the protocol's own claims win.
     claims = id_token_extra_claims(user, settings=settings) | claims
     key = provider.keys.for_alg(alg)
+    # Control plane (tests only): a queued fault signs this one with a key nobody published.
+    if session is not None and provider.faults.take(session, UNPUBLISHED_KEY) is not None:
+        key = unpublished_key(alg)
     header = {"alg": alg, "typ": "JWT", "kid": str(key.kid)}
     return jwt.encode(header, claims, key)
 
@@ -89,5 +94,11 @@ def id_token_for_code(
     # §3.1.3.6: the nonce of the authorization request, and when John signed in for it.
     auth_time = numeric_date(record.auth_time)
     return issue_id_token(
-        provider, client, user, record.scope, nonce=record.nonce, auth_time=auth_time
+        provider,
+        client,
+        user,
+        record.scope,
+        nonce=record.nonce,
+        auth_time=auth_time,
+        session=session,
     )

@@ -9,11 +9,14 @@ someone else chose (RFC 9700 §4.11; SECURITY.md item 30). OIDC Core §3.1.2.1: 
 exceeded max_age or a login_hint naming someone else bring John here even when he is signed
 in; login_hint prefills the username. Wrong passwords meet growing delays (SECURITY.md item
 34, mockgram/login_throttle.py), counted alike for known and unknown usernames.
+
+Non-interactive mode (MOCKGRAM_NON_INTERACTIVE, for other projects' tests, off by default):
+opening this page signs in the next queued person (mockgram/control/logins.py) or the
+configured one at once, without a password, and announces the sign-in like any other.
 """
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -23,6 +26,7 @@ from sqlmodel import Session, select
 from starlette.responses import Response
 
 from mockgram import login_throttle
+from mockgram.control.logins import non_interactive_user
 from mockgram.db import SessionDep
 from mockgram.deps import (
     SESSION_AUTH_TIME_KEY,
@@ -31,7 +35,7 @@ from mockgram.deps import (
     SettingsDep,
     TemplatesDep,
 )
-from mockgram.events import SignedIn, SignInFailed, SignInsThrottled
+from mockgram.events import Events, SignedIn, SignInFailed, SignInsThrottled
 from mockgram.models import Client, User
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
 from mockgram.oauth.pending import (
@@ -41,6 +45,7 @@ from mockgram.oauth.pending import (
     tells_the_story,
 )
 from mockgram.settings import MockgramSettings
+from shared.clock import epoch_seconds
 from shared.csrf import csrf_ok
 from shared.forms import PageFormDep, text
 from shared.hashing import verify_password
@@ -60,11 +65,19 @@ def safe_next(value: object) -> str:
 
 @router.get("/login")
 def login_page(
-    request: Request, session: SessionDep, settings: SettingsDep, templates: TemplatesDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    events: EventsDep,
 ) -> Response:
     """The sign-in form; names the app that is asking when there is a pending request."""
     request_id = request.query_params.get("request_id") or ""
     next_path = request.query_params.get("next")
+    if settings.non_interactive:
+        # Test mode (off by default): the queued or configured person, without a password.
+        user = non_interactive_user(session, settings)
+        return signed_in(request, session, events, user, request_id=request_id, next_path=next_path)
     return render_login(
         request, session, templates, settings, request_id=request_id, next_path=next_path
     )
@@ -146,13 +159,26 @@ def login_submit(
 
     if throttle:
         login_throttle.signed_in(session, username=username, address=address)
+    return signed_in(request, session, events, user, request_id=request_id, next_path=next_path)
+
+
+def signed_in(
+    request: Request,
+    session: Session,
+    events: Events,
+    user: User,
+    *,
+    request_id: str,
+    next_path: str | None,
+) -> Response:
+    """John is who he says: rotate the session, say so, and go on to consent (or back)."""
     # Session rotation: drop everything but the pending requests this browser started.
     pending = request.session.get(PENDING_KEY, [])
     request.session.clear()
     request.session[PENDING_KEY] = pending
     request.session[SESSION_USER_KEY] = user.id
     request.session["username"] = user.username
-    request.session[SESSION_AUTH_TIME_KEY] = int(time.time())
+    request.session[SESSION_AUTH_TIME_KEY] = epoch_seconds()
     events.announce(session, SignedIn(user_id=user.id))
     session.commit()
 
