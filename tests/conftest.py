@@ -13,14 +13,15 @@ runs on SQLite alone, and pages that no request changes are read from one app pe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 
 from mockgram import keys
-from shared import hashing
+from shared import clock, hashing
 from tests import postgres
 
 
@@ -125,3 +126,17 @@ def mockgram_database_url(request: pytest.FixtureRequest, database_kind: str) ->
 def awesome_database_url(request: pytest.FixtureRequest, database_kind: str) -> Iterator[str]:
     """AwesomeService's database for one test (its own, apart from Mockgram's)."""
     yield from _database_url(request, database_kind, "awesome")
+
+
+@pytest.fixture
+def move_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], None]:
+    """Move `shared.clock.utcnow` forward, no sleeping: code that asks the clock module for the
+    time at each call (session timeouts) sees the future; `move_clock(timedelta(minutes=31))`."""
+    real = clock.utcnow
+    offset = [timedelta()]
+    monkeypatch.setattr(clock, "utcnow", lambda: real() + offset[0])
+
+    def forward(delta: timedelta) -> None:
+        offset[0] += delta
+
+    return forward
