@@ -32,6 +32,8 @@ def serve(*, package: str, description: str, default_port: int, argv: list[str] 
         host=args.host,
         port=args.port,
         workers=args.workers,
+        # X-Forwarded-For is believed inside the app, from its `forwarded_allow_ips` proxies only
+        # (shared/proxies.py): one setting however the app is served, and what tests see.
         proxy_headers=False,
         # Idle keep-alive connections outlive any client's pool (httpx forgets them after 5 s):
         # with equal timeouts a client can reuse a connection the server is closing that very
