@@ -31,7 +31,7 @@ def copy_of(app: FastAPI, browser: TestClient) -> TestClient:
     return TestClient(app, base_url=AWESOME_URL, follow_redirects=False, cookies=cookies)
 
 
-def test_a_copied_cookie_is_refused_after_sign_out(client: TestClient, app: FastAPI) -> None:
+def test_b18_a_copied_cookie_is_refused_after_sign_out(client: TestClient, app: FastAPI) -> None:
     login(client)
     copy = copy_of(app, client)
     assert signed_in(copy)  # the copy works while the session lives
@@ -40,7 +40,7 @@ def test_a_copied_cookie_is_refused_after_sign_out(client: TestClient, app: Fast
     assert not signed_in(copy)
 
 
-def test_sign_out_everywhere_ends_another_browsers_session(
+def test_b18_sign_out_everywhere_ends_another_browsers_session(
     make_client: Callable[[], TestClient], make_user: Callable[..., object], db: Session
 ) -> None:
     laptop, phone, jane = make_client(), make_client(), make_client()
@@ -60,7 +60,7 @@ def test_sign_out_everywhere_ends_another_browsers_session(
     assert db.exec(select(BrowserSession).where(BrowserSession.user_id == john.id)).all() == []
 
 
-def test_sign_out_everywhere_needs_csrf(make_client: Callable[[], TestClient]) -> None:
+def test_b18_sign_out_everywhere_needs_csrf(make_client: Callable[[], TestClient]) -> None:
     laptop, phone = make_client(), make_client()
     login(laptop)
     login(phone)
@@ -68,7 +68,7 @@ def test_sign_out_everywhere_needs_csrf(make_client: Callable[[], TestClient]) -
     assert signed_in(phone)
 
 
-def test_the_session_id_changes_at_sign_in(client: TestClient, app: FastAPI) -> None:
+def test_b2_the_session_id_changes_at_sign_in(client: TestClient, app: FastAPI) -> None:
     csrf(client)  # an anonymous session: its CSRF token
     before = client.cookies[SESSION_COOKIE]
     login(client)
@@ -76,7 +76,7 @@ def test_the_session_id_changes_at_sign_in(client: TestClient, app: FastAPI) -> 
     assert app.state.sessions.peek(before) is None  # a planted id is worthless after sign-in
 
 
-def test_the_session_id_changes_at_log_in_with_mockgram(
+def test_b2_the_session_id_changes_at_log_in_with_mockgram(
     client: TestClient, fake: FakeMockgram
 ) -> None:
     csrf(client)
@@ -86,7 +86,7 @@ def test_the_session_id_changes_at_log_in_with_mockgram(
     assert signed_in(client)
 
 
-def test_idle_timeout_ends_the_session(
+def test_b19_idle_timeout_ends_the_session(
     client: TestClient, app: FastAPI, move_clock: Callable[[timedelta], None]
 ) -> None:
     idle = app.state.settings.session_idle_seconds
@@ -100,7 +100,7 @@ def test_idle_timeout_ends_the_session(
     assert not signed_in(client)
 
 
-def test_absolute_timeout_ends_even_a_busy_session(
+def test_b19_absolute_timeout_ends_even_a_busy_session(
     client: TestClient, app: FastAPI, move_clock: Callable[[timedelta], None]
 ) -> None:
     absolute = app.state.settings.session_absolute_seconds

@@ -38,7 +38,7 @@ def browser_with(app, cookie: str) -> TestClient:
     )
 
 
-def test_the_cookie_holds_only_a_random_id(client, john, db):
+def test_b18_the_cookie_holds_only_a_random_id(client, john, db):
     login(client)
     cookie = client.cookies[SESSION_COOKIE]
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", cookie)  # 256 random bits, no data, no signature
@@ -48,7 +48,7 @@ def test_the_cookie_holds_only_a_random_id(client, john, db):
     assert row.id != cookie  # the table keeps an HMAC of the id, not the id itself
 
 
-def test_a_copied_cookie_is_refused_after_sign_out(client, john, mockgram_app):
+def test_b18_a_copied_cookie_is_refused_after_sign_out(client, john, mockgram_app):
     login(client)
     copy = browser_with(mockgram_app, client.cookies[SESSION_COOKIE])
     assert signed_in_as(copy) == "john"  # the copy works while the session lives
@@ -58,7 +58,7 @@ def test_a_copied_cookie_is_refused_after_sign_out(client, john, mockgram_app):
     assert "My photos" not in copy.get("/").text
 
 
-def test_sign_out_everywhere_ends_another_browsers_session(
+def test_b18_sign_out_everywhere_ends_another_browsers_session(
     client, john, make_user, mockgram_app, db
 ):
     login(client)
@@ -78,7 +78,7 @@ def test_sign_out_everywhere_ends_another_browsers_session(
     assert db.exec(select(BrowserSession).where(BrowserSession.user_id == john.id)).all() == []
 
 
-def test_sign_out_everywhere_needs_csrf(client, john, mockgram_app):
+def test_b18_sign_out_everywhere_needs_csrf(client, john, mockgram_app):
     login(client)
     other = TestClient(mockgram_app, base_url=ISSUER, follow_redirects=False)
     login(other)
@@ -86,7 +86,7 @@ def test_sign_out_everywhere_needs_csrf(client, john, mockgram_app):
     assert signed_in_as(other) == "john"
 
 
-def test_the_session_id_changes_at_sign_in(client, john, mockgram_app):
+def test_b2_the_session_id_changes_at_sign_in(client, john, mockgram_app):
     client.get("/login")  # an anonymous session: its CSRF token
     before = client.cookies[SESSION_COOKIE]
     login(client)
@@ -97,7 +97,7 @@ def test_the_session_id_changes_at_sign_in(client, john, mockgram_app):
     assert mockgram_app.state.sessions.peek(before) is None
 
 
-def test_idle_timeout_ends_the_session(client, john, mockgram_app, move_clock):
+def test_b19_idle_timeout_ends_the_session(client, john, mockgram_app, move_clock):
     idle = mockgram_app.state.settings.session_idle_seconds
     assert idle == 30 * 60  # the default
     login(client)
@@ -109,7 +109,7 @@ def test_idle_timeout_ends_the_session(client, john, mockgram_app, move_clock):
     assert signed_in_as(client) is None
 
 
-def test_absolute_timeout_ends_even_a_busy_session(client, john, mockgram_app, move_clock):
+def test_b19_absolute_timeout_ends_even_a_busy_session(client, john, mockgram_app, move_clock):
     absolute = mockgram_app.state.settings.session_absolute_seconds
     assert absolute == 8 * 3600  # the default
     login(client)
@@ -120,7 +120,7 @@ def test_absolute_timeout_ends_even_a_busy_session(client, john, mockgram_app, m
     assert signed_in_as(client) is None
 
 
-def test_expired_sessions_are_swept(client, john, mockgram_app, db, move_clock):
+def test_b19_expired_sessions_are_swept(client, john, mockgram_app, db, move_clock):
     login(client)
     move_clock(timedelta(hours=9))
     TestClient(mockgram_app, base_url=ISSUER).get("/login")  # someone's new session sweeps
