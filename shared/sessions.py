@@ -64,7 +64,6 @@ class SessionState:
     session_id: str | None = None
     loaded: dict[str, Any] = field(default_factory=dict)
     last_seen_at: datetime | None = None
-    cookie_sent: bool = False
     renew: bool = False
 
 
@@ -226,18 +225,16 @@ class ServerSessionMiddleware:
 
         state = SessionState()
         sent = HTTPConnection(scope).cookies.get(self.cookie_name)
-        if sent is not None:
-            state.cookie_sent = True
-            if _SESSION_ID.match(sent):
-                loaded = await anyio.to_thread.run_sync(self.store.load, sent)
-                if loaded is not None:
-                    state.session_id = sent
-                    state.loaded, state.last_seen_at = loaded
+        if sent is not None and _SESSION_ID.match(sent):
+            loaded = await anyio.to_thread.run_sync(self.store.load, sent)
+            if loaded is not None:
+                state.session_id = sent
+                state.loaded, state.last_seen_at = loaded
         scope[_STATE] = state
         scope["session"] = json.loads(json.dumps(state.loaded))  # a copy, compared at the end
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and self._has_work(scope["session"], state):
                 cookie = await anyio.to_thread.run_sync(self._commit, scope["session"], state)
                 if cookie is not None:
                     MutableHeaders(scope=message).append("set-cookie", cookie)
@@ -245,24 +242,36 @@ class ServerSessionMiddleware:
 
         await self.app(scope, receive, send_with_cookie)
 
+    def _has_work(self, data: dict[str, Any], state: SessionState) -> bool:
+        """Whether the database must hear of this request (most requests: no thread, no write)."""
+        if state.session_id is None:
+            return bool(data)
+        return state.renew or not data or data != state.loaded or self._due_for_touch(state)
+
+    def _due_for_touch(self, state: SessionState) -> bool:
+        return state.last_seen_at is None or clock.utcnow() - state.last_seen_at >= TOUCH_EVERY
+
     def _commit(self, data: dict[str, Any], state: SessionState) -> str | None:
         """Store what the request did to its session; returns a Set-Cookie value, if any."""
+        ended = False
         if state.renew and state.session_id is not None:
             self.store.delete(state.session_id)
-            state.session_id = None
+            state.session_id, ended = None, True
         if not data:
             if state.session_id is not None:
                 self.store.delete(state.session_id)  # sign-out: the row goes, so every copy
-            return self._expired_cookie() if state.cookie_sent else None
+                ended = True
+            # Only a session this request ended is cleared from the browser. An unknown or
+            # expired id is left alone (it costs one read): a late answer to a request that
+            # still carried it must not clear the new cookie a concurrent sign-in just set.
+            return self._expired_cookie() if ended else None
         if state.session_id is None:
             return self._cookie(self.store.create(data))
         if data != state.loaded:
-            alive = self.store.save(state.session_id, data)
-        elif state.last_seen_at is None or clock.utcnow() - state.last_seen_at >= TOUCH_EVERY:
-            alive = self.store.save(state.session_id, None)
-        else:
-            return None
-        return None if alive else self._expired_cookie()
+            self.store.save(state.session_id, data)
+        elif self._due_for_touch(state):
+            self.store.save(state.session_id, None)
+        return None
 
     def _cookie(self, session_id: str) -> str:
         return f"{self.cookie_name}={session_id}; Path=/; Max-Age={self.max_age}{self.flags}"
