@@ -146,8 +146,9 @@ def create_app(
     templates.env.filters["money"] = _money
     app.state.templates = templates
 
-    # The session cookie is HttpOnly (Starlette's default) and SameSite=Lax; it holds only the
-    # user id, a browser binding and the CSRF token, never a Mockgram token (SECURITY.md, C7).
+    # The session cookie (HttpOnly, SameSite=Lax) holds only a random id; the session, on the
+    # server, holds the user id, a browser binding and the CSRF token, never a Mockgram token
+    # (SECURITY.md, C7).
     install_web_basics(
         app,
         sessions=SessionStore(
