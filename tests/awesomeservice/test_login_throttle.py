@@ -1,4 +1,4 @@
-"""AwesomeService's sign-in throttle (SECURITY.md A6): shared/login_throttle.py, as at Mockgram.
+"""AwesomeService's sign-in throttle (SECURITY.md A6) and trusted proxies (B17), as at Mockgram.
 
 The delays and caps themselves are tested once, on Mockgram (tests/mockgram/test_login_throttle.py);
 these tests show the print shop's own password form is guarded by them.

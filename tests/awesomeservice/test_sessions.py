@@ -1,4 +1,4 @@
-"""AwesomeService's server-side sessions (shared/sessions.py; SECURITY.md B2, B17–B19)."""
+"""AwesomeService's server-side sessions (shared/sessions.py; SECURITY.md B2, B18, B19)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Mockgram's server-side sessions (shared/sessions.py; SECURITY.md B2, B17–B19).
+"""Mockgram's server-side sessions (shared/sessions.py; SECURITY.md B1, B2, B18, B19).
 
 The cookie names a row in Mockgram's database: ending the row ends every copy of the cookie.
 """
