@@ -39,7 +39,23 @@ class AwesomeServiceSettings(BaseSettings):
     seed_demo_data: bool = True
     secret_key: str | None = Field(
         default=None,
-        description="Signs the session cookie; when unset, one is generated and kept in the DB.",
+        description="Keys the stored session ids; when unset, one is generated and kept in the DB.",
+    )
+    # OWASP Session Management: an idle and an absolute timeout, enforced on the server. Longer
+    # than Mockgram's: the print shop holds no password of John's and no way to get one.
+    session_idle_seconds: int = Field(
+        default=2 * 3600, ge=60, description="A session ends after this long without a request."
+    )
+    session_absolute_seconds: int = Field(
+        default=24 * 3600, ge=60, description="A session ends this long after its sign-in."
+    )
+    login_throttle: bool = Field(
+        default=True, description="Growing delays after wrong passwords (shared/login_throttle.py)."
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies (comma-separated addresses or networks, '*' for any) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.",
     )
     http_timeout_seconds: float = Field(
         default=5.0, description="Timeout for every call to Mockgram's back channel."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -21,7 +22,7 @@ from mockgram.defences import Defences
 from mockgram.demo.seed import seed_demo_data, seed_from_config
 from mockgram.events import Events
 from mockgram.failures import FailureRecorder, error_uri
-from mockgram.models import AppSecret, MockgramTable
+from mockgram.models import AppSecret, BrowserSession, MockgramTable
 from mockgram.oauth import (
     authorize,
     introspection,
@@ -47,6 +48,8 @@ from shared.db import (
     make_engine,
     use_database_threads,
 )
+from shared.proxies import trust_forwarded_headers
+from shared.sessions import SessionStore
 from shared.web import install_web_basics, make_templates, render_error
 
 HERE = Path(__file__).resolve().parent
@@ -98,8 +101,13 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
 
     install_web_basics(
         app,
-        session_secret=settings.secret_key
-        or load_or_create_secret(engine, AppSecret, "session-key"),
+        sessions=SessionStore(
+            engine,
+            BrowserSession,
+            secret=settings.secret_key or load_or_create_secret(engine, AppSecret, "session-key"),
+            idle=timedelta(seconds=settings.session_idle_seconds),
+            absolute=timedelta(seconds=settings.session_absolute_seconds),
+        ),
         cookie_name=SESSION_COOKIE,
         public_url=settings.issuer,
     )
@@ -142,6 +150,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     bearer.install(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
     control_plane.install(app)  # /_control/ for other projects' tests: off unless configured
+    trust_forwarded_headers(app, settings.forwarded_allow_ips)  # outermost: the client's address
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
 

@@ -15,6 +15,8 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.clock import utcnow
+from shared.login_throttle import FailedSignInFields, TrustedSignInAddressFields
+from shared.sessions import SessionFields
 
 
 class MockgramTable(SQLModel, registry=registry()):
@@ -215,29 +217,17 @@ class ActivityEvent(MockgramTable, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
-class FailedSignIn(MockgramTable, table=True):
-    """One wrong password (or unknown username), for sign-in throttling (SECURITY.md item 34).
-
-    The typed username and the client address are kept only as hashes: what someone typed into
-    the username field (a password, by mistake) is never stored. Rows older than an hour go.
-    """
-
-    id: int | None = Field(default=None, primary_key=True)
-    username_hash: str = Field(max_length=64, index=True)
-    address_hash: str = Field(max_length=64, index=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
+class FailedSignIn(FailedSignInFields, MockgramTable, table=True):
+    """One wrong password at Mockgram's sign-in (shared/login_throttle.py, SECURITY.md item 34)."""
 
 
-class TrustedSignInAddress(MockgramTable, table=True):
-    """An address a person signed in from with the right password (hashed, like FailedSignIn).
-
-    The hourly cap on an account's failures does not shut out such an address: a stranger
-    hammering John's account from elsewhere cannot lock John out of his own (SECURITY.md item 34).
-    """
+class TrustedSignInAddress(TrustedSignInAddressFields, MockgramTable, table=True):
+    """An address someone signed in to Mockgram from (shared/login_throttle.py)."""
 
     __table_args__ = (UniqueConstraint("username_hash", "address_hash"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    username_hash: str = Field(max_length=64, index=True)
-    address_hash: str = Field(max_length=64)
-    last_success_at: datetime = Field(default_factory=utcnow)
+
+class BrowserSession(SessionFields, MockgramTable, table=True):
+    """A signed-in (or anonymous) browser's session; the cookie holds only its random id."""
+
+    __tablename__ = "browser_session"

@@ -35,14 +35,26 @@ class MockgramSettings(BaseSettings):
     seed_demo_data: bool = True
     secret_key: str | None = Field(
         default=None,
-        description="Signs the session cookie; when unset, one is generated and stored.",
+        description="Keys the stored session ids; when unset, one is generated and stored.",
+    )
+    # OWASP Session Management: an idle and an absolute timeout, enforced on the server.
+    session_idle_seconds: int = Field(
+        default=30 * 60, ge=60, description="A session ends after this long without a request."
+    )
+    session_absolute_seconds: int = Field(
+        default=8 * 3600, ge=60, description="A session ends this long after its sign-in."
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies (comma-separated addresses or networks, '*' for any) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.",
     )
     registration_open: bool = Field(
         default=True, description="Whether the RFC 7591 registration endpoint accepts requests."
     )
     login_throttle: bool = Field(
         default=True,
-        description="Growing delays after wrong passwords (mockgram/login_throttle.py).",
+        description="Growing delays after wrong passwords (shared/login_throttle.py).",
     )
     capture_requests: bool = Field(
         default=True,

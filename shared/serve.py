@@ -49,6 +49,8 @@ def run(*, package: str, args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        # X-Forwarded-For is believed inside the app, from its `forwarded_allow_ips` proxies only
+        # (shared/proxies.py): one setting however the app is served, and what tests see.
         proxy_headers=False,
         # Idle keep-alive connections outlive any client's pool (httpx forgets them after 5 s):
         # with equal timeouts a client can reuse a connection the server is closing that very

@@ -8,13 +8,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.csrf import csrf_token
 from shared.flash import pop_flashes
+from shared.sessions import SessionStore, install_sessions
 from shared.steps import STEPS
 from shared.tour import tour_back, tour_on
 
@@ -114,21 +114,15 @@ def render_error(
 
 
 def install_web_basics(
-    app: FastAPI, *, session_secret: str, cookie_name: str, public_url: str
+    app: FastAPI, *, sessions: SessionStore, cookie_name: str, public_url: str
 ) -> None:
-    """Signed-cookie session, security headers and the shared static files, alike in both apps.
+    """Server-side sessions, security headers and the shared static files, alike in both apps.
 
-    The session cookie is HttpOnly (Starlette's default), SameSite=Lax, Secure when the app is
-    served over https, and named per app: browsers share cookies across ports of one host.
+    The session cookie holds only a random id (shared/sessions.py); it is HttpOnly, SameSite=Lax,
+    Secure when the app is served over https, and named per app: browsers share cookies across
+    ports of one host.
     """
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=session_secret,
-        session_cookie=cookie_name,
-        same_site="lax",
-        https_only=public_url.startswith("https://"),
-        max_age=60 * 60 * 8,
-    )
+    install_sessions(app, store=sessions, cookie_name=cookie_name, public_url=public_url)
     app.add_middleware(SecurityHeadersMiddleware)
     mount_shared_static(app)
 
