@@ -113,6 +113,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         "metadata", "RFC 8414 §3", "https://www.rfc-editor.org/rfc/rfc8414#section-3"
     ),
     JWKS_PATH: Endpoint("jwks", "RFC 7517 §5", "https://www.rfc-editor.org/rfc/rfc7517#section-5"),
+    # The pages of step 3, where the user signs in and answers (RFC 6749 §4.1.1 leaves how to
+    # the server): a test driving the flow sees them in order with the endpoints around them.
+    "/login": Endpoint(
+        "sign-in", "RFC 6749 §3.1", "https://www.rfc-editor.org/rfc/rfc6749#section-3.1"
+    ),
+    "/consent": Endpoint(
+        "consent", "RFC 6749 §4.1.1", "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1"
+    ),
 }
 PHOTOS_API = Endpoint(
     "photos API", "RFC 6750 §2", "https://www.rfc-editor.org/rfc/rfc6750#section-2"

@@ -1,10 +1,9 @@
 """Around every request while the control plane is on: the shared clock, fresh keys after a
-rotation, a queued `slow` fault, and a line in the request log.
+rotation, and a queued `slow` fault (what reached Mockgram is the request capture's, capture.py).
 
 One trip to a worker thread before the request reads the control state (and claims a `slow`
 fault for the JWKS or the token endpoint); the wait itself is `asyncio.sleep`, so a slow answer
-never holds up the event loop or anyone else's request. As the answer begins, one more trip
-writes the request log line. None of this is installed when the control plane is off.
+never holds up the event loop or anyone else's request. None of this is installed when the control plane is off.
 """
 
 from __future__ import annotations
@@ -15,17 +14,15 @@ from datetime import timedelta
 
 import anyio.to_thread
 from sqlmodel import Session
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockgram import keys as signing_keys
-from mockgram.control import request_log
 from mockgram.control.faults import SLOW, take_queued
 from mockgram.control.models import STATE_ID, ControlState
 from shared.clock import skewed
 from shared.db import Database
 from shared.oauth_spec import JWKS_PATH
 
-CONTROL_PREFIX = "/_control/"
 SLOW_PATHS = {JWKS_PATH: "jwks", "/oauth/token": "token"}
 
 
@@ -66,32 +63,8 @@ class ControlMiddleware:
         await self._keys_at(before.keys_version)
         if before.delay_ms:
             await asyncio.sleep(before.delay_ms / 1000)
-        logged = not path.startswith(CONTROL_PREFIX)
-        seen = request_log.Seen(scope) if logged else None
         with skewed(timedelta(milliseconds=before.clock_offset_ms)):
-            if seen is None:
-                await self.app(scope, receive, send)
-                return
-
-            async def receive_seen() -> Message:
-                message = await receive()
-                seen.body(message)
-                return message
-
-            async def send_seen(message: Message) -> None:
-                seen.response(message)
-                if message["type"] == "http.response.start":
-                    # Logged before the answer leaves: a test reading the log right after its
-                    # request always finds it there.
-                    await self.database.run(request_log.record, seen)
-                await send(message)
-
-            try:
-                await self.app(scope, receive_seen, send_seen)
-            finally:
-                if not seen.status:  # no answer began (the app failed): log it as a 500
-                    seen.status = 500
-                    await self.database.run(request_log.record, seen)
+            await self.app(scope, receive, send)
 
     async def _keys_at(self, version: int) -> None:
         """After a rotation through any worker, this one loads the keys from the database."""

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from mockgram.capture_routes import control_router
 from mockgram.control import router
 from mockgram.control.faults import take_queued
 from mockgram.control.middleware import ControlMiddleware
@@ -33,6 +34,8 @@ def install(app: FastAPI) -> None:
             state = session.get(ControlState, STATE_ID) or ControlState()
         app.state.keys_version = state.keys_version
     app.include_router(router.router)
+    # What reached Mockgram and each client's report card: the request capture's own routes.
+    app.include_router(control_router(router.require_control_secret))
 
     async def unauthorized(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, router.Unauthorized)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, delete, select
 
 from mockgram import keys as signing_keys
-from mockgram.control import accounts, request_log
+from mockgram.control import accounts
 from mockgram.control.faults import MAX_DELAY_MS, SLOW, SLOW_ENDPOINTS, TOKEN_ERROR, TOKEN_ERRORS
 from mockgram.control.logins import queue_login
 from mockgram.control.models import STATE_ID, ControlState, QueuedFault, QueuedLogin
@@ -272,22 +272,6 @@ def upsert_client(wanted: ClientRequest, session: SessionDep) -> dict[str, objec
     if secret is not None:
         answer["client_secret"] = secret
     return answer
-
-
-# --- the request log --------------------------------------------------------------------------
-
-
-@router.get("/requests")
-def requests_seen(session: SessionDep) -> list[dict[str, object]]:
-    """Every request Mockgram answered since the last clear, oldest first, secrets masked."""
-    return request_log.read(session)
-
-
-@router.delete("/requests")
-def clear_requests(session: SessionDep) -> dict[str, object]:
-    request_log.clear(session)
-    session.commit()
-    return {"cleared": True}
 
 
 # --- reset ------------------------------------------------------------------------------------

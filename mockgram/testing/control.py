@@ -128,7 +128,11 @@ class Control:
     # The request log and reset.
     def requests(self) -> list[dict[str, Any]]:
         """What reached Mockgram: {at, method, path, client_id, params, status}, oldest first."""
-        return self.call("GET", "requests")
+        newest_first = self.call("GET", "requests?limit=5000")["requests"]
+        return [
+            {**entry, "params": {param["name"]: param["value"] for param in entry["params"]}}
+            for entry in reversed(newest_first)
+        ]
 
     def clear_requests(self) -> None:
         self.call("DELETE", "requests")

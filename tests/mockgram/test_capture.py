@@ -205,7 +205,7 @@ def test_error_codes_are_read_from_redirects_challenges_and_pages(
     assert newest(mockgram_app)["error"] == "invalid_client"
 
 
-def test_discovery_and_keys_are_captured_but_pages_are_not(
+def test_discovery_keys_and_the_flows_pages_are_captured_but_other_pages_are_not(
     client: TestClient, mockgram_app: FastAPI
 ) -> None:
     for path in (
@@ -213,10 +213,12 @@ def test_discovery_and_keys_are_captured_but_pages_are_not(
         "/.well-known/jwks.json",
         "/developers",
         "/login",
+        "/apps",
     ):
         client.get(path)
     with Session(mockgram_app.state.engine) as session:
-        assert [r["endpoint"] for r in capture.recent(session)] == ["jwks", "discovery"]
+        found = [r["endpoint"] for r in capture.recent(session)]
+    assert found == ["sign-in", "jwks", "discovery"]
 
 
 def test_recent_filters_by_client(client: TestClient, make_client, mockgram_app: FastAPI) -> None:

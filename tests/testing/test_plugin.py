@@ -169,7 +169,7 @@ def test_mockgram_requests_is_the_request_log(token_for, mockgram_requests):
     ]
     token_call = mockgram_requests.all()[-1]
     assert token_call["client_id"] == "mockgram-tests"
-    assert token_call["params"]["code"] == "[masked]"
+    assert token_call["params"]["code"] == "[redacted]"
     mockgram_requests.clear()
     assert mockgram_requests.all() == []
 

@@ -44,4 +44,4 @@ def test_the_app_uses_pkce_and_its_secret(log_in, mockgram_requests):
     )
     assert authorize["params"]["code_challenge_method"] == "S256"
     assert token["client_id"] == "login-example"  # HTTP Basic
-    assert token["params"]["code_verifier"] == "[masked]"
+    assert token["params"]["code_verifier"] == "[redacted]"
