@@ -3,7 +3,8 @@ rotation, and a queued `slow` fault (what reached Mockgram is the request captur
 
 One trip to a worker thread before the request reads the control state (and claims a `slow`
 fault for the JWKS or the token endpoint); the wait itself is `asyncio.sleep`, so a slow answer
-never holds up the event loop or anyone else's request. None of this is installed when the control plane is off.
+never holds up the event loop or anyone else's request. None of this is installed when the
+control plane is off.
 """
 
 from __future__ import annotations
