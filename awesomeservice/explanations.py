@@ -295,6 +295,15 @@ UNAVAILABLE_REFUSALS: dict[str, Reason] = {
         "Nothing to fix on your side. The /doctor page checks the provider's metadata.",
         "RFC 6749 §5.1; RFC 8414 §3.2; OIDC Discovery §4.3",
     ),
+    "client_secret_missing": Reason(
+        "AwesomeService has no client secret yet",
+        "A confidential client proves who it is at the token endpoint with its secret. Outside "
+        "demo mode no published secret is used, and none was configured, so AwesomeService "
+        "sent nothing to Mockgram rather than start a flow it could not finish.",
+        "Set AWESOMESERVICE_CLIENT_SECRET (or _LOGIN_CLIENT_SECRET) to the secret Mockgram "
+        "printed on its first start, and restart; or run both apps in demo mode.",
+        "RFC 6749 §2.3.1",
+    ),
 }
 
 # Step 6 and token renewal (awesomeservice/pages/photos.py).
