@@ -7,6 +7,7 @@ import argparse
 import uvicorn
 
 from shared.access_log import log_config
+from shared.limits import LimitedHttpTools
 
 KEEP_ALIVE_SECONDS = 30
 
@@ -33,6 +34,8 @@ def serve(*, package: str, description: str, default_port: int, argv: list[str] 
         port=args.port,
         workers=args.workers,
         proxy_headers=False,
+        # Over-long addresses and headers get a 414 or 431 answer, not a reset (shared/limits.py).
+        http=LimitedHttpTools,
         # Idle keep-alive connections outlive any client's pool (httpx forgets them after 5 s):
         # with equal timeouts a client can reuse a connection the server is closing that very
         # moment, and the request fails as "server disconnected".

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.csrf import csrf_token
 from shared.flash import pop_flashes
+from shared.limits import BodyLimit
 from shared.steps import STEPS
 from shared.tour import tour_back, tour_on
 
@@ -114,7 +115,13 @@ def render_error(
 
 
 def install_web_basics(
-    app: FastAPI, *, session_secret: str, cookie_name: str, public_url: str
+    app: FastAPI,
+    *,
+    session_secret: str,
+    cookie_name: str,
+    public_url: str,
+    large_bodies: dict[str, int] | None = None,
+    json_prefixes: tuple[str, ...] = (),
 ) -> None:
     """Signed-cookie session, security headers and the shared static files, alike in both apps.
 
@@ -129,6 +136,8 @@ def install_web_basics(
         https_only=public_url.startswith("https://"),
         max_age=60 * 60 * 8,
     )
+    # A body over the limit is a 413 before anything reads it (shared/limits.py).
+    app.add_middleware(BodyLimit, larger=large_bodies, json_prefixes=json_prefixes)
     app.add_middleware(SecurityHeadersMiddleware)
     mount_shared_static(app)
 
