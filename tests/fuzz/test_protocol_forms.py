@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockgram.models import MockgramTable
+from shared.limits import MAX_BODY_BYTES
 from tests.fuzz.apps import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -241,3 +242,24 @@ def test_deeply_nested_json_at_registration_is_a_clear_refusal(
     assert response.status_code == 400
     json_error_is_an_rfc_code(response)
     assert snapshot(app.state.engine, MockgramTable.metadata) == before
+
+
+def test_an_over_large_token_request_is_a_413_invalid_request_and_changes_nothing(
+    mockgram: tuple[FastAPI, TestClient],
+) -> None:
+    app, client = mockgram
+    before = snapshot(app.state.engine, MockgramTable.metadata)
+    response = client.post(
+        "/oauth/token", content="grant_type=" + "a" * (MAX_BODY_BYTES + 1), headers=FORM
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "invalid_request"
+    assert snapshot(app.state.engine, MockgramTable.metadata) == before
+
+
+def test_an_over_large_sign_in_form_is_a_413_page(mockgram: tuple[FastAPI, TestClient]) -> None:
+    _, client = mockgram
+    response = client.post("/login", content="username=" + "a" * (MAX_BODY_BYTES + 1), headers=FORM)
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert "That request was too large" in response.text
