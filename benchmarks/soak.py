@@ -68,7 +68,8 @@ def soak(stories: int, kind: str, timeout: float) -> bool:
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"soak: {stories} whole stories at once on {kind}, {os.cpu_count()} CPU cores")
-    print(f"  machine load       {load} (1, 5, 15 min) at the end; back-channel timeout {timeout} s")
+    print(f"  machine load       {load} (1, 5, 15 min) at the end")
+    print(f"  back-channel wait  {timeout} s (AwesomeService waiting for Mockgram)")
     print(f"  finished           {len(crowd.orders)} of {stories} in {crowd.seconds:.1f} s")
     print(f"  errors             {len(crowd.errors)}, still running {len(crowd.stuck)}")
     for index, error in sorted(crowd.errors.items())[:5]:
