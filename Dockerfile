@@ -2,6 +2,8 @@
 #   docker build -t awesomeservice-mockgram .
 #   docker run -p 8000:8000 awesomeservice-mockgram                       # AwesomeService
 #   docker run -p 8001:8001 awesomeservice-mockgram python -m mockgram --host 0.0.0.0
+#   docker run -p 8001:8001 -v "$PWD/mockgram.toml:/config/mockgram.toml:ro" awesomeservice-mockgram \
+#       python -m mockgram --host 0.0.0.0 --config /config/mockgram.toml   # Mockgram alone, configured
 # The dependencies come from pyproject.toml (with the `postgres` extra, so one image serves both
 # SQLite and PostgreSQL). Build stage: a virtualenv with the project installed; final stage:
 # that virtualenv only, run as an unprivileged user.

@@ -31,7 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["doctor"]:
         raise SystemExit(doctor(args[1:]))
-    serve(package="awesomeservice", description=__doc__ or "", default_port=8000, argv=args)
+    serve(
+        package="awesomeservice",
+        description=__doc__ or "",
+        default_port=8000,
+        argv=args,
+        settings=AwesomeServiceSettings,
+    )
 
 
 if __name__ == "__main__":

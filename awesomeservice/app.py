@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,7 +24,7 @@ from awesomeservice.inspector import recorder as inspector_recorder
 from awesomeservice.inspector import stepping
 from awesomeservice.inspector.install import install_inspector
 from awesomeservice.lab import switches as lab_switches
-from awesomeservice.models import AppSecret, AwesomeTable
+from awesomeservice.models import AppSecret, AwesomeTable, BrowserSession
 from awesomeservice.oauth.discovery import Discovery
 from awesomeservice.pages import (
     accounts,
@@ -53,6 +54,8 @@ from shared.db import (
     make_engine,
     use_database_threads,
 )
+from shared.proxies import trust_forwarded_headers
+from shared.sessions import SessionStore
 from shared.web import install_web_basics, make_templates, render_error
 
 HERE = Path(__file__).resolve().parent
@@ -143,12 +146,18 @@ def create_app(
     templates.env.filters["money"] = _money
     app.state.templates = templates
 
-    # The session cookie is HttpOnly (Starlette's default) and SameSite=Lax; it holds only the
-    # user id, a browser binding and the CSRF token, never a Mockgram token (SECURITY.md, C7).
+    # The session cookie (HttpOnly, SameSite=Lax) holds only a random id; the session, on the
+    # server, holds the user id, a browser binding and the CSRF token, never a Mockgram token
+    # (SECURITY.md, C7).
     install_web_basics(
         app,
-        session_secret=settings.secret_key
-        or load_or_create_secret(engine, AppSecret, "session-key"),
+        sessions=SessionStore(
+            engine,
+            BrowserSession,
+            secret=settings.secret_key or load_or_create_secret(engine, AppSecret, "session-key"),
+            idle=timedelta(seconds=settings.session_idle_seconds),
+            absolute=timedelta(seconds=settings.session_absolute_seconds),
+        ),
         cookie_name=SESSION_COOKIE,
         public_url=settings.url,
     )
@@ -159,6 +168,7 @@ def create_app(
     app.mount("/static/spa", StaticFiles(directory=str(HERE / "static" / "spa")), name="spa")
     _install_error_pages(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
+    trust_forwarded_headers(app, settings.forwarded_allow_ips)  # outermost: the client's address
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
 

@@ -338,6 +338,22 @@ def check_authorization_endpoint(endpoint: object, settings: AwesomeServiceSetti
     )
 
 
+def check_client_secret(settings: AwesomeServiceSettings) -> list[Finding]:
+    """Configuration alone: outside demo mode the client secret must be set (shared/demo.py)."""
+    if settings.client_secret:
+        return []
+    return [
+        Finding(
+            "error",
+            "Client secret",
+            "AWESOMESERVICE_CLIENT_SECRET is not set, so Connect Mockgram and Log in with "
+            "Mockgram cannot authenticate at the token endpoint (RFC 6749 §2.3).",
+            "Set it to the secret Mockgram printed at its first start (or one of your choosing, "
+            "set on both apps), or run both apps in demo mode (python3 scripts/demo.py).",
+        )
+    ]
+
+
 def _internal_host(settings: AwesomeServiceSettings) -> str:
     """The internal URL's host, when it differs from the public one (else nothing leaks)."""
     internal, public = _host(settings.back_channel_url), _host(settings.mockgram_url)
@@ -349,7 +365,7 @@ async def diagnose(
 ) -> Diagnosis:
     """Fetch the metadata over the back channel and compare; never raises for what it finds."""
     timeout = settings.http_timeout_seconds if timeout is None else timeout
-    findings = check_public_url(settings)
+    findings = check_public_url(settings) + check_client_secret(settings)
     metadata_url: str | None = None
     issuer: str | None = None
     endpoint: str | None = None

@@ -46,3 +46,24 @@ async def mockgram_unavailable(
         error_uri=refusals.explanation_url(reason, ref),
         step=step,
     )
+
+
+def client_secret_missing(request: Request, *, variable: str) -> Response:
+    """Outside demo mode the client secret must be set; say so before sending anyone away."""
+    return render_error(
+        request,
+        status_code=503,
+        title="AwesomeService has no client secret yet",
+        message=(
+            "AwesomeService must prove who it is to Mockgram at step 5 (RFC 6749 §2.3), and no "
+            "secret is configured, so nothing was sent."
+        ),
+        hint=(
+            f"Set {variable} to the secret Mockgram printed when it first started (or the one "
+            "the developer portal showed you) and restart AwesomeService. The doctor at /doctor "
+            "checks it. To use the published demo secrets, start both apps in demo mode "
+            "(python3 scripts/demo.py)."
+        ),
+        error_code="client_secret_missing",
+        step=1,
+    )

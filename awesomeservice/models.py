@@ -12,6 +12,8 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.clock import utcnow
+from shared.login_throttle import FailedSignInFields, TrustedSignInAddressFields
+from shared.sessions import SessionFields
 
 
 class AwesomeTable(SQLModel, registry=registry()):
@@ -212,3 +214,19 @@ class LoginRecord(AwesomeTable, table=True):
     userinfo: str = "{}"
     outcome: str = Field(default="", max_length=20)  # "signed_in", "linked" or "created"
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class BrowserSession(SessionFields, AwesomeTable, table=True):
+    """A browser's session with the print shop; the cookie holds only its random id."""
+
+    __tablename__ = "browser_session"
+
+
+class FailedSignIn(FailedSignInFields, AwesomeTable, table=True):
+    """One wrong password at the print shop's sign-in (shared/login_throttle.py, SECURITY.md A6)."""
+
+
+class TrustedSignInAddress(TrustedSignInAddressFields, AwesomeTable, table=True):
+    """An address someone signed in to AwesomeService from (shared/login_throttle.py)."""
+
+    __table_args__ = (UniqueConstraint("username_hash", "address_hash"),)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import demo as demo_values
 from shared.settings import default_sqlite_url
 
 
 class AwesomeServiceSettings(BaseSettings):
-    """Everything AwesomeService can be told; defaults give a working local demo."""
+    """Everything AwesomeService can be told; with `demo` on, the defaults give the demo."""
 
     model_config = SettingsConfigDict(env_prefix="AWESOMESERVICE_", populate_by_name=True)
 
@@ -24,16 +25,37 @@ class AwesomeServiceSettings(BaseSettings):
         description="Where this back end reaches Mockgram (token, API); defaults to mockgram_url.",
     )
     client_id: str = "awesomeservice"
-    client_secret: str = "awesomeservice-demo-secret"
+    client_secret: str = Field(
+        default="", description="Unset: the demo's in demo mode; otherwise it must be set."
+    )
     scope: str = "photos.read"
-    demo_mode: bool = True
+    demo: bool = Field(
+        default=False,
+        description="Demo mode: the published demo secrets, shown on pages (shared/demo.py).",
+    )
     demo_password: str = Field(
-        default="awesome-demo", description="Password of the seeded AwesomeService account john."
+        default="", description="Password of the seeded account john; unset: demo's or generated."
     )
     seed_demo_data: bool = True
     secret_key: str | None = Field(
         default=None,
-        description="Signs the session cookie; when unset, one is generated and kept in the DB.",
+        description="Keys the stored session ids; when unset, one is generated and kept in the DB.",
+    )
+    # OWASP Session Management: an idle and an absolute timeout, enforced on the server. Longer
+    # than Mockgram's: the print shop holds no password of John's and no way to get one.
+    session_idle_seconds: int = Field(
+        default=2 * 3600, ge=60, description="A session ends after this long without a request."
+    )
+    session_absolute_seconds: int = Field(
+        default=24 * 3600, ge=60, description="A session ends this long after its sign-in."
+    )
+    login_throttle: bool = Field(
+        default=True, description="Growing delays after wrong passwords (shared/login_throttle.py)."
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies (comma-separated addresses or networks, '*' for any) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.",
     )
     http_timeout_seconds: float = Field(
         default=5.0, description="Timeout for every call to Mockgram's back channel."
@@ -54,7 +76,7 @@ class AwesomeServiceSettings(BaseSettings):
         default="jane", description="The Mockgram demo account the attack lab signs in as."
     )
     lab_mockgram_password: str = Field(
-        default="mockgram-demo", description="Its password (Mockgram's demo password)."
+        default="", description="Its password; unset: Mockgram's demo password in demo mode."
     )
     # "Log in with" (OpenID Connect): any standards-compliant provider; Mockgram by default.
     login_issuer: str = Field(
@@ -79,8 +101,8 @@ class AwesomeServiceSettings(BaseSettings):
         default="oauth-debugger", description="The client the debugger fills in for Mockgram."
     )
     debugger_client_secret: str = Field(
-        default="oauth-debugger-demo-secret",
-        description="Its secret, used on the server when the form's secret is left empty.",
+        default="",
+        description="Its secret, used on the server when the form's is empty; unset: demo's.",
     )
 
     doctor_on_start: bool = Field(
@@ -95,6 +117,25 @@ class AwesomeServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _internal_defaults_to_public(self) -> AwesomeServiceSettings:
+        demo_values.apply_demo_mode(
+            self,
+            "AWESOMESERVICE_",
+            {
+                "client_secret": ("AWESOMESERVICE_CLIENT_SECRET", demo_values.CLIENT_SECRET),
+                "demo_password": (
+                    "AWESOMESERVICE_DEMO_PASSWORD",
+                    demo_values.AWESOMESERVICE_PASSWORD,
+                ),
+                "debugger_client_secret": (
+                    "AWESOMESERVICE_DEBUGGER_CLIENT_SECRET",
+                    demo_values.DEBUGGER_CLIENT_SECRET,
+                ),
+                "lab_mockgram_password": (
+                    "AWESOMESERVICE_LAB_MOCKGRAM_PASSWORD",
+                    demo_values.MOCKGRAM_PASSWORD,
+                ),
+            },
+        )
         if not self.mockgram_internal_url:
             self.mockgram_internal_url = self.mockgram_url
         if not self.login_issuer:

@@ -355,7 +355,9 @@ def job_in_process(job: Job) -> dict[str, Any]:
     extra = {} if app_name == "mockgram" else {"doctor_on_start": False}
 
     def build() -> float:
-        settings = settings_class(database_url="sqlite://", seed_demo_data=job["seed"], **extra)
+        settings = settings_class(
+            database_url="sqlite://", seed_demo_data=job["seed"], demo=True, **extra
+        )
         began = time.perf_counter()
         app_module.create_app(settings)
         return time.perf_counter() - began

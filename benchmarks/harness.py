@@ -49,8 +49,8 @@ from benchmarks.servers import (
 )
 
 SECTIONS = frozenset(range(1, 10))
-MOCKGRAM_PASSWORD = "mockgram-demo"  # mockgram/settings.py DEFAULT_DEMO_PASSWORD
-AWESOME_PASSWORD = "awesome-demo"  # awesomeservice/settings.py demo_password
+MOCKGRAM_PASSWORD = "mockgram-demo"  # shared/demo.py MOCKGRAM_PASSWORD (demo mode)
+AWESOME_PASSWORD = "awesome-demo"  # shared/demo.py AWESOMESERVICE_PASSWORD (demo mode)
 CLIENT_ID = "awesomeservice"  # the client Mockgram seeds for AwesomeService
 CLIENT_SECRET = "awesomeservice-demo-secret"
 NODE_CLIENT_ID = "bench"
@@ -112,6 +112,7 @@ class Bench:
             "MOCKGRAM_ISSUER": f"http://127.0.0.1:{self.mockgram_port}",
             "MOCKGRAM_DATABASE_URL": f"sqlite:///{database}",
             "MOCKGRAM_SEED_DEMO_DATA": str(seed).lower(),
+            "MOCKGRAM_DEMO": "true",  # the flows sign in with the published demo secrets
             "AWESOMESERVICE_URL": f"http://127.0.0.1:{self.awesome_port}",
         }
 
@@ -121,6 +122,7 @@ class Bench:
             "AWESOMESERVICE_MOCKGRAM_URL": f"http://127.0.0.1:{self.mockgram_port}",
             "AWESOMESERVICE_DATABASE_URL": f"sqlite:///{database}",
             "AWESOMESERVICE_SEED_DEMO_DATA": str(seed).lower(),
+            "AWESOMESERVICE_DEMO": "true",
         }
 
     def start_servers(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -11,14 +12,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mockgram import activity, bearer, cors, lab
+from mockgram import activity, bearer, capture, cors, lab
 from mockgram import keys as signing_keys
 from mockgram.api import photos
+from mockgram.config import load_config
+from mockgram.control import plane as control_plane
+from mockgram.control.faults import Faults
 from mockgram.defences import Defences
-from mockgram.demo.seed import seed_demo_data
+from mockgram.demo.seed import seed_demo_data, seed_from_config
 from mockgram.events import Events
 from mockgram.failures import FailureRecorder, error_uri
-from mockgram.models import AppSecret, MockgramTable
+from mockgram.models import AppSecret, BrowserSession, MockgramTable
 from mockgram.oauth import (
     authorize,
     introspection,
@@ -31,6 +35,7 @@ from mockgram.oauth import (
 )
 from mockgram.pages import activity as activity_page
 from mockgram.pages import apps, avatars, consent, developers, errors_explained, home, login
+from mockgram.pages import requests as requests_page
 from mockgram.settings import MockgramSettings
 from mockgram.uploads import MAX_UPLOAD_BYTES
 from shared import health
@@ -44,6 +49,8 @@ from shared.db import (
     make_engine,
     use_database_threads,
 )
+from shared.proxies import trust_forwarded_headers
+from shared.sessions import SessionStore
 from shared.web import install_web_basics, make_templates, render_error
 
 HERE = Path(__file__).resolve().parent
@@ -62,12 +69,22 @@ JSON_PREFIXES = (
 
 
 def create_app(settings: MockgramSettings | None = None) -> FastAPI:
-    """Build Mockgram: database and keys ready, demo data seeded when asked."""
+    """Build Mockgram: database and keys ready, demo data seeded when asked.
+
+    With a configuration file (settings.config) its settings fill in what the caller left
+    unset, and its people and clients are written after the demo's (if the demo is on).
+    A bad file raises ConfigError, whose message names the file, line and key.
+    """
     settings = settings or MockgramSettings()
+    loaded = None if settings.config is None else load_config(settings.config, settings)
+    if loaded is not None:
+        settings = loaded.apply_to(settings)
     engine = make_engine(settings.database_url)
     create_schema(engine, MockgramTable.metadata)
     if settings.seed_demo_data:
         seed_demo_data(engine, settings)
+    if loaded is not None:
+        seed_from_config(engine, loaded)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,18 +101,25 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.database = Database(engine)
-    app.state.keys = signing_keys.load_or_create(engine)
+    app.state.keys = signing_keys.load_or_create(engine, signing_keys.pinned_key(settings))
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
     app.state.templates = templates
     app.state.events = Events()
     activity.listen(app.state.events)
+    capture.listen(app.state.events)
     app.state.defences = Defences()
+    app.state.faults = Faults()  # queued by the control plane, when it is on
 
     install_web_basics(
         app,
-        session_secret=settings.secret_key
-        or load_or_create_secret(engine, AppSecret, "session-key"),
+        sessions=SessionStore(
+            engine,
+            BrowserSession,
+            secret=settings.secret_key or load_or_create_secret(engine, AppSecret, "session-key"),
+            idle=timedelta(seconds=settings.session_idle_seconds),
+            absolute=timedelta(seconds=settings.session_absolute_seconds),
+        ),
         cookie_name=SESSION_COOKIE,
         public_url=settings.issuer,
         # Photo uploads may be larger than a form; protocol endpoints refuse in JSON.
@@ -120,6 +144,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         apps.router,
         activity_page.router,
         developers.router,
+        requests_page.router,  # what each app sent, and its report card
         errors_explained.router,
         avatars.router,
         shared_tour.router,
@@ -133,17 +158,21 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     # Around every route: failed protocol requests are recorded for their error_uri pages,
     # public clients get CORS, and errors are answered as JSON or as pages.
     cors.install(app)
+    if settings.capture_requests:  # what each client sent, for the portal (mockgram/capture.py)
+        app.add_middleware(capture.RequestCapture, limit=settings.capture_limit)
     app.add_middleware(FailureRecorder, engine=engine, issuer=settings.issuer)
     _install_error_pages(app)
     bearer.install(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
+    control_plane.install(app)  # /_control/ for other projects' tests: off unless configured
+    trust_forwarded_headers(app, settings.forwarded_allow_ips)  # outermost: the client's address
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
 
 
 # Paths programs call (RFC 8615: every well-known URI is for programs); the authorization
 # endpoint is the exception: a person's browser lands there.
-PROGRAM_PREFIXES = ("/api/", "/oauth/", "/.well-known/")
+PROGRAM_PREFIXES = ("/api/", "/oauth/", "/.well-known/", "/_control/")
 
 
 def _wants_json(request: Request) -> bool:

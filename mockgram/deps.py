@@ -3,12 +3,13 @@ signed-in user, all from the app."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from mockgram.control.faults import Faults
 from mockgram.db import SessionDep
 from mockgram.defences import Defences
 from mockgram.events import Events
@@ -40,18 +41,20 @@ async def get_events(request: Request) -> Events:
 
 @dataclass(frozen=True)
 class Provider:
-    """What protocol code needs of its app: settings, signing keys, events and defences."""
+    """What protocol code needs of its app: settings, signing keys, events, defences, and the
+    faults a test queued through the control plane (mockgram/control/faults.py)."""
 
     settings: MockgramSettings
     keys: SigningKeys
     events: Events
     defences: Defences
+    faults: Faults = field(default_factory=Faults)
 
 
 async def get_provider(request: Request) -> Provider:
     """The app's parts, read afresh: a test that replaces one on app.state is heard at once."""
     state = request.app.state
-    return Provider(state.settings, state.keys, state.events, state.defences)
+    return Provider(state.settings, state.keys, state.events, state.defences, state.faults)
 
 
 def get_current_user(request: Request, session: SessionDep) -> User | None:

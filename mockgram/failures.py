@@ -116,6 +116,12 @@ def error_uri(error: str, *, issuer: str | None = None) -> str:
     return f"{uri}?{urlencode({'ref': context.ref})}"
 
 
+def current_error() -> str | None:
+    """The error code the current watched request was answered with so far, if any."""
+    context = _current.get()
+    return context.error if context else None
+
+
 # ── Redaction ────────────────────────────────────────────────────────────────────────────────
 
 

@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mockgram.models import AppSecret, SigningKey
+from mockgram.settings import MockgramSettings
+from shared.clock import utcnow
 
 PrivateKey = RSAKey | ECKey
 
@@ -105,15 +107,48 @@ def _parse(stored: str, alg: str) -> PrivateKey:
     return key
 
 
-def load_or_create(engine: Engine) -> SigningKeys:
-    """Read the active keys; create what is missing (one per algorithm). Racing workers agree."""
+def load_or_create(engine: Engine, pinned: PrivateKey | None = None) -> SigningKeys:
+    """Read the active keys; create what is missing (one per algorithm). Racing workers agree.
+
+    A pinned key (the configuration's `[signing]`, see parse_pinned_key) is the only key of its
+    algorithm: nothing is stored for it, and the JWKS publishes it with its own kid.
+    """
+    pinned_alg = None if pinned is None else (ES256 if isinstance(pinned, ECKey) else RS256)
     with Session(engine) as session:
         for alg in ALGORITHMS:
-            if not _active_rows(session, alg):
+            if alg != pinned_alg and not _active_rows(session, alg):
                 _create_first(session, alg)
-        rsa = [_parse(row.private_jwk, RS256) for row in _active_rows(session, RS256)]
-        ec = [_parse(row.private_jwk, ES256) for row in _active_rows(session, ES256)]
-        return SigningKeys(rsa, ec)  # type: ignore[arg-type]
+        keys = {
+            alg: [pinned]
+            if alg == pinned_alg
+            else [_parse(row.private_jwk, alg) for row in _active_rows(session, alg)]
+            for alg in ALGORITHMS
+        }
+        return SigningKeys(keys[RS256], keys[ES256])  # type: ignore[arg-type]
+
+
+def rotate(engine: Engine, *, retire_old: bool = False) -> SigningKeys:
+    """A new active key per algorithm, signing from now on; the old ones stay in the JWKS so
+    tokens they signed still verify, unless `retire_old` (then those tokens stop verifying)."""
+    with Session(engine) as session:
+        if retire_old:
+            for row in session.exec(select(SigningKey).where(SigningKey.active == True)):  # noqa: E712
+                row.active = False
+                session.add(row)
+        for alg in ALGORITHMS:
+            key = _generate(alg)
+            stored = json.dumps(key.as_dict(private=True))
+            session.add(
+                SigningKey(kid=str(key.kid), alg=alg, private_jwk=stored, created_at=utcnow())
+            )
+            _remember(stored, key)
+        session.commit()
+    return load_or_create(engine)
+
+
+def unpublished_key(alg: str) -> PrivateKey:
+    """A fresh key that is in no JWKS: what it signs must fail any client's signature check."""
+    return _generate(alg)
 
 
 def _active_rows(session: Session, alg: str) -> list[SigningKey]:
@@ -123,3 +158,41 @@ def _active_rows(session: Session, alg: str) -> list[SigningKey]:
         .order_by(SigningKey.created_at.desc())  # type: ignore[attr-defined]
     )
     return list(session.exec(statement).all())
+
+
+def parse_pinned_key(text: str, *, alg: str, kid: str | None = None) -> PrivateKey:
+    """A private key given as a JWK (JSON) or PEM, for `alg`; ValueError saying what is wrong.
+
+    Its `kid` is the one given, else the JWK's own, else its RFC 7638 thumbprint: the same key
+    always has the same kid, so a test suite can pin both.
+    """
+    key_type = ECKey if alg == ES256 else RSAKey
+    stripped = text.strip()
+    try:
+        value: str | dict[str, object] = (
+            json.loads(stripped) if stripped.startswith("{") else stripped
+        )
+        key = key_type.import_key(value)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - any parse failure is one message to the user
+        kind = "an EC P-256" if alg == ES256 else "an RSA"
+        raise ValueError(f"not {kind} private key (JWK or PEM) usable for {alg}") from exc
+    if not key.is_private:
+        raise ValueError("this is a public key; signing needs the private key")
+    if isinstance(key, ECKey) and key.as_dict().get("crv") != "P-256":
+        raise ValueError("ES256 needs an EC key on the P-256 curve")
+    parameters = {k: v for k, v in key.as_dict(private=True).items() if k not in ("use", "alg")}
+    parameters |= {"use": "sig", "alg": alg}
+    if kid:
+        parameters["kid"] = kid
+    pinned = key_type.import_key(parameters)  # type: ignore[arg-type]
+    pinned.ensure_kid()
+    return pinned
+
+
+def pinned_key(settings: MockgramSettings) -> PrivateKey | None:
+    """The key the settings pin (MOCKGRAM_SIGNING_KEY or the configuration's [signing])."""
+    if settings.signing_key is None:
+        return None
+    return parse_pinned_key(
+        settings.signing_key, alg=settings.signing_alg, kid=settings.signing_key_id
+    )

@@ -8,12 +8,15 @@ Secrets (passwords, client secrets, codes) are stored hashed, never in the clear
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.clock import utcnow
+from shared.login_throttle import FailedSignInFields, TrustedSignInAddressFields
+from shared.sessions import SessionFields
 
 
 class MockgramTable(SQLModel, registry=registry()):
@@ -21,13 +24,35 @@ class MockgramTable(SQLModel, registry=registry()):
 
 
 class User(MockgramTable, table=True):
+    """A person who signs in; what tokens say about them (mockgram/people.py writes these)."""
+
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(index=True, unique=True, max_length=64)
     name: str = Field(max_length=120)
-    email: str = Field(max_length=200)
+    email: str = Field(max_length=200)  # "" when the person has none: no email claim then
     email_verified: bool = False  # OIDC Core §5.1; the seeded demo people are verified
     password_hash: str
+    # OIDC Core §2: the subject identifier; None means str(id), what the demo people have.
+    sub: str | None = Field(default=None, unique=True, max_length=255)
+    # Further claims, standard (given_name, locale…) or an app's own (groups, tenant…).
+    extra_claims: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict)
+    )
+    # Release rules (mockgram/oauth/claims.py): claim names always put in the id_token and the
+    # access token; at userinfo, None means every claim of the app's own.
+    id_token_claims: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    access_token_claims: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    userinfo_claims: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def subject(self) -> str:
+        """The `sub` every token and userinfo answer carries for this person (OIDC Core §2)."""
+        return self.sub or str(self.id)
 
 
 class Photo(MockgramTable, table=True):
@@ -192,29 +217,17 @@ class ActivityEvent(MockgramTable, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
-class FailedSignIn(MockgramTable, table=True):
-    """One wrong password (or unknown username), for sign-in throttling (SECURITY.md item 34).
-
-    The typed username and the client address are kept only as hashes: what someone typed into
-    the username field (a password, by mistake) is never stored. Rows older than an hour go.
-    """
-
-    id: int | None = Field(default=None, primary_key=True)
-    username_hash: str = Field(max_length=64, index=True)
-    address_hash: str = Field(max_length=64, index=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
+class FailedSignIn(FailedSignInFields, MockgramTable, table=True):
+    """One wrong password at Mockgram's sign-in (shared/login_throttle.py, SECURITY.md item 34)."""
 
 
-class TrustedSignInAddress(MockgramTable, table=True):
-    """An address a person signed in from with the right password (hashed, like FailedSignIn).
-
-    The hourly cap on an account's failures does not shut out such an address: a stranger
-    hammering John's account from elsewhere cannot lock John out of his own (SECURITY.md item 34).
-    """
+class TrustedSignInAddress(TrustedSignInAddressFields, MockgramTable, table=True):
+    """An address someone signed in to Mockgram from (shared/login_throttle.py)."""
 
     __table_args__ = (UniqueConstraint("username_hash", "address_hash"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    username_hash: str = Field(max_length=64, index=True)
-    address_hash: str = Field(max_length=64)
-    last_success_at: datetime = Field(default_factory=utcnow)
+
+class BrowserSession(SessionFields, MockgramTable, table=True):
+    """A signed-in (or anonymous) browser's session; the cookie holds only its random id."""
+
+    __tablename__ = "browser_session"

@@ -18,6 +18,9 @@ class ScopeInfo:
     description: str
     dangerous: bool = False
     required: bool = False  # part of the request itself: shown, but not untickable
+    # Claims this scope releases at userinfo (OIDC Core §5.4 for the standard ones, which
+    # mockgram/oauth/claims.py knows); a configured scope may release claims of its own.
+    claims: tuple[str, ...] = ()
 
 
 OPENID = "openid"
@@ -58,10 +61,19 @@ SCOPES: dict[str, ScopeInfo] = {
 }
 
 
+def catalog(configured: Iterable[ScopeInfo] = ()) -> dict[str, ScopeInfo]:
+    """The built-in scopes, reworded or extended by settings.configured_scopes."""
+    known = dict(SCOPES)
+    for info in configured:
+        known[info.name] = info
+    return known
+
+
 def normalize_scope(scopes: Iterable[str]) -> str:
-    """Known scopes in Mockgram's own order, duplicates collapsed (order is irrelevant, §3.3)."""
+    """Scopes in Mockgram's own order, then configured ones by name, duplicates collapsed (§3.3)."""
     wanted = set(scopes)
-    return " ".join(name for name in SCOPES if name in wanted)
+    builtin = [name for name in SCOPES if name in wanted]
+    return " ".join(builtin + sorted(wanted - set(SCOPES) - {""}))
 
 
 def has_openid(scope: str) -> bool:
@@ -69,7 +81,7 @@ def has_openid(scope: str) -> bool:
     return OPENID in scope.split()
 
 
-def describe(scope: str) -> list[ScopeInfo]:
+def describe(scope: str, configured: Iterable[ScopeInfo] = ()) -> list[ScopeInfo]:
     """The known scopes in a space-separated scope string, in Mockgram's own order."""
     requested = set(scope.split())
-    return [info for name, info in SCOPES.items() if name in requested]
+    return [info for name, info in catalog(configured).items() if name in requested]

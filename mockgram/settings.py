@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mockgram.scopes import ScopeInfo
+from shared import demo as demo_values
 from shared.settings import default_sqlite_url
 
-DEFAULT_DEMO_PASSWORD = "mockgram-demo"
 DEFAULT_CLIENT_ID = "awesomeservice"
-DEFAULT_CLIENT_SECRET = "awesomeservice-demo-secret"
 
 
 class MockgramSettings(BaseSettings):
-    """Everything Mockgram can be told; defaults give a working local demo."""
+    """Everything Mockgram can be told; with `demo` on, the defaults give the local demo."""
 
     model_config = SettingsConfigDict(env_prefix="MOCKGRAM_", populate_by_name=True)
 
@@ -22,19 +25,43 @@ class MockgramSettings(BaseSettings):
         description="Mockgram's public URL: the issuer in metadata, tokens and `iss`.",
     )
     database_url: str = Field(default_factory=lambda: default_sqlite_url("mockgram.db"))
-    demo_mode: bool = True
-    demo_password: str = DEFAULT_DEMO_PASSWORD
+    demo: bool = Field(
+        default=False,
+        description="Demo mode: the published demo secrets, shown on pages (shared/demo.py).",
+    )
+    demo_password: str = Field(
+        default="", description="The seeded users' password; unset: the demo's, or generated."
+    )
     seed_demo_data: bool = True
     secret_key: str | None = Field(
         default=None,
-        description="Signs the session cookie; when unset, one is generated and stored.",
+        description="Keys the stored session ids; when unset, one is generated and stored.",
+    )
+    # OWASP Session Management: an idle and an absolute timeout, enforced on the server.
+    session_idle_seconds: int = Field(
+        default=30 * 60, ge=60, description="A session ends after this long without a request."
+    )
+    session_absolute_seconds: int = Field(
+        default=8 * 3600, ge=60, description="A session ends this long after its sign-in."
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies (comma-separated addresses or networks, '*' for any) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.",
     )
     registration_open: bool = Field(
         default=True, description="Whether the RFC 7591 registration endpoint accepts requests."
     )
     login_throttle: bool = Field(
         default=True,
-        description="Growing delays after wrong passwords (mockgram/login_throttle.py).",
+        description="Growing delays after wrong passwords (shared/login_throttle.py).",
+    )
+    capture_requests: bool = Field(
+        default=True,
+        description="Keep each protocol request, secrets masked, for /developers/requests.",
+    )
+    capture_limit: int = Field(
+        default=1000, ge=1, description="How many captured requests to keep (the newest)."
     )
     code_ttl_seconds: int = 600
     access_token_ttl_seconds: int = 900
@@ -42,11 +69,40 @@ class MockgramSettings(BaseSettings):
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     id_token_ttl_seconds: int = 600  # OIDC Core §2 exp: the id_token is read once, at sign-in
     pending_request_ttl_seconds: int = 1800
+    # The configuration file (mockgram/config.py): people, clients, scopes, keys, lifetimes.
+    # What it sets fills in the settings below that the environment or the caller left unset.
+    config: Path | None = Field(
+        default=None, description="A TOML configuration file; the built-in demo when unset."
+    )
+    # RFC 7518 §3.1: what access tokens are signed with (id_tokens follow each client's choice).
+    signing_alg: Literal["RS256", "ES256"] = "RS256"
+    signing_key: str | None = Field(
+        default=None,
+        description="A fixed private key (JWK JSON or PEM) for signing_alg, so tests can pin it.",
+    )
+    signing_key_id: str | None = None  # its kid; else the JWK's own, else its thumbprint
+    # Scopes the configuration adds or rewords (consent wording, claims they release).
+    configured_scopes: tuple[ScopeInfo, ...] = ()
     # Teaching aids: the guided tour (on by default in the demo) and the attack lab's lab mode.
     tour_default: bool = True
     lab_mode: bool = Field(
         default=False,
         description="Lab mode: AwesomeService's attack lab may switch one defence off for one run.",
+    )
+    # For other projects' test suites (mockgram/control/, mockgram/testing/): both off by default.
+    control: bool | None = Field(
+        default=None,
+        description="The /_control/ HTTP API; on when control_secret is set, unless false.",
+    )
+    control_secret: str | None = Field(
+        default=None, description="The bearer secret the /_control/ API demands (required)."
+    )
+    non_interactive: bool = Field(
+        default=False,
+        description="Sign in the queued (or non_interactive_user) person and consent at once.",
+    )
+    non_interactive_user: str = Field(
+        default="john", description="Who signs in non-interactively when nobody is queued."
     )
 
     # The seeded AwesomeService client reads the same variables AwesomeService itself reads.
@@ -59,9 +115,15 @@ class MockgramSettings(BaseSettings):
         validation_alias=AliasChoices("AWESOMESERVICE_CLIENT_ID", "awesomeservice_client_id"),
     )
     awesomeservice_client_secret: str = Field(
-        default=DEFAULT_CLIENT_SECRET,
+        default="",  # unset: the demo's, or generated and kept in the database
         validation_alias=AliasChoices(
             "AWESOMESERVICE_CLIENT_SECRET", "awesomeservice_client_secret"
+        ),
+    )
+    debugger_client_secret: str = Field(
+        default="",  # the seeded `oauth-debugger` client's; unset: as above
+        validation_alias=AliasChoices(
+            "AWESOMESERVICE_DEBUGGER_CLIENT_SECRET", "debugger_client_secret"
         ),
     )
 
@@ -71,6 +133,25 @@ class MockgramSettings(BaseSettings):
         # RFC 8414 §2: the issuer is compared as a string; one canonical form, no trailing slash.
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _published_secrets_only_in_demo(self) -> MockgramSettings:
+        demo_values.apply_demo_mode(
+            self,
+            "MOCKGRAM_",
+            {
+                "demo_password": ("MOCKGRAM_DEMO_PASSWORD", demo_values.MOCKGRAM_PASSWORD),
+                "awesomeservice_client_secret": (
+                    "AWESOMESERVICE_CLIENT_SECRET",
+                    demo_values.CLIENT_SECRET,
+                ),
+                "debugger_client_secret": (
+                    "AWESOMESERVICE_DEBUGGER_CLIENT_SECRET",
+                    demo_values.DEBUGGER_CLIENT_SECRET,
+                ),
+            },
+        )
+        return self
+
     @field_validator("code_ttl_seconds")
     @classmethod
     def _code_ttl_at_most_ten_minutes(cls, value: int) -> int:
@@ -78,6 +159,17 @@ class MockgramSettings(BaseSettings):
         if not 1 <= value <= 600:
             raise ValueError("code_ttl_seconds must be between 1 and 600")
         return value
+
+    @model_validator(mode="after")
+    def _control_needs_its_secret(self) -> MockgramSettings:
+        if self.control and not self.control_secret:
+            raise ValueError("MOCKGRAM_CONTROL=true needs MOCKGRAM_CONTROL_SECRET (its bearer).")
+        return self
+
+    @property
+    def control_enabled(self) -> bool:
+        """The control plane answers when a secret is set, unless MOCKGRAM_CONTROL=false."""
+        return bool(self.control_secret) and self.control is not False
 
     @property
     def api_audience(self) -> str:

@@ -14,8 +14,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlmodel import Session
 
-from mockgram.keys import SigningKeys
-from mockgram.models import IssuedToken
+from mockgram.keys import ALGORITHMS, SigningKeys
+from mockgram.models import IssuedToken, User
+from mockgram.oauth.claims import access_token_extra_claims
 from mockgram.settings import MockgramSettings
 from shared.clock import as_utc, utcnow
 from shared.hashing import new_token
@@ -51,9 +52,12 @@ def issue_access_token(
     now = utcnow()
     ttl = settings.access_token_ttl_seconds
     jti = new_token(16)
-    claims = {
+    user = session.get(User, user_id)
+    # RFC 9068 §2.2.1: the person's rule may add identity claims; the protocol's own win.
+    extra = {} if user is None else access_token_extra_claims(user, settings=settings)
+    claims = extra | {
         "iss": settings.issuer,
-        "sub": str(user_id),
+        "sub": str(user_id) if user is None else user.subject,
         "aud": settings.api_audience,
         "client_id": client_id,
         "scope": scope,
@@ -61,8 +65,10 @@ def issue_access_token(
         "exp": int(now.timestamp()) + ttl,
         "jti": jti,
     }
-    header = {"alg": "RS256", "typ": "at+jwt", "kid": keys.kid}  # RFC 9068 §2.1
-    token = jwt.encode(header, claims, keys.active)
+    # RFC 9068 §2.1: signed with an asymmetric algorithm (RS256 unless configured), never none.
+    key = keys.for_alg(settings.signing_alg)
+    header = {"alg": settings.signing_alg, "typ": "at+jwt", "kid": str(key.kid)}
+    token = jwt.encode(header, claims, key)
     session.add(
         IssuedToken(
             jti=jti,
@@ -81,7 +87,7 @@ def issue_access_token(
 def signed_claims(token: str, *, keys: SigningKeys) -> dict[str, Any]:
     """The claims of a JWT Mockgram signed as an access token; expiry is not looked at here."""
     try:
-        decoded = jwt.decode(token, keys.public_set, algorithms=["RS256"])
+        decoded = jwt.decode(token, keys.public_set, algorithms=list(ALGORITHMS))
     except (JoseError, ValueError, TypeError) as exc:
         raise InvalidAccessToken(
             "The access token is malformed or its signature is invalid."

@@ -1,6 +1,8 @@
 """Run the demo: `python3 scripts/demo.py` starts Mockgram (:8001) and AwesomeService (:8000).
 
-Both apps run side by side with SQLite files under ./data and seeded demo data. Ctrl-C stops both.
+Both apps run side by side with SQLite files under ./data and seeded demo data, in demo mode
+(MOCKGRAM_DEMO=true, AWESOMESERVICE_DEMO=true): the demo passwords and secrets README publishes
+work and are shown, so the demo listens on 127.0.0.1 (DEMO_HOST). Ctrl-C stops both.
 `--lab` turns on lab mode in both apps: the attack lab may switch one defence off for one run.
 Ports and URLs come from the same environment variables the apps read (see README).
 The first start installs only what the apps need to run (no test tools); psycopg too when a
@@ -74,6 +76,8 @@ def main() -> int:
             )
             return 1
     env = dict(os.environ)
+    # Demo mode: the published demo secrets (shared/demo.py); `python -m <app>` alone has none.
+    env["MOCKGRAM_DEMO"] = env["AWESOMESERVICE_DEMO"] = "true"
     lab = "--lab" in sys.argv[1:]
     if lab:
         env["MOCKGRAM_LAB_MODE"] = env["AWESOMESERVICE_LAB_MODE"] = "true"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1] if "///" in url else ""
         in_memory = path in ("", ":memory:") or "mode=memory" in url
         if not in_memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only_file(Path(path.split("?", 1)[0]))
         pool: dict[str, Any] = (
             {"poolclass": StaticPool}
             if in_memory
@@ -50,6 +51,18 @@ def make_engine(url: str) -> Engine:
         _sqlite_pragmas(engine, wal=not in_memory)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+
+
+def _owner_only_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner alone (0600), or narrow an existing one.
+
+    It holds the generated secrets, signing keys and password hashes; SQLite gives its -wal and
+    -shm files the same permissions as the database file.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 class DatabaseOnEventLoop(RuntimeError):
@@ -199,20 +212,31 @@ async def request_session(engine: Engine) -> AsyncIterator[Session]:
             session.close()
 
 
-def load_or_create_secret(engine: Engine, model: type[SQLModel], name: str) -> str:
+def load_or_create_secret(
+    engine: Engine,
+    model: type[SQLModel],
+    name: str,
+    *,
+    on_create: Callable[[str], None] | None = None,
+) -> str:
     """A generated secret kept in the app's database, so every worker and restart agrees on it.
 
     `model` is the app's table with columns `name` (primary key) and `value`; of two workers
     racing to create it, the primary key lets exactly one insert win and both read that one.
+    `on_create` is told the value by the one call that created it (to show it once).
     """
     with Session(engine) as session:
         row = session.get(model, name)
         if row is None:
-            session.add(model(name=name, value=secrets.token_urlsafe(32)))
+            value = secrets.token_urlsafe(32)
+            session.add(model(name=name, value=value))
             try:
                 session.commit()
             except IntegrityError:
                 session.rollback()
+            else:
+                if on_create is not None:
+                    on_create(value)
             row = session.get(model, name)
         if row is None:  # pragma: no cover - the insert above or a concurrent one succeeded
             raise RuntimeError(f"could not create the shared secret {name!r}")

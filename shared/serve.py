@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 
 import uvicorn
+from pydantic import ValidationError
 
 from shared.access_log import log_config
 from shared.limits import LimitedHttpTools
@@ -23,16 +26,32 @@ def make_parser(*, package: str, description: str, default_port: int) -> argpars
     return parser
 
 
-def serve(*, package: str, description: str, default_port: int, argv: list[str] | None) -> None:
+def serve(
+    *,
+    package: str,
+    description: str,
+    default_port: int,
+    argv: list[str] | None,
+    settings: Callable[[], object] | None = None,
+) -> None:
     """Serve `<package>.app:create_app` (a factory, so each worker builds its own app)."""
     parser = make_parser(package=package, description=description, default_port=default_port)
     args = parser.parse_args(argv)
+    if settings is not None:
+        check_settings(package, settings)
+    run(package=package, args=args)
+
+
+def run(*, package: str, args: argparse.Namespace) -> None:
+    """Run uvicorn with parsed arguments (an app adding its own arguments calls this)."""
     uvicorn.run(
         f"{package}.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
+        # X-Forwarded-For is believed inside the app, from its `forwarded_allow_ips` proxies only
+        # (shared/proxies.py): one setting however the app is served, and what tests see.
         proxy_headers=False,
         # Over-long addresses and headers get a 414 or 431 answer, not a reset (shared/limits.py).
         http=LimitedHttpTools,
@@ -42,3 +61,17 @@ def serve(*, package: str, description: str, default_port: int, argv: list[str] 
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         log_config=log_config(),  # codes and tokens in logged URLs masked
     )
+
+
+def check_settings(package: str, settings: Callable[[], object]) -> None:
+    """Read the settings once before any worker starts: a refusal is one message, not a trace."""
+    try:
+        settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            reason = error.get("ctx", {}).get("error") or error["msg"]
+            where = ".".join(str(part) for part in error["loc"])
+            print(
+                f"{package} cannot start: {where + ': ' if where else ''}{reason}", file=sys.stderr
+            )
+        raise SystemExit(2) from None

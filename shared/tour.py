@@ -1,6 +1,6 @@
 """Tour mode: the banner on each page of the story, and the one-click switch that hides it.
 
-The choice is per browser, kept in the signed session cookie (`tour`), and defaults to the app's
+The choice is per browser, kept in its session (`tour`), and defaults to the app's
 `tour_default` setting (on in the demo). The switch is a CSRF-checked POST that sends the browser
 back to the page it came from — a local path only, never another site (checklist C8, item 30).
 """

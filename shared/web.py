@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.csrf import csrf_token
 from shared.flash import pop_flashes
 from shared.limits import BodyLimit
+from shared.sessions import SessionStore, install_sessions
 from shared.steps import STEPS
 from shared.tour import tour_back, tour_on
 
@@ -117,25 +117,19 @@ def render_error(
 def install_web_basics(
     app: FastAPI,
     *,
-    session_secret: str,
+    sessions: SessionStore,
     cookie_name: str,
     public_url: str,
     large_bodies: dict[str, int] | None = None,
     json_prefixes: tuple[str, ...] = (),
 ) -> None:
-    """Signed-cookie session, security headers and the shared static files, alike in both apps.
+    """Server-side sessions, security headers and the shared static files, alike in both apps.
 
-    The session cookie is HttpOnly (Starlette's default), SameSite=Lax, Secure when the app is
-    served over https, and named per app: browsers share cookies across ports of one host.
+    The session cookie holds only a random id (shared/sessions.py); it is HttpOnly, SameSite=Lax,
+    Secure when the app is served over https, and named per app: browsers share cookies across
+    ports of one host.
     """
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=session_secret,
-        session_cookie=cookie_name,
-        same_site="lax",
-        https_only=public_url.startswith("https://"),
-        max_age=60 * 60 * 8,
-    )
+    install_sessions(app, store=sessions, cookie_name=cookie_name, public_url=public_url)
     # A body over the limit is a 413 before anything reads it (shared/limits.py).
     app.add_middleware(BodyLimit, larger=large_bodies, json_prefixes=json_prefixes)
     app.add_middleware(SecurityHeadersMiddleware)

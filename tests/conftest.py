@@ -13,15 +13,23 @@ runs on SQLite alone, and pages that no request changes are read from one app pe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 
 from mockgram import keys
-from shared import hashing
+from shared import clock, hashing
 from tests import postgres
+
+# The plugin other projects get from the package's pytest11 entry point; an install made before
+# that entry point existed does not load it, so load it by name then (never twice).
+PLUGIN = "mockgram.testing.plugin"
+if not any(ep.value == PLUGIN for ep in entry_points(group="pytest11")):
+    pytest_plugins = [PLUGIN]
 
 
 # Session-wide, so that apps a module's tests share (built before any test's own fixtures)
@@ -125,3 +133,17 @@ def mockgram_database_url(request: pytest.FixtureRequest, database_kind: str) ->
 def awesome_database_url(request: pytest.FixtureRequest, database_kind: str) -> Iterator[str]:
     """AwesomeService's database for one test (its own, apart from Mockgram's)."""
     yield from _database_url(request, database_kind, "awesome")
+
+
+@pytest.fixture
+def move_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], None]:
+    """Move `shared.clock.utcnow` forward, no sleeping: code that asks the clock module for the
+    time at each call (session timeouts) sees the future; `move_clock(timedelta(minutes=31))`."""
+    real = clock.utcnow
+    offset = [timedelta()]
+    monkeypatch.setattr(clock, "utcnow", lambda: real() + offset[0])
+
+    def forward(delta: timedelta) -> None:
+        offset[0] += delta
+
+    return forward

@@ -29,7 +29,7 @@ class Rule:
     why: str
 
 
-SIDE_JOBS = ("lab", "inspector", "activity")
+SIDE_JOBS = ("lab", "inspector", "activity", "capture", "report_card")
 
 RULES = (
     Rule("mockgram", ("awesomeservice",), "the apps talk only over HTTP"),

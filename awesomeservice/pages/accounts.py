@@ -9,12 +9,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from awesomeservice import login_throttle
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import (
     SESSION_BINDING_KEY,
     SESSION_USER_KEY,
     SESSION_USERNAME_KEY,
     CurrentUserDep,
+    SettingsDep,
     TemplatesDep,
 )
 from awesomeservice.models import User
@@ -23,6 +25,8 @@ from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.forms import PageFormDep, text
 from shared.hashing import hash_password, new_token, verify_password
+from shared.login_throttle import too_many_attempts
+from shared.sessions import renew_session
 from shared.web import csrf_refused
 
 router = APIRouter()
@@ -33,7 +37,8 @@ WRONG_CREDENTIALS = "That username and password do not match an AwesomeService a
 
 def sign_in(request: Request, user: User) -> None:
     """Start a fresh session for `user`: old contents dropped, new binding and CSRF token."""
-    # Session fixation: nothing from before the login survives it.
+    # Session fixation: a new session id, and nothing from before the login survives it.
+    renew_session(request)
     request.session.clear()
     request.session[SESSION_USER_KEY] = user.id
     request.session[SESSION_USERNAME_KEY] = user.username
@@ -56,34 +61,54 @@ def login_page(
 
 @router.post("/login")
 def login(
-    request: Request, form: PageFormDep, session: SessionDep, templates: TemplatesDep
+    request: Request,
+    form: PageFormDep,
+    session: SessionDep,
+    templates: TemplatesDep,
+    settings: SettingsDep,
 ) -> Response:
     """Check the password (argon2) and rotate the session; one message for every failure.
 
     Synchronous on purpose: the argon2 verification, like the query, runs in a worker thread.
+    Wrong passwords meet growing delays (SECURITY.md A6, shared/login_throttle.py), counted
+    alike for known and unknown usernames and checked before the password is looked at.
     """
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
     username = text(form, "username").strip().lower()[:64]
     password = text(form, "password")[:1024]
     next_path = safe_next(text(form, "next"))
+    address = request.client.host if request.client else ""  # shared/proxies.py decides it
+    throttle = login_throttle.throttle if settings.login_throttle else None
+    if throttle and (wait := throttle.wait_seconds(session, username=username, address=address)):
+        response = _login_form(request, templates, next_path, username, too_many_attempts(wait))
+        response.status_code = 429
+        response.headers["Retry-After"] = str(wait)  # RFC 9110 §10.2.3
+        return response
     user = session.exec(select(User).where(User.username == username)).first() if username else None
     # Same message and same work for an unknown user and a wrong password.
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        return templates.TemplateResponse(
-            request,
-            "accounts_login.html",
-            {
-                "page_title": "Sign in",
-                "next": next_path,
-                "username": username,
-                "error": WRONG_CREDENTIALS,
-            },
-            status_code=400,
-        )
+        if throttle:
+            throttle.record_failure(session, username=username, address=address)
+        response = _login_form(request, templates, next_path, username, WRONG_CREDENTIALS)
+        response.status_code = 400
+        return response
+    if throttle:
+        throttle.signed_in(session, username=username, address=address)
     sign_in(request, user)
     push_flash(request, f"Welcome back, {user.name}.", "ok")
     return RedirectResponse(next_path, status_code=303)
+
+
+def _login_form(
+    request: Request, templates: TemplatesDep, next_path: str, username: str, error: str
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "accounts_login.html",
+        {"page_title": "Sign in", "next": next_path, "username": username, "error": error},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/signup")
@@ -150,6 +175,24 @@ async def logout(request: Request) -> Response:
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
+    # The old session's row goes (every copy of its cookie ends); the message rides a new one.
+    renew_session(request)
     request.session.clear()
     push_flash(request, "You are signed out of AwesomeService.", "info")
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout/everywhere")
+def logout_everywhere(
+    request: Request, form: PageFormDep, session: SessionDep, user: CurrentUserDep
+) -> Response:
+    """Sign out of every browser at once (CSRF-checked): all of this account's sessions end."""
+    if not csrf_ok(request, text(form, "csrf_token")):
+        return csrf_refused(request)
+    if user is not None and user.id is not None:
+        request.app.state.sessions.end_user_sessions(session, user.id)
+        session.commit()
+    renew_session(request)
+    request.session.clear()
+    push_flash(request, "You are signed out of AwesomeService on every browser.", "info")
     return RedirectResponse("/", status_code=303)

@@ -32,7 +32,7 @@ from awesomeservice.deps import (
     UserDep,
     browser_binding,
 )
-from awesomeservice.errors import mockgram_unavailable
+from awesomeservice.errors import client_secret_missing, mockgram_unavailable
 from awesomeservice.events import CONFIRMED_FIELD, BeforeRedirect, BeforeRevocation, EventsDep
 from awesomeservice.models import PendingAuthorization
 from awesomeservice.oauth import authorization_request
@@ -82,6 +82,8 @@ async def connect(
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
+    if not settings.client_secret:
+        return client_secret_missing(request, variable="AWESOMESERVICE_CLIENT_SECRET")
     try:
         # The authorization endpoint comes from Mockgram's discovery document (C6 checked there).
         metadata = await discovery.metadata(http, settings.mockgram_url)

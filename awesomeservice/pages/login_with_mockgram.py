@@ -26,7 +26,7 @@ from awesomeservice.deps import (
     UserDep,
     browser_binding,
 )
-from awesomeservice.errors import mockgram_unavailable
+from awesomeservice.errors import client_secret_missing, mockgram_unavailable
 from awesomeservice.events import BeforeRedirect, Events, EventsDep
 from awesomeservice.linked_accounts import account_for_login, last_login
 from awesomeservice.models import PendingLogin, User
@@ -70,6 +70,8 @@ async def _start(
     user_id: int | None,
 ) -> Response:
     """Discovery, then a fresh state/nonce/PKCE and the redirect to the provider (303)."""
+    if not settings.login_client_secret:
+        return client_secret_missing(request, variable="AWESOMESERVICE_LOGIN_CLIENT_SECRET")
     try:
         metadata = await discovery.metadata(http, settings.login_issuer)
     except MockgramUnavailable as exc:

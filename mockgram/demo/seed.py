@@ -1,246 +1,192 @@
-"""Step 0, ready-made — the demo data: John, Jane, their photos and the AwesomeService clients.
+"""Step 0, ready-made — people and clients from a configuration file, the demo's by default.
 
-Runs on every start and is idempotent: a person who exists is left alone (with whatever photos
-they kept or deleted), and the AwesomeService clients — the confidential web app, the OAuth
-debugger's own client and the two single-page demos (public clients, RFC 6749 §2.1) — are
-brought in line with the settings, so changing AWESOMESERVICE_URL or its secret just works.
-Each client registers only the response types it uses (least privilege): the web app `code`,
-the debugger every one, so that each flow can be tried from it. Several workers may start at
-once: the one that loses a race on a unique key rolls back and carries on with what the winner
-wrote.
+The demo (mockgram/demo/mockgram.toml) is John, Jane, their photos and the AwesomeService
+clients: the confidential web app, the OAuth debugger's own client and the two single-page
+demos (public clients, RFC 6749 §2.1). Its strings name settings (`${awesomeservice_url}`), so
+changing AWESOMESERVICE_URL or its secret just works. A --config file's people and clients are
+written the same way (mockgram/people.py).
+
+Runs on every start and is idempotent: a person who exists keeps their password and the photos
+they kept or deleted, everything else follows the file; clients are brought in line with it.
+Several workers may start at once: the one that loses a race on a unique key rolls back and
+carries on with what the winner wrote.
+
+Outside demo mode (shared/demo.py) a secret left unset is generated: the two client secrets once,
+kept in the database; the people's password when they are created, or when they still have the
+published demo password. Each is printed once, with what AwesomeService must be told.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import tomllib
+from collections.abc import Callable
+from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from mockgram.demo.painter import make_photo
-from mockgram.models import Client, User
+from mockgram.config import (
+    DEMO_CONFIG,
+    ClientConfig,
+    LoadedConfig,
+    UserConfig,
+    id_token_alg,
+    load_config,
+)
+from mockgram.models import AppSecret, User
+from mockgram.people import PeopleError, PhotoSpec, upsert_client, upsert_user
 from mockgram.settings import MockgramSettings
-from mockgram.uploads import new_photo
-from shared.hashing import hash_password, hash_secret
+from shared import demo
+from shared.db import load_or_create_secret
+from shared.hashing import hash_password, verify_password
 
-AWESOMESERVICE_SCOPES = "openid profile email offline_access photos.read"
 SPA_IMPLICIT_CLIENT_ID = "awesomeservice-spa-implicit"
 SPA_PKCE_CLIENT_ID = "awesomeservice-spa-pkce"
-# The debugger's client; AWESOMESERVICE_DEBUGGER_CLIENT_ID / _SECRET default to the same.
+# The debugger's client; AWESOMESERVICE_DEBUGGER_CLIENT_ID defaults to the same.
 DEBUGGER_CLIENT_ID = "oauth-debugger"
-DEBUGGER_CLIENT_SECRET = "oauth-debugger-demo-secret"
-
-
-@dataclass(frozen=True)
-class ClientSpec:
-    """A seeded client as the settings say it should be."""
-
-    client_id: str
-    name: str
-    client_type: str
-    secret_hash: str | None
-    redirect_uris: str
-    allowed_scopes: str
-    token_endpoint_auth_method: str
-    response_types: str
-
-    def differs_from(self, client: Client) -> bool:
-        return any(
-            getattr(client, name) != getattr(self, name)
-            for name in (
-                "name",
-                "client_type",
-                "secret_hash",
-                "redirect_uris",
-                "allowed_scopes",
-                "token_endpoint_auth_method",
-                "response_types",
-            )
-        )
-
-
-@dataclass(frozen=True)
-class DemoPhoto:
-    scene: str
-    caption: str
-    taken_at: datetime
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    name: str
-    email: str
-    photos: tuple[DemoPhoto, ...]
-
-
-def _at(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-JOHN = DemoUser(
-    "john",
-    "John Appleseed",
-    "john@mockgram.test",
+# The seeded confidential clients' secrets: setting, the variable AwesomeService reads, what it is.
+CLIENT_SECRETS = (
     (
-        DemoPhoto(
-            "sunset-sea", "Last sunset of the coast trip, from the ferry", _at(2024, 6, 14, 20, 41)
-        ),
-        DemoPhoto(
-            "lighthouse",
-            "The lighthouse at the end of the world (Cabo da Roca)",
-            _at(2024, 6, 13, 21, 5),
-        ),
-        DemoPhoto(
-            "beach", "Found the quiet beach. Not telling anyone where.", _at(2024, 6, 12, 15, 20)
-        ),
-        DemoPhoto("city-night", "Lisbon from the miradouro, first night", _at(2024, 6, 10, 22, 30)),
-        DemoPhoto("forest", "Morning walk in the Sintra forest", _at(2024, 6, 11, 9, 15)),
-        DemoPhoto(
-            "bicycle", "Rented a bike for the week — basket included", _at(2024, 6, 9, 11, 0)
-        ),
-        DemoPhoto("cat", "Miso guarding the sofa while I pack", _at(2024, 6, 8, 18, 45)),
-        DemoPhoto("coffee", "Flat white before the flight", _at(2024, 6, 9, 7, 10)),
-        DemoPhoto("cake", "Birthday cake, five candles for 35 years", _at(2024, 4, 2, 19, 30)),
-        DemoPhoto("flowers", "Spring at the allotment", _at(2024, 3, 23, 10, 5)),
-        DemoPhoto(
-            "aurora", "Northern lights in Tromsø. Worth the cold feet.", _at(2024, 2, 17, 23, 50)
-        ),
-        DemoPhoto("mountains", "Snow on the peaks, seen from the lake", _at(2023, 9, 30, 13, 40)),
+        "awesomeservice_client_secret",
+        "AWESOMESERVICE_CLIENT_SECRET",
+        "AwesomeService's client secret",
+    ),
+    (
+        "debugger_client_secret",
+        "AWESOMESERVICE_DEBUGGER_CLIENT_SECRET",
+        "The OAuth debugger's client secret",
     ),
 )
 
-JANE = DemoUser(
-    "jane",
-    "Jane Doe",
-    "jane@mockgram.test",
-    (
-        DemoPhoto("balloons", "Balloon festival at dawn", _at(2024, 7, 6, 6, 30)),
-        DemoPhoto("tulips", "Tulip fields, and yes, a windmill", _at(2024, 4, 20, 11, 0)),
-        DemoPhoto("pizza", "Friday pizza night, homemade dough", _at(2024, 5, 17, 20, 0)),
-        DemoPhoto("lake-boat", "Sailing lesson number three", _at(2024, 8, 3, 16, 20)),
-        DemoPhoto("dunes", "Desert road trip, day two", _at(2024, 3, 8, 17, 50)),
-        DemoPhoto("snowy-cabin", "Cabin weekend with the book club", _at(2024, 1, 13, 21, 0)),
-        DemoPhoto("cat", "Pixel has opinions about Mondays", _at(2024, 5, 27, 8, 15)),
-        DemoPhoto("mountains", "Hut-to-hut hike, stage four", _at(2023, 8, 19, 14, 10)),
-        DemoPhoto("city-night", "Late train home, city lights", _at(2023, 11, 24, 23, 5)),
-        DemoPhoto("flowers", "Market flowers for the new flat", _at(2024, 6, 1, 10, 40)),
-        DemoPhoto("sunset-sea", "Golden hour from the pier", _at(2023, 7, 22, 20, 55)),
-        DemoPhoto("coffee", "Third coffee. Deadline day.", _at(2024, 2, 29, 15, 30)),
-    ),
-)
 
-DEMO_USERS = (JOHN, JANE)
+def demo_config(settings: MockgramSettings) -> LoadedConfig:
+    """The built-in demo configuration, its ${settings} filled in."""
+    return load_config(DEMO_CONFIG, settings)
+
+
+# John and Jane as the demo file describes them (their usernames and photos' scenes).
+DEMO_USERS = tuple(
+    UserConfig.model_validate(user) for user in tomllib.loads(DEMO_CONFIG.read_text())["users"]
+)
 
 
 def seed_demo_data(engine: Engine, settings: MockgramSettings) -> None:
     """Seed John, Jane, their photos and the AwesomeService clients (idempotent, race-safe)."""
+    shown: list[str] = []
+    settings = with_client_secrets(engine, settings, shown)
+    password = settings.demo_password or demo.new_password()
     with Session(engine) as session:
-        for demo in DEMO_USERS:
-            _seed_user(session, demo, settings)
-        for spec in seeded_clients(settings):
-            _seed_client(session, spec)
+        existing = set(session.exec(select(User.username)).all())
+    seed_from_config(engine, demo_config(settings.model_copy(update={"demo_password": password})))
+    given = [user.username for user in DEMO_USERS if user.username not in existing]
+    if not settings.demo:
+        given += replace_published_passwords(engine, password, existing)
+    if given and not settings.demo_password:
+        shown.append(f"  Password of the Mockgram users {' and '.join(given)}:  {password}")
+    demo.announce("Mockgram", shown)
 
 
-def _seed_user(session: Session, demo: DemoUser, settings: MockgramSettings) -> None:
-    """Create a demo person with their photos in one transaction, or leave an existing one be."""
-    if session.exec(select(User.id).where(User.username == demo.username)).first() is not None:
-        return  # existing people keep their password and the photos they kept or deleted
-    user = User(
-        username=demo.username,
-        name=demo.name,
-        email=demo.email,
-        email_verified=True,  # OIDC Core §5.1: the demo people's addresses count as verified
-        password_hash=hash_password(settings.demo_password),
-    )
-    session.add(user)
-    try:
-        session.flush()
-        assert user.id is not None
-        for index, item in enumerate(demo.photos):
-            image = make_photo(demo.username, index, item.scene)
-            session.add(
-                new_photo(
-                    owner_id=user.id, caption=item.caption, info=image, taken_at=item.taken_at
-                )
-            )
+def with_client_secrets(
+    engine: Engine, settings: MockgramSettings, shown: list[str]
+) -> MockgramSettings:
+    """The settings with both client secrets: as set, or generated once and kept (not in demo)."""
+    generated = {}
+    for field, variable, what in CLIENT_SECRETS:
+        if getattr(settings, field):
+            continue
+
+        def show(value: str, variable: str = variable, what: str = what) -> None:
+            shown.append(f"  {what}; start AwesomeService with\n    {variable}={value}")
+
+        generated[field] = load_or_create_secret(engine, AppSecret, field, on_create=show)
+    return settings.model_copy(update=generated)
+
+
+def replace_published_passwords(engine: Engine, password: str, existing: set[str]) -> list[str]:
+    """Outside demo mode, demo people a demo database left with the published password get
+    `password` instead; returns their usernames."""
+    replaced: list[str] = []
+    with Session(engine) as session:
+        for person in DEMO_USERS:
+            if person.username not in existing:
+                continue
+            user = session.exec(select(User).where(User.username == person.username)).first()
+            if user is None or not verify_password(user.password_hash, demo.MOCKGRAM_PASSWORD):
+                continue
+            user.password_hash = hash_password(password)
+            session.add(user)
+            replaced.append(person.username)
         session.commit()
-    except IntegrityError:
-        session.rollback()  # another worker seeded this person first
+    return replaced
 
 
-def seeded_clients(settings: MockgramSettings) -> list[ClientSpec]:
-    """AwesomeService and its debugger (confidential), and the two single-page demos (public)."""
-    return [
-        ClientSpec(
-            client_id=settings.awesomeservice_client_id,
-            name="AwesomeService",
-            client_type="confidential",
-            secret_hash=hash_secret(settings.awesomeservice_client_secret),
-            redirect_uris="\n".join(settings.awesomeservice_redirect_uris),
-            allowed_scopes=AWESOMESERVICE_SCOPES,
-            token_endpoint_auth_method="client_secret_basic",
-            response_types="code",
-        ),
-        ClientSpec(
-            client_id=DEBUGGER_CLIENT_ID,
-            name="AwesomeService OAuth debugger",
-            client_type="confidential",
-            secret_hash=hash_secret(DEBUGGER_CLIENT_SECRET),
-            redirect_uris=f"{settings.awesomeservice_url}/debugger/callback",
-            allowed_scopes=AWESOMESERVICE_SCOPES,
-            token_endpoint_auth_method="client_secret_basic",
-            # Every word, so every response type of OIDC Core §3 can be tried (canonical order).
-            response_types="code id_token token",
-        ),
-        ClientSpec(
-            client_id=SPA_IMPLICIT_CLIENT_ID,
-            name="AwesomeService SPA (implicit, teaching only)",
-            client_type="public",
-            secret_hash=None,
-            redirect_uris=settings.spa_implicit_redirect_uri,
-            allowed_scopes="openid profile photos.read",
-            # RFC 6749 §2.1: a public client cannot authenticate at the token endpoint.
-            token_endpoint_auth_method="none",
-            response_types="id_token token",  # token, id_token, or both (OIDC Core §3.2)
-        ),
-        ClientSpec(
-            client_id=SPA_PKCE_CLIENT_ID,
-            name="AwesomeService SPA (code + PKCE)",
-            client_type="public",
-            secret_hash=None,
-            redirect_uris=settings.spa_pkce_redirect_uri,
-            allowed_scopes="openid profile photos.read offline_access",
-            token_endpoint_auth_method="none",
-            response_types="code",
-        ),
-    ]
+def seed_from_config(engine: Engine, loaded: LoadedConfig) -> None:
+    """Write the file's people, then its clients, each in its own transaction."""
+    with Session(engine) as session:
+        for index, user in enumerate(loaded.config.users):
+            write = partial(_write_user, session, user)
+            # The one unique column an upsert of this person can clash on is their sub.
+            _retrying(session, write, loaded, ("users", index, "sub" if user.sub else "username"))
+        for index, client in enumerate(loaded.config.clients):
+            write = partial(_write_client, session, client, loaded)
+            _retrying(session, write, loaded, ("clients", index, "client_id"))
 
 
-def _seed_client(session: Session, spec: ClientSpec) -> None:
-    """Create a seeded client, or bring it in line with its spec (secret, URIs, scopes)."""
-    fields = {
-        "name": spec.name,
-        "client_type": spec.client_type,
-        "secret_hash": spec.secret_hash,
-        "redirect_uris": spec.redirect_uris,
-        "allowed_scopes": spec.allowed_scopes,
-        "token_endpoint_auth_method": spec.token_endpoint_auth_method,
-        "response_types": spec.response_types,
-    }
-    for _attempt in range(2):
-        client = session.get(Client, spec.client_id)
-        if client is None:
-            session.add(Client(client_id=spec.client_id, **fields))
-        elif not spec.differs_from(client):
-            return
-        else:
-            for name, value in fields.items():
-                setattr(client, name, value)
+def _retrying(
+    session: Session, write: Callable[[], None], loaded: LoadedConfig, loc: tuple[str | int, ...]
+) -> None:
+    """Run `write` and commit; if another worker wrote the same row first, read it and redo.
+
+    What the database still refuses (a sub another stored person has) is a ConfigError.
+    """
+    for attempt in range(2):
         try:
+            write()
             session.commit()
             return
-        except IntegrityError:
-            session.rollback()  # created by another worker meanwhile: read it and update it
+        except IntegrityError as exc:
+            session.rollback()
+            if attempt:
+                problem = "another stored person already has this value"
+                raise loaded.error(loc, problem) from exc
+        except PeopleError as exc:
+            session.rollback()
+            raise loaded.error(loc, str(exc)) from exc
+
+
+def _write_user(session: Session, user: UserConfig) -> None:
+    exists = session.exec(select(User.id).where(User.username == user.username)).first()
+    upsert_user(
+        session,
+        username=user.username,
+        # An existing person keeps the password they have (and their photos, see people.py).
+        password=None if exists is not None else user.password,
+        name=user.name,
+        email=user.email,
+        email_verified=user.email_verified,
+        sub=user.sub,
+        claims=user.claims,
+        id_token_claims=user.id_token_claims,
+        access_token_claims=user.access_token_claims,
+        userinfo_claims=user.userinfo_claims,
+        photos=[
+            PhotoSpec(caption=photo.caption, scene=photo.scene, taken_at=photo.taken_at)
+            for photo in user.photos
+        ],
+    )
+
+
+def _write_client(session: Session, client: ClientConfig, loaded: LoadedConfig) -> None:
+    upsert_client(
+        session,
+        client_id=client.client_id,
+        name=client.name or client.client_id,
+        redirect_uris=client.redirect_uris,
+        secret=client.secret,
+        token_endpoint_auth_method=client.token_endpoint_auth_method,
+        allowed_scopes=client.scopes,
+        response_types=client.response_types,
+        grant_types=client.grant_types,
+        id_token_signed_response_alg=id_token_alg(client, loaded.config),
+    )

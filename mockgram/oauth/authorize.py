@@ -53,7 +53,6 @@ Decisions, written down:
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -88,7 +87,7 @@ from mockgram.oauth.responses import (
     returns_token,
 )
 from mockgram.scopes import SCOPES, has_openid, normalize_scope
-from shared.clock import utcnow
+from shared.clock import epoch_seconds, utcnow
 from shared.db import KEEP_EXPIRED, delete_older_than
 from shared.forms import FormBodyDep
 from shared.hashing import new_token
@@ -437,7 +436,8 @@ def check_scope(client: Client, params: Params) -> str:
     if scope is None:
         raise InvalidScopeError("scope is required: say what access you need.")
     requested = set(scope.split())
-    unknown = requested - set(SCOPES)
+    # A configured client may hold configured scopes (mockgram/config.py checked them).
+    unknown = requested - set(SCOPES) - client.scope_set
     if unknown:
         raise InvalidScopeError(f"Unknown scope: {' '.join(sorted(unknown))}.")
     not_allowed = requested - client.scope_set
@@ -528,7 +528,7 @@ def needs_fresh_login(
     if max_age is not None:
         # OIDC Core §3.1.2.1: the last sign-in is older than max_age seconds.
         auth_time = request.session.get(SESSION_AUTH_TIME_KEY)
-        if not isinstance(auth_time, int) or int(time.time()) - auth_time > max_age:
+        if not isinstance(auth_time, int) or epoch_seconds() - auth_time > max_age:
             return True
     # OIDC Core §3.1.2.1: login_hint names another account than the one signed in.
     return login_hint is not None and login_hint != user.username

@@ -75,6 +75,9 @@ class UnsupportedResponseTypeError(OAuthError, error="unsupported_response_type"
 class ServerError(OAuthError, error="server_error", status_code=500): ...
 
 
+class TemporarilyUnavailableError(OAuthError, error="temporarily_unavailable", status_code=503): ...
+
+
 # RFC 7591 §3.2.2
 class InvalidRedirectUriError(OAuthError, error="invalid_redirect_uri"): ...
 

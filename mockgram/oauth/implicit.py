@@ -66,4 +66,5 @@ def front_channel_id_token(
         code=code,  # OIDC Core §3.3.2.11: c_hash
         # OIDC Core §5.4: only without an access token do the profile/email claims ride here.
         include_claims=pending.response_type == "id_token",
+        session=session,
     )

@@ -145,6 +145,6 @@ def refresh_token_answer(
         "username": user.username,
         "exp": int(as_utc(record.expires_at).timestamp()),
         "iat": int(as_utc(record.issued_at).timestamp()),
-        "sub": str(record.user_id),
+        "sub": user.subject,
         "iss": provider.settings.issuer,
     }

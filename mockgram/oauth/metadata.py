@@ -17,7 +17,7 @@ from starlette.responses import Response
 from mockgram.clients import AUTH_METHODS, ID_TOKEN_ALGS, RESPONSE_TYPES
 from mockgram.deps import KeysDep, SettingsDep
 from mockgram.oauth.responses import RESPONSE_MODES
-from mockgram.scopes import SCOPES
+from mockgram.scopes import catalog
 from mockgram.settings import MockgramSettings
 from shared.oauth_spec import JWKS_PATH, OAUTH_METADATA_PATH, OIDC_DISCOVERY_PATH
 
@@ -59,11 +59,11 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
     metadata |= {
         "revocation_endpoint": f"{issuer}/oauth/revoke",  # RFC 7009, RFC 8414 §2
         "introspection_endpoint": f"{issuer}/oauth/introspect",  # RFC 7662, RFC 8414 §2
-        "scopes_supported": list(SCOPES),
+        "scopes_supported": list(catalog(settings.configured_scopes)),
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": ["authorization_code", "implicit", "refresh_token"],
-        "subject_types_supported": ["public"],  # OIDC Discovery §3: sub is str(user.id)
+        "subject_types_supported": ["public"],  # OIDC Discovery §3: one sub per person
         "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGS),
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),

@@ -17,7 +17,7 @@ from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
 
 SESSION_KEY = "pending_requests"
-# The session is a signed cookie: keep only the few most recent requests of this browser.
+# Keep only the few most recent requests of this browser: the session stays small.
 MAX_PENDING_IN_SESSION = 5
 
 

@@ -112,7 +112,13 @@ def refresh_grant(
         # OIDC Core §12.2: same iss, sub, aud; auth_time of the original sign-in; no nonce.
         access_token, auth_time = str(body["access_token"]), numeric_date(grant.auth_time)
         body["id_token"] = issue_id_token(
-            provider, client, user, scope, auth_time=auth_time, access_token=access_token
+            provider,
+            client,
+            user,
+            scope,
+            auth_time=auth_time,
+            access_token=access_token,
+            session=session,
         )
     issued = TokensIssued(
         user_id=grant.user_id,

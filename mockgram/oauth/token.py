@@ -35,6 +35,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
+from mockgram.control.faults import REFUSE_CODE
 from mockgram.defences import PKCE, SINGLE_USE
 from mockgram.deps import Provider
 from mockgram.events import CodeRedeemed, Events, RequestRefused, TokensIssued
@@ -67,6 +68,9 @@ REFRESH_TOKEN = "refresh_token"
 def token_endpoint(call: BackChannelDep) -> Response:
     """Exchange a code (or a refresh token) for an access token."""
     try:
+        # Control plane (tests only, mockgram/control/faults.py): a queued error answers instead.
+        if (queued := call.provider.faults.token_error(call.session)) is not None:
+            raise queued
         form, client = call.form_and_client()
         if check_grant_type(client, form) == REFRESH_TOKEN:
             return refresh.refresh_grant(call.session, call.provider, client=client, form=form)
@@ -105,6 +109,11 @@ def redeem_code(
 ) -> Response:
     """The authorization_code grant, check by check (RFC 6749 §4.1.3)."""
     record = find_code(session, form)
+    # Control plane (tests only): a queued refusal turns this code down, for good.
+    if provider.faults.take(session, REFUSE_CODE) is not None:
+        claim_code(session, record.code_hash)
+        session.commit()
+        raise InvalidGrantError("The code is invalid.")
     check_code_binding(record, client, form)
     check_code_verifier(session, provider, record, client, form)
     claim_once(session, provider, record, client)

@@ -58,7 +58,7 @@ def apps_with_access(
     apps = [
         {
             "client": client,
-            "scopes": describe(consent.scope),
+            "scopes": describe(consent.scope, request.app.state.settings.configured_scopes),
             "granted_at": as_utc(consent.granted_at),
             "updated_at": as_utc(consent.updated_at),
             "active_tokens": live_tokens.get(client.client_id, 0),

@@ -7,6 +7,7 @@ you are") is the sign-in itself, so it is shown without a box to untick. The ans
 to the pending request this browser started and to a CSRF token, and is accepted once:
 Allow remembers the consent, marks the request completed atomically and issues the code (step
 4); Deny, or Allow with nothing ticked, sends the app access_denied with state and iss.
+In non-interactive mode (tests, off by default) the page allows everything asked at once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from mockgram.db import SessionDep
-from mockgram.deps import ProviderDep, TemplatesDep, get_current_user
+from mockgram.deps import Provider, ProviderDep, TemplatesDep, get_current_user
 from mockgram.events import ConsentDenied, ConsentGiven
 from mockgram.models import AuthorizationRequest, Client, User
 from mockgram.oauth import consents
@@ -35,7 +36,7 @@ from mockgram.oauth.pending import (
     unbind_from_session,
 )
 from mockgram.oauth.responses import error_response
-from mockgram.scopes import SCOPES, describe, normalize_scope
+from mockgram.scopes import catalog, describe, normalize_scope
 from shared.csrf import csrf_ok
 from shared.forms import PageFormDep, text, texts
 from shared.web import render_error
@@ -106,6 +107,11 @@ def consent_page(
             request, session, provider, pending=pending, user_id=user.id, scope=pending.scope
         )
         return answered or no_longer_valid(request)
+    if provider.settings.non_interactive:
+        # Test mode (off by default): John allows everything asked, as if he had clicked Allow.
+        return allow(
+            request, session, provider, pending=pending, user_id=user.id, scope=pending.scope
+        )
     return render_consent(request, templates, pending=pending, client=client, user=user)
 
 
@@ -159,7 +165,8 @@ def consent_submit(
         )
 
     # openid is the request itself (an id_token says who signed in): it cannot be unticked.
-    ticked |= {name for name in requested if name in SCOPES and SCOPES[name].required}
+    known = catalog(provider.settings.configured_scopes)
+    ticked |= {name for name in requested if name in known and known[name].required}
     # Nothing granted is a "no", whatever button was pressed.
     if decision == "deny" or not ticked:
         denied = ConsentDenied(user_id=user.id, client_id=pending.client_id)
@@ -167,11 +174,24 @@ def consent_submit(
         return deny(request, session, pending=pending, issuer=provider.settings.issuer)
 
     scope = normalize_scope(ticked)
-    consents.remember(session, user_id=user.id, client_id=pending.client_id, scope=scope)
-    given = ConsentGiven(user_id=user.id, client_id=pending.client_id, scope=scope)
+    return allow(request, session, provider, pending=pending, user_id=user.id, scope=scope)
+
+
+def allow(
+    request: Request,
+    session: Session,
+    provider: Provider,
+    *,
+    pending: AuthorizationRequest,
+    user_id: int,
+    scope: str,
+) -> Response:
+    """Remember the consent, say so, and answer the request with its code (step 4)."""
+    consents.remember(session, user_id=user_id, client_id=pending.client_id, scope=scope)
+    given = ConsentGiven(user_id=user_id, client_id=pending.client_id, scope=scope)
     provider.events.announce(session, given)
     answered = answer_request(
-        request, session, provider, pending=pending, user_id=user.id, scope=scope
+        request, session, provider, pending=pending, user_id=user_id, scope=scope
     )
     return answered if answered is not None else no_longer_valid(request)
 
@@ -216,7 +236,7 @@ def render_consent(
             "pending": pending,
             "client": client,
             "user": user,
-            "scopes": describe(pending.scope),
+            "scopes": describe(pending.scope, request.app.state.settings.configured_scopes),
             "redirect_host": urlsplit(pending.redirect_uri).netloc,
         },
         headers={"Cache-Control": "no-store"},

@@ -8,12 +8,15 @@ page for the pending request, or to a local page from a fixed allowlist — neve
 someone else chose (RFC 9700 §4.11; SECURITY.md item 30). OIDC Core §3.1.2.1: prompt=login, an
 exceeded max_age or a login_hint naming someone else bring John here even when he is signed
 in; login_hint prefills the username. Wrong passwords meet growing delays (SECURITY.md item
-34, mockgram/login_throttle.py), counted alike for known and unknown usernames.
+34, shared/login_throttle.py), counted alike for known and unknown usernames.
+
+Non-interactive mode (MOCKGRAM_NON_INTERACTIVE, for other projects' tests, off by default):
+opening this page signs in the next queued person (mockgram/control/logins.py) or the
+configured one at once, without a password, and announces the sign-in like any other.
 """
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -23,15 +26,17 @@ from sqlmodel import Session, select
 from starlette.responses import Response
 
 from mockgram import login_throttle
+from mockgram.control.logins import non_interactive_user
 from mockgram.db import SessionDep
 from mockgram.deps import (
     SESSION_AUTH_TIME_KEY,
     SESSION_USER_KEY,
+    CurrentUserDep,
     EventsDep,
     SettingsDep,
     TemplatesDep,
 )
-from mockgram.events import SignedIn, SignInFailed, SignInsThrottled
+from mockgram.events import Events, SignedIn, SignInFailed, SignInsThrottled
 from mockgram.models import Client, User
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
 from mockgram.oauth.pending import (
@@ -41,10 +46,14 @@ from mockgram.oauth.pending import (
     tells_the_story,
 )
 from mockgram.settings import MockgramSettings
+from shared.clock import epoch_seconds
 from shared.csrf import csrf_ok
+from shared.flash import push_flash
 from shared.forms import PageFormDep, text
 from shared.hashing import verify_password
-from shared.web import render_error
+from shared.login_throttle import too_many_attempts
+from shared.sessions import renew_session
+from shared.web import csrf_refused, render_error
 
 router = APIRouter()
 
@@ -60,11 +69,19 @@ def safe_next(value: object) -> str:
 
 @router.get("/login")
 def login_page(
-    request: Request, session: SessionDep, settings: SettingsDep, templates: TemplatesDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    events: EventsDep,
 ) -> Response:
     """The sign-in form; names the app that is asking when there is a pending request."""
     request_id = request.query_params.get("request_id") or ""
     next_path = request.query_params.get("next")
+    if settings.non_interactive:
+        # Test mode (off by default): the queued or configured person, without a password.
+        user = non_interactive_user(session, settings)
+        return signed_in(request, session, events, user, request_id=request_id, next_path=next_path)
     return render_login(
         request, session, templates, settings, request_id=request_id, next_path=next_path
     )
@@ -113,8 +130,7 @@ def login_submit(
             request_id=request_id,
             next_path=next_path,
             username=username,
-            error=f"Too many sign-in attempts. Wait {wait} second{'' if wait == 1 else 's'}, "
-            "then try again.",
+            error=too_many_attempts(wait),
             status_code=429,
         )
         response.headers["Retry-After"] = str(wait)  # RFC 9110 §10.2.3
@@ -146,13 +162,28 @@ def login_submit(
 
     if throttle:
         login_throttle.signed_in(session, username=username, address=address)
-    # Session rotation: drop everything but the pending requests this browser started.
+    return signed_in(request, session, events, user, request_id=request_id, next_path=next_path)
+
+
+def signed_in(
+    request: Request,
+    session: Session,
+    events: Events,
+    user: User,
+    *,
+    request_id: str,
+    next_path: str | None,
+) -> Response:
+    """John is who he says: rotate the session, say so, and go on to consent (or back)."""
+    # Session rotation: a new id (OWASP: renew at sign-in, against fixation), and nothing but
+    # the pending requests this browser started carried over.
     pending = request.session.get(PENDING_KEY, [])
+    renew_session(request)
     request.session.clear()
     request.session[PENDING_KEY] = pending
     request.session[SESSION_USER_KEY] = user.id
     request.session["username"] = user.username
-    request.session[SESSION_AUTH_TIME_KEY] = int(time.time())
+    request.session[SESSION_AUTH_TIME_KEY] = epoch_seconds()
     events.announce(session, SignedIn(user_id=user.id))
     session.commit()
 
@@ -177,7 +208,23 @@ async def logout(request: Request) -> Response:
             message="The form's security token was missing or wrong, so you are still signed in.",
             hint="Reload the page and try again.",
         )
+    request.session.clear()  # an empty session's row is deleted: every copy of the cookie ends
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout/everywhere")
+def logout_everywhere(
+    request: Request, form: PageFormDep, session: SessionDep, user: CurrentUserDep
+) -> Response:
+    """Sign out of every browser at once (CSRF-checked): all of this person's sessions end."""
+    if not csrf_ok(request, text(form, "csrf_token")):
+        return csrf_refused(request)
+    if user is not None and user.id is not None:
+        request.app.state.sessions.end_user_sessions(session, user.id)
+        session.commit()
+    renew_session(request)
     request.session.clear()
+    push_flash(request, "You are signed out of Mockgram on every browser.", "info")
     return RedirectResponse("/", status_code=303)
 
 
@@ -219,7 +266,7 @@ def render_login(
             "reauthenticate": reauthenticate,
             "username": username,
             "error": error,
-            "demo_mode": settings.demo_mode,
+            "demo_mode": settings.demo,
             "demo_password": settings.demo_password,
         },
         status_code=status_code,

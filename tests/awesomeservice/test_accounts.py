@@ -275,7 +275,7 @@ def test_unexpected_error_is_a_friendly_500(
 
 def test_generated_session_secret_is_persisted(tmp_path: object) -> None:
     url = f"sqlite:///{tmp_path}/awesome.db"
-    settings = AwesomeServiceSettings(database_url=url, secret_key=None, url=AWESOME_URL)
+    settings = AwesomeServiceSettings(database_url=url, secret_key=None, url=AWESOME_URL, demo=True)
     first = create_app(settings)
     with TestClient(first, base_url=AWESOME_URL, follow_redirects=False) as browser:
         login(browser)

@@ -15,6 +15,7 @@ import awesomeservice.__main__ as cli
 from awesomeservice.app import create_app
 from awesomeservice.doctor import (
     Diagnosis,
+    check_client_secret,
     diagnose,
     metadata_urls,
     run_cli,
@@ -61,6 +62,7 @@ def make_settings() -> Callable[..., AwesomeServiceSettings]:
             "mockgram_internal_url": INTERNAL,
             # The doctor reads no database: one run, on SQLite, not one more on PostgreSQL.
             "database_url": "sqlite://",
+            "demo": True,  # the demo client secret: only the URLs are in question here
             "secret_key": "test-secret-key-for-the-doctor",
             "doctor_on_start": False,
         }
@@ -325,6 +327,7 @@ def test_page_when_mockgram_is_down(make_settings: Callable[..., AwesomeServiceS
 def _cli_with(monkeypatch: pytest.MonkeyPatch, handler: Handler) -> None:
     monkeypatch.setenv("AWESOMESERVICE_MOCKGRAM_URL", PUBLIC)
     monkeypatch.setenv("AWESOMESERVICE_MOCKGRAM_INTERNAL_URL", INTERNAL)
+    monkeypatch.setenv("AWESOMESERVICE_DEMO", "true")  # the demo client secret is set
     monkeypatch.setattr(cli, "run_cli", partial(run_cli, transport=httpx.MockTransport(handler)))
 
 
@@ -409,3 +412,14 @@ def test_start_check_can_be_switched_off(
     with TestClient(app):
         pass
     assert seen == []
+
+
+def test_a_missing_client_secret_is_an_error_with_the_fix(
+    make_settings: Callable[..., AwesomeServiceSettings],
+) -> None:
+    # Outside demo mode nothing fills the client secret in: the doctor says what to set.
+    (finding,) = check_client_secret(make_settings(demo=False))
+    assert finding.level == "error"
+    assert "AWESOMESERVICE_CLIENT_SECRET" in finding.message
+    assert "Mockgram printed" in finding.fix
+    assert check_client_secret(make_settings(demo=False, client_secret="set-by-you")) == []

@@ -39,7 +39,12 @@ def both_apps(
         mockgram=f"http://{mockgram_host}:{mockgram_port}",
         mockgram_internal=f"http://127.0.0.1:{mockgram_port}",
     )
-    both = {"AWESOMESERVICE_URL": apps.awesome}  # Mockgram seeds the client's redirect URIs
+    both = {
+        "AWESOMESERVICE_URL": apps.awesome,  # Mockgram seeds the client's redirect URIs
+        # The story signs in with the published demo passwords (tests/browser/story.py).
+        "MOCKGRAM_DEMO": "true",
+        "AWESOMESERVICE_DEMO": "true",
+    }
     with ExitStack() as stack:
         mockgram = stack.enter_context(
             serve_process(

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-AWESOME_PASSWORD = "awesome-demo"  # the default of AWESOMESERVICE_DEMO_PASSWORD
-MOCKGRAM_PASSWORD = "mockgram-demo"  # the default of MOCKGRAM_DEMO_PASSWORD
+AWESOME_PASSWORD = "awesome-demo"  # AWESOMESERVICE_DEMO_PASSWORD in demo mode (shared/demo.py)
+MOCKGRAM_PASSWORD = "mockgram-demo"  # MOCKGRAM_DEMO_PASSWORD in demo mode
 SHIPPING_NAME = "John Doe"
 
 Shot = Callable[[str], None]

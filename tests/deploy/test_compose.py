@@ -183,7 +183,30 @@ def test_every_environment_variable_is_a_setting(
         monkeypatch.setenv(variable, value)
     settings = settings_class()
     for variable, value in service["environment"].items():
-        assert getattr(settings, known[variable]) == value, variable
+        read = getattr(settings, known[variable])
+        assert (str(read).lower() if isinstance(read, bool) else read) == value, variable
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_app_runs_in_demo_mode_published_on_loopback_only(name: str) -> None:
+    # The published demo secrets work in demo mode only, so only this machine may reach it.
+    service = COMPOSE["services"][name]
+    prefix = SETTINGS[app_of(service)].model_config.get("env_prefix", "")
+    assert service["environment"][f"{prefix}DEMO"] == "true"
+    for mapping in service["ports"]:
+        assert str(mapping).startswith("127.0.0.1:"), mapping
+
+
+def test_no_service_publishes_a_port_beyond_this_machine() -> None:
+    for name, service in COMPOSE["services"].items():
+        for mapping in service.get("ports", []):
+            assert str(mapping).startswith("127.0.0.1:"), f"{name}: {mapping}"
+
+
+def test_the_comment_says_how_to_publish_beyond_this_machine() -> None:
+    text = COMPOSE_FILE.read_text()
+    for step in ("MOCKGRAM_DEMO", "AWESOMESERVICE_DEMO", '"false"', "127.0.0.1:"):
+        assert step in text.split("services:", 1)[0], step
 
 
 def test_the_sqlite_pair_uses_the_default_ports() -> None:

@@ -27,7 +27,10 @@ BASIC = ("awesomeservice", "awesomeservice-demo-secret")
 def mockgram(mockgram_database_url: str) -> Iterator[TestClient]:
     app = create_mockgram(
         MockgramSettings(
-            issuer=ISSUER, database_url=mockgram_database_url, awesomeservice_url=AWESOME
+            demo=True,  # BASIC is the published demo client
+            issuer=ISSUER,
+            database_url=mockgram_database_url,
+            awesomeservice_url=AWESOME,
         )
     )
     with TestClient(app, base_url=ISSUER, follow_redirects=False) as client:

@@ -41,6 +41,7 @@ def build_apps(
         MockgramSettings(
             issuer=MOCKGRAM,
             database_url=mockgram_database_url,
+            demo=True,  # the debugger's published client secret; lab mode needs it too
             secret_key=f"{name}-mockgram-session",
             demo_password=MOCKGRAM_PASSWORD,
             awesomeservice_url=AWESOME,
@@ -52,6 +53,7 @@ def build_apps(
         AwesomeServiceSettings(
             url=AWESOME,
             database_url=awesome_database_url,
+            demo=True,
             mockgram_url=MOCKGRAM,
             client_secret=CLIENT_SECRET,
             secret_key=f"{name}-awesome-session",

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from awesomeservice.models import DebuggerRequest
 from awesomeservice.settings import AwesomeServiceSettings
-from mockgram.demo.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET
+from mockgram.demo.seed import DEBUGGER_CLIENT_ID
+from shared.demo import DEBUGGER_CLIENT_SECRET
 from tests.e2e.browser import find_form
 from tests.e2e.conftest import AWESOME, CLIENT_SECRET, MOCKGRAM, MOCKGRAM_PASSWORD, World
 
@@ -127,9 +128,9 @@ def test_a_cross_site_form_post_is_relayed_without_touching_the_session(world: W
 
 
 def test_the_debugger_defaults_to_the_client_mockgram_seeds_for_it() -> None:
-    fields = AwesomeServiceSettings.model_fields
-    assert fields["debugger_client_id"].default == DEBUGGER_CLIENT_ID
-    assert fields["debugger_client_secret"].default == DEBUGGER_CLIENT_SECRET
+    settings = AwesomeServiceSettings(demo=True, database_url="sqlite://")
+    assert settings.debugger_client_id == DEBUGGER_CLIENT_ID
+    assert settings.debugger_client_secret == DEBUGGER_CLIENT_SECRET
 
 
 def _checks_pass(text: str, *checks: str) -> None:

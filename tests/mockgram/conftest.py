@@ -23,6 +23,7 @@ def settings_for(database_url: str) -> MockgramSettings:
     return MockgramSettings(
         issuer=ISSUER,
         database_url=database_url,
+        demo=True,  # pages show the demo accounts (tests/mockgram/test_demo_mode.py: outside it)
         seed_demo_data=False,
         secret_key="test-secret-key-for-sessions",
         awesomeservice_url="http://client.test",

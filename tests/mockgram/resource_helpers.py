@@ -1,18 +1,15 @@
 """Helpers for the photos API and John's pages: photos, tokens and a signed-in browser.
 
-Tokens come straight from `mockgram.tokens.issue_access_token` and sessions from a cookie
-signed the way Starlette's SessionMiddleware signs it, so these tests need neither the token
-endpoint nor the login page.
+Tokens come straight from `mockgram.tokens.issue_access_token` and sessions straight from the
+app's session store (shared/sessions.py), so these tests need neither the token endpoint nor
+the login page.
 """
 
 from __future__ import annotations
 
 import io
-import json
-from base64 import b64encode
 from datetime import datetime, timedelta
 
-import itsdangerous
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -87,8 +84,7 @@ def sign_in(client: TestClient, app: FastAPI, user: User) -> str:
         "auth_time": int(utcnow().timestamp()),
         "csrf_token": CSRF,
     }
-    signer = itsdangerous.TimestampSigner(str(app.state.settings.secret_key))
-    value = signer.sign(b64encode(json.dumps(session).encode("utf-8"))).decode("utf-8")
+    value = app.state.sessions.create(session)
     # Same domain and path as the cookie the app sets, so its updates replace this one.
     client.cookies.set(SESSION_COOKIE, value, domain="mockgram.test", path="/")
     return CSRF

@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
-from sqlmodel import select
+from sqlalchemy import event
+from sqlmodel import Session, delete, select
 
-from mockgram.models import AuthorizationCode, AuthorizationRequest, Consent
+from mockgram.models import AuthorizationCode, AuthorizationRequest, Consent, User
+from mockgram.oauth import consents
 from mockgram.tokens import verify_access_token
 from shared.clock import utcnow
 from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER
@@ -305,3 +307,56 @@ def test_deny_still_denies_an_openid_request(client, oidc_printshop, db):
     response = post_consent(client, request_id, decision="deny", scope=["profile"])
     assert single_query(response.headers["location"])["error"] == "access_denied"
     assert codes(db) == []
+
+
+
+def test_remembering_survives_a_revocation_between_its_read_and_its_write(client, printshop, db):
+    # John revokes the app in another tab just after this request read his consent. A write
+    # aimed at the row it read would match nothing (and a loaded row flushed later fails the
+    # whole answer with a 500); remembering must simply start the consent again.
+    engine = db.get_bind()
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's single writer makes the other tab wait for this transaction")
+    user = db.exec(select(User)).one()
+    where = {"user_id": user.id, "client_id": printshop.client_id}
+    consents.remember(db, **where, scope="photos.read")
+    db.commit()
+    revoked: list[str] = []
+
+    def revoke_after_the_read(conn, cursor, statement, *args) -> None:
+        if revoked or not statement.lstrip().upper().startswith("SELECT"):
+            return
+        if "consent" not in statement:
+            return
+        revoked.append(statement)
+        with engine.begin() as other:
+            other.execute(delete(Consent))
+
+    event.listen(engine, "after_cursor_execute", revoke_after_the_read)
+    try:
+        consents.remember(db, **where, scope="photos.write")
+        db.commit()
+    finally:
+        event.remove(engine, "after_cursor_execute", revoke_after_the_read)
+    assert revoked
+    with Session(engine) as fresh:
+        assert [row.scope for row in fresh.exec(select(Consent)).all()] == ["photos.write"]
+
+
+def test_remembering_adds_to_a_consent_revoked_and_given_again_elsewhere(client, printshop, db):
+    # The caller's session read the consent; meanwhile John revoked it in another tab and a
+    # second tab granted it again (a new row). Remembering more must still land on that row.
+    user = db.exec(select(User)).one()
+    where = {"user_id": user.id, "client_id": printshop.client_id}
+    consents.remember(db, **where, scope="photos.read")
+    db.commit()
+    assert consents.find(db, **where) is not None  # the session now holds the row
+    with Session(db.get_bind()) as other:
+        other.exec(delete(Consent))
+        consents.remember(other, **where, scope="photos.read")
+        other.commit()
+    consents.remember(db, **where, scope="photos.write")
+    db.commit()
+    with Session(db.get_bind()) as fresh:
+        rows = fresh.exec(select(Consent)).all()
+    assert [row.scope for row in rows] == [BOTH]

@@ -54,7 +54,7 @@ def test_landing_page_for_visitors(client) -> None:
 
 
 def test_landing_page_hides_demo_password_outside_demo_mode(mockgram_settings) -> None:
-    app = create_app(mockgram_settings.model_copy(update={"demo_mode": False}))
+    app = create_app(mockgram_settings.model_copy(update={"demo": False}))
     with TestClient(app, base_url=ISSUER) as browser:
         html = browser.get("/").text
     assert "mockgram-demo" not in html

@@ -31,7 +31,7 @@ def test_login_page_shows_demo_accounts_in_demo_mode(client, mockgram_app):
 
 
 def test_login_page_hides_demo_accounts_outside_demo_mode(client, mockgram_app):
-    mockgram_app.state.settings.demo_mode = False
+    mockgram_app.state.settings.demo = False
     response = client.get("/login")
     assert mockgram_app.state.settings.demo_password not in response.text
 

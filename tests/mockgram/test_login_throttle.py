@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mockgram import activity, login_throttle
 from mockgram.models import FailedSignIn
 from shared.clock import utcnow
-from tests.mockgram.conftest import PASSWORD
+from tests.mockgram.conftest import ISSUER, PASSWORD
 from tests.mockgram.oauth_helpers import login
 
 TEST_CLIENT_ADDRESS = "testclient"  # what Starlette's TestClient reports as request.client
@@ -59,7 +60,7 @@ def test_item_34_delays_grow_and_are_capped(db):
 
 
 def test_item_34_unknown_and_known_usernames_are_throttled_alike(client, john, mockgram_app):
-    mockgram_app.state.settings.demo_mode = False  # the demo hint names john on every page
+    mockgram_app.state.settings.demo = False  # the demo hint names john on every page
     answers = {}
     for username in ("john", "nobody-by-this-name"):
         for _ in range(5):
@@ -85,7 +86,8 @@ def test_item_34_a_stranger_at_another_address_does_not_slow_john(client, john, 
 def test_item_34_password_spraying_from_one_address_is_slowed(client, make_user, db):
     make_user("jane")
     now = utcnow()
-    for n in range(login_throttle.FREE_PER_ADDRESS):
+    # Six past the free ones: a wait of a minute, so a slow machine cannot outlast it.
+    for n in range(login_throttle.FREE_PER_ADDRESS + 6):
         login_throttle.record_failure(db, username=f"user{n}", address=TEST_CLIENT_ADDRESS, now=now)
     response = login(client, username="jane", password=PASSWORD)  # a fresh username, same address
     assert response.status_code == 429
@@ -150,3 +152,40 @@ def test_item_34_johns_activity_page_says_his_sign_ins_were_slowed(client, john,
     assert kinds.count(activity.LOGIN_THROTTLED) == 1  # from the fifth failure on
     assert login(client, password="wrong").status_code == 429  # refused unchecked: not recorded
     assert [e.kind for e in activity.recent(db, john.id)].count(activity.LOGIN_FAILED) == 5
+
+
+def test_b17_x_forwarded_for_from_an_untrusted_peer_is_ignored(client, john):
+    # A client that invents a new address for every try still meets its own delays.
+    for n in range(5):
+        client.headers["X-Forwarded-For"] = f"203.0.113.{n}"
+        assert login(client, password="wrong").status_code == 401
+    client.headers["X-Forwarded-For"] = "203.0.113.99"
+    assert login(client, password="wrong").status_code == 429
+
+
+def test_b17_x_forwarded_for_from_a_trusted_proxy_is_honoured(john, mockgram_app):
+    # Behind the proxy at 127.0.0.1 (the default forwarded_allow_ips), each client is itself:
+    # one client's failures do not slow another who comes through the same proxy.
+    with TestClient(
+        mockgram_app, base_url=ISSUER, follow_redirects=False, client=("127.0.0.1", 40000)
+    ) as proxy:
+        proxy.headers["X-Forwarded-For"] = "198.51.100.1"
+        for _ in range(5):
+            assert login(proxy, password="wrong").status_code == 401
+        assert login(proxy, password="wrong").status_code == 429
+        proxy.headers["X-Forwarded-For"] = "198.51.100.2"
+        assert login(proxy).status_code == 303
+
+
+def test_b17_no_trusted_proxy_means_the_peer_address_is_used(john, mockgram_settings):
+    from mockgram.app import create_app
+
+    app = create_app(mockgram_settings.model_copy(update={"forwarded_allow_ips": ""}))
+    with TestClient(
+        app, base_url=ISSUER, follow_redirects=False, client=("127.0.0.1", 40000)
+    ) as peer:
+        peer.headers["X-Forwarded-For"] = "198.51.100.1"
+        for _ in range(5):
+            assert login(peer, password="wrong").status_code == 401
+        peer.headers["X-Forwarded-For"] = "198.51.100.2"
+        assert login(peer, password="wrong").status_code == 429

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 
 import pytest
 from sqlmodel import select
@@ -37,8 +36,8 @@ def authorize(client, **overrides: str | None):
 
 def sign_in_long_ago(client, monkeypatch, seconds: int = 3600) -> None:
     """Sign John in with an auth_time `seconds` in the past (no sleeping)."""
-    real = time.time()
-    monkeypatch.setattr(login_page, "time", SimpleNamespace(time=lambda: real - seconds))
+    real = int(time.time())
+    monkeypatch.setattr(login_page, "epoch_seconds", lambda: real - seconds)
     assert login(client).status_code == 303
     monkeypatch.undo()
 

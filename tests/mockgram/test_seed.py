@@ -9,10 +9,11 @@ from PIL import Image
 from sqlmodel import Session, func, select
 
 from mockgram.clients import allowed_response_types
-from mockgram.demo.seed import DEBUGGER_CLIENT_ID, DEBUGGER_CLIENT_SECRET, seed_demo_data
+from mockgram.demo.seed import DEBUGGER_CLIENT_ID, seed_demo_data
 from mockgram.models import Client, MockgramTable, Photo, User
 from mockgram.settings import MockgramSettings
 from shared.db import create_schema, make_engine
+from shared.demo import DEBUGGER_CLIENT_SECRET
 from shared.hashing import hash_secret, verify_password
 from shared.oauth_spec import canonical_response_type
 from tests.mockgram.oidc_helpers import RESPONSE_TYPES
@@ -22,6 +23,7 @@ def settings(**overrides: object) -> MockgramSettings:
     values: dict[str, object] = {
         "issuer": "http://mockgram.test",
         "database_url": "sqlite://",
+        "demo": True,
         "seed_demo_data": False,
         "secret_key": "test-secret-key-for-sessions",
         "awesomeservice_url": "http://client.test",

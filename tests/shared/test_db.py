@@ -1,5 +1,6 @@
 """The atomic claim and the persisted generated secret."""
 
+import stat
 import threading
 from datetime import datetime, timedelta
 
@@ -86,6 +87,32 @@ def test_delete_older_than_drops_only_the_old_rows() -> None:
         kept = session.exec(select(Leftover)).all()
     assert len(kept) == 2
     assert all(as_utc(row.expires_at) > now - timedelta(days=1) for row in kept)
+
+
+def test_only_the_call_that_creates_a_secret_is_told_it() -> None:
+    engine = make_engine("sqlite://")
+    create_schema(engine, _Table.metadata)
+    told: list[str] = []
+    first = load_or_create_secret(engine, Secret, "client", on_create=told.append)
+    again = load_or_create_secret(engine, Secret, "client", on_create=told.append)
+    assert told == [first] and again == first
+
+
+def test_a_sqlite_file_is_readable_by_its_owner_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # It holds generated secrets, signing keys and password hashes.
+    fresh = tmp_path / "new" / "app.db"
+    engine = make_engine(f"sqlite:///{fresh}")
+    create_schema(engine, _Table.metadata)
+    load_or_create_secret(engine, Secret, "session-key")
+    engine.dispose()
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    assert stat.S_IMODE(fresh.parent.stat().st_mode) == 0o700
+    # A file an earlier version left readable by everyone is narrowed at the next start.
+    old = tmp_path / "old.db"
+    old.touch(mode=0o644)
+    old.chmod(0o644)
+    make_engine(f"sqlite:///{old}").dispose()
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600
 
 
 def test_keep_newest_drops_all_but_the_newest_rows() -> None:
