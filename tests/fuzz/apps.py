@@ -20,8 +20,11 @@ ISSUER = "http://mockgram.test"
 CLIENT_ID = "awesomeservice"
 CLIENT_SECRET = "fuzz-client-secret"
 DEMO_PASSWORD = "fuzz-demo-password"
-# Records a refusal is meant to leave (its explanation page shows it): not a change.
-RECORDERS = frozenset({"failedrequest", "refusedrequest", "flowevent"})
+# What any request may leave behind and is not a change of state: records a refusal is meant
+# to leave (its explanation page shows it), captured requests, the visitor's session.
+RECORDERS = frozenset(
+    {"failedrequest", "refusedrequest", "flowevent", "capturedrequest", "browser_session"}
+)
 # Hypothesis, fast and repeatable in CI: the same examples every run, no example database.
 FAST = {"deadline": None, "derandomize": True, "database": None}
 
@@ -30,6 +33,7 @@ def mockgram_app() -> FastAPI:
     return create_mockgram(
         MockgramSettings(
             issuer=ISSUER,
+            demo=True,
             database_url="sqlite://",
             seed_demo_data=True,
             demo_password=DEMO_PASSWORD,
