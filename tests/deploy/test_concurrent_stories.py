@@ -20,6 +20,9 @@ STORIES = 20
 # Generous for twenty stories on two busy cores (each takes about a second alone), and far
 # below forever: a deadlocked pool never finishes at all.
 DEADLINE_SECONDS = 180
+# This test is about hangs and lost orders; a back channel slower than the app's 5-s default on
+# a busy machine would give someone the friendly 504 page (tests/deploy/test_faults.py).
+PATIENT = {"AWESOMESERVICE_HTTP_TIMEOUT_SECONDS": "30"}
 
 
 def run_crowd(servers: Servers) -> None:
@@ -41,6 +44,7 @@ def test_twenty_whole_stories_at_once_on_sqlite_files(tmp_path: Path) -> None:
         tmp_path,
         f"sqlite:///{tmp_path / 'mockgram.db'}",
         f"sqlite:///{tmp_path / 'awesomeservice.db'}",
+        awesome_env=PATIENT,
     ) as servers:
         run_crowd(servers)
 
@@ -58,5 +62,5 @@ def test_twenty_whole_stories_at_once_on_postgresql(
     tmp_path: Path, pg_databases: tuple[str, str]
 ) -> None:
     mockgram_db, awesome_db = pg_databases
-    with both_servers(tmp_path, mockgram_db, awesome_db) as servers:
+    with both_servers(tmp_path, mockgram_db, awesome_db, awesome_env=PATIENT) as servers:
         run_crowd(servers)
