@@ -30,9 +30,12 @@ from sqlmodel import Field, Session, col
 from awesomeservice.inspector.redact import partial
 from awesomeservice.models import AwesomeTable
 from shared.clock import as_utc, utcnow
+from shared.db import keep_newest
 
 log = logging.getLogger("awesomeservice")
 RETENTION = timedelta(hours=1)
+# At most this many are kept, however many come in an hour: a flood cannot fill the disk.
+MAX_KEPT = 1000
 REDACTED = "[redacted]"
 MAX_PARAMS = 40
 MAX_VALUE_CHARS = 200
@@ -167,9 +170,11 @@ async def record(
 
 
 def _keep(db: Session, row: RefusedRequest) -> None:
-    """Store one refusal record, sweeping away those older than the retention first."""
+    """Store one refusal record, sweeping away those older than the retention and all but the
+    newest first."""
     stale = col(RefusedRequest.created_at) < utcnow() - RETENTION
     db.exec(delete(RefusedRequest).where(stale))  # type: ignore[call-overload]
+    keep_newest(db, RefusedRequest, RefusedRequest.created_at, MAX_KEPT - 1)
     db.add(row)
 
 

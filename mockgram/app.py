@@ -37,6 +37,7 @@ from mockgram.pages import activity as activity_page
 from mockgram.pages import apps, avatars, consent, developers, errors_explained, home, login
 from mockgram.pages import requests as requests_page
 from mockgram.settings import MockgramSettings
+from mockgram.uploads import MAX_UPLOAD_BYTES
 from shared import health
 from shared import tour as shared_tour
 from shared import unstorable as unstorable_input
@@ -54,6 +55,17 @@ from shared.web import install_web_basics, make_templates, render_error
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "mockgram_session"  # distinct from AwesomeService's: cookies ignore the port
+# The largest photo plus room for the multipart envelope and the caption.
+UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
+# Endpoints that answer in JSON, so a refusal in front of them does too (RFC 6749 §5.2).
+JSON_PREFIXES = (
+    "/oauth/token",
+    "/oauth/revoke",
+    "/oauth/introspect",
+    "/oauth/register",
+    "/oauth/userinfo",
+    "/api/",
+)
 
 
 def create_app(settings: MockgramSettings | None = None) -> FastAPI:
@@ -110,6 +122,9 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         ),
         cookie_name=SESSION_COOKIE,
         public_url=settings.issuer,
+        # Photo uploads may be larger than a form; protocol endpoints refuse in JSON.
+        large_bodies={"/api/photos": UPLOAD_BODY_BYTES, "/me/photos": UPLOAD_BODY_BYTES},
+        json_prefixes=JSON_PREFIXES,
     )
 
     # What Mockgram serves. The authorization server's protocol (mockgram/oauth/):

@@ -36,9 +36,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockgram.models import MockgramTable
 from shared.clock import as_utc, utcnow
+from shared.db import keep_newest
 
 log = logging.getLogger("mockgram")
 RETENTION = timedelta(hours=1)
+# At most this many are kept, however many come in an hour: a flood cannot fill the disk.
+MAX_KEPT = 1000
 WATCHED_PREFIXES = ("/oauth/", "/api/")
 MAX_BODY_BYTES = 16 * 1024
 MAX_PARAMS = 40
@@ -187,10 +190,11 @@ def record_of(context: FailureContext) -> FailedRequest:
 
 
 def save(engine: Engine, row: FailedRequest) -> None:
-    """Store the row and drop those older than the retention period."""
+    """Store the row; drop those older than the retention period and all but the newest."""
     with Session(engine) as session:
         stale = delete(FailedRequest).where(col(FailedRequest.created_at) < utcnow() - RETENTION)
         session.exec(stale)  # type: ignore[call-overload]
+        keep_newest(session, FailedRequest, FailedRequest.created_at, MAX_KEPT - 1)
         session.add(row)
         session.commit()
 

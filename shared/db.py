@@ -256,6 +256,16 @@ def delete_older_than(session: Session, model: type[SQLModel], column: Any, age:
     session.exec(delete(model).where(column < utcnow() - age))  # type: ignore[call-overload]
 
 
+def keep_newest(session: Session, model: type[SQLModel], column: Any, limit: int) -> None:
+    """Drop all but the `limit` newest rows of `model` by `column` (not committed).
+
+    An hour's retention alone does not bound a record of refusals: a flood of bad requests
+    writes as many rows as it sends. With this, the table never holds much more than `limit`.
+    """
+    cutoff = select(column).order_by(column.desc()).offset(limit).limit(1).scalar_subquery()
+    session.exec(delete(model).where(column <= cutoff))  # type: ignore[call-overload]
+
+
 def stamp_unset(
     session: Session, column: Any, *where: ColumnElement[bool], at: datetime | None = None
 ) -> int:

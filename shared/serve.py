@@ -10,6 +10,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from shared.access_log import log_config
+from shared.limits import LimitedHttpTools
 
 KEEP_ALIVE_SECONDS = 30
 
@@ -52,6 +53,8 @@ def run(*, package: str, args: argparse.Namespace) -> None:
         # X-Forwarded-For is believed inside the app, from its `forwarded_allow_ips` proxies only
         # (shared/proxies.py): one setting however the app is served, and what tests see.
         proxy_headers=False,
+        # Over-long addresses and headers get a 414 or 431 answer, not a reset (shared/limits.py).
+        http=LimitedHttpTools,
         # Idle keep-alive connections outlive any client's pool (httpx forgets them after 5 s):
         # with equal timeouts a client can reuse a connection the server is closing that very
         # moment, and the request fails as "server disconnected".

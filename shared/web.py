@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.csrf import csrf_token
 from shared.flash import pop_flashes
+from shared.limits import BodyLimit
 from shared.sessions import SessionStore, install_sessions
 from shared.steps import STEPS
 from shared.tour import tour_back, tour_on
@@ -114,7 +115,13 @@ def render_error(
 
 
 def install_web_basics(
-    app: FastAPI, *, sessions: SessionStore, cookie_name: str, public_url: str
+    app: FastAPI,
+    *,
+    sessions: SessionStore,
+    cookie_name: str,
+    public_url: str,
+    large_bodies: dict[str, int] | None = None,
+    json_prefixes: tuple[str, ...] = (),
 ) -> None:
     """Server-side sessions, security headers and the shared static files, alike in both apps.
 
@@ -123,6 +130,8 @@ def install_web_basics(
     ports of one host.
     """
     install_sessions(app, store=sessions, cookie_name=cookie_name, public_url=public_url)
+    # A body over the limit is a 413 before anything reads it (shared/limits.py).
+    app.add_middleware(BodyLimit, larger=large_bodies, json_prefixes=json_prefixes)
     app.add_middleware(SecurityHeadersMiddleware)
     mount_shared_static(app)
 

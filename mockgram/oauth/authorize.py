@@ -118,6 +118,9 @@ PROMPT_VALUES = ("none", "login", "consent")
 # The two types that need no nonce even with openid: the code flow, and OAuth 2.0 implicit.
 PLAIN_OAUTH_TYPES = (frozenset({"code"}), frozenset({"token"}))
 MAX_LOGIN_HINT = 64  # a username is at most 64 characters
+# state is opaque to Mockgram (RFC 6749 §4.1.1) but is stored and sent back; clients use
+# 32–64 characters. A longer one is refused, not stored and not reflected in a redirect.
+MAX_STATE = 512
 MAX_MAX_AGE = 2**31 - 1
 
 
@@ -158,6 +161,7 @@ def authorize(
         client = check_client(session, params)
         redirect_uri, redirect_uri_in_request = check_redirect_uri(client, params)
         mode = check_response_mode(params)
+        check_state_length(params)
     except AuthorizePageError as exc:
         return page_for(request, exc)
 
@@ -352,6 +356,18 @@ def check_redirect_uri(client: Client, params: Params) -> tuple[str, bool]:
             error="invalid_redirect_uri",
         )
     return given, True
+
+
+def check_state_length(params: Params) -> None:
+    """A state too long to store and send back is refused with a page (RFC 6749 §4.1.1)."""
+    if any(len(value) > MAX_STATE for value in params.get("state", [])):
+        raise AuthorizePageError(
+            "The state parameter is too long",
+            f"The state parameter may be at most {MAX_STATE} characters; this one is longer, "
+            "so Mockgram will neither keep it nor send it back.",
+            hint="The application that sent you here made a malformed request.",
+            rfc="RFC 6749 §4.1.1",
+        )
 
 
 def check_repeated_params(params: Params) -> None:

@@ -142,6 +142,19 @@ def test_a_record_expires_after_an_hour_and_is_pruned(client: TestClient, db: Se
     assert ref not in [r.ref for r in records(db)]
 
 
+def test_a_flood_of_refusals_keeps_only_the_newest_records(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(refusals, "MAX_KEPT", 5)
+    refs = []
+    for i in range(12):
+        refused = callback(client, code=CODE, state=f"flood-{i}", iss=ISSUER)
+        refs.append(explanation(client, refused)[1])
+    kept = {row.ref for row in records(db)}
+    assert len(kept) <= 5
+    assert refs[-1] in kept  # the newest is always there to be explained
+
+
 def test_an_unknown_provider_code_shows_its_request_on_the_generic_page(
     client: TestClient,
 ) -> None:

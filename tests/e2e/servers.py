@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -28,12 +29,16 @@ def bind_free_port() -> socket.socket:
 
 
 @contextmanager
-def serve(make_app: Callable[[str], FastAPI]) -> Iterator[str]:
-    """Serve `make_app(base_url)` until the block ends; yields the base URL."""
+def serve(make_app: Callable[[str], FastAPI], **options: Any) -> Iterator[str]:
+    """Serve `make_app(base_url)` until the block ends; yields the base URL.
+
+    `options` go to uvicorn's Config (say, `http=` the protocol `python -m <app>` uses)."""
     sock = bind_free_port()
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     server = uvicorn.Server(
-        uvicorn.Config(make_app(base_url), log_level="warning", lifespan="on", access_log=False)
+        uvicorn.Config(
+            make_app(base_url), log_level="warning", lifespan="on", access_log=False, **options
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from mockgram.models import AuthorizationRequest
+from mockgram.oauth.authorize import MAX_STATE
 from shared.clock import utcnow
 from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER
 from tests.mockgram.oauth_helpers import (
@@ -289,6 +290,21 @@ def test_item_09_error_description_never_echoes_forbidden_characters(client, pri
 def test_item_09_error_without_state_has_no_state(client, printshop):
     response = client.get("/oauth/authorize", params=authorize_params(state=None, scope="nope"))
     assert_error_redirect(response, "invalid_scope", state=None)
+
+
+def test_item_09_an_over_long_state_is_a_page_stored_nowhere(client, printshop, db):
+    state = "s" * (MAX_STATE + 1)
+    response = client.get("/oauth/authorize", params=authorize_params(state=state))
+    assert_error_page(response)
+    assert "state parameter is too long" in response.text
+    assert state not in response.text
+    assert db.exec(select(AuthorizationRequest)).all() == []
+
+
+def test_item_09_a_state_of_the_longest_length_goes_through(client, printshop):
+    response = client.get("/oauth/authorize", params=authorize_params(state="s" * MAX_STATE))
+    assert response.status_code in (302, 303)
+    assert "location" in response.headers
 
 
 def test_item_10_errors_redirect_without_signing_in_first(client, printshop):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from mockgram import failures
 from mockgram.pages.errors_explained import EXPLANATIONS
@@ -249,3 +249,17 @@ def test_photo_not_found_carries_error_uri_to_a_page_saying_it_is_a_plain_404(
     assert "not an RFC code" in page and "404" in page
     assert "GET /api/photos/999999" in page and "404 not_found" in page
     assert "Bearer [redacted]" in page and token not in page
+
+
+def test_a_flood_of_refused_requests_keeps_only_the_newest_records(  # type: ignore[no-untyped-def]
+    client, mockgram_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(failures, "MAX_KEPT", 5)
+    refs = []
+    for _ in range(12):
+        response = client.get("/api/photos", headers={"Authorization": "Bearer flood"})
+        refs.append(response.json()["error_uri"].split("ref=")[1])
+    with Session(mockgram_app.state.engine) as session:
+        kept = {row.ref for row in session.exec(select(failures.FailedRequest)).all()}
+    assert len(kept) <= 5
+    assert refs[-1] in kept  # the newest is always there to be explained

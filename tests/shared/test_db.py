@@ -1,6 +1,7 @@
 """The atomic claim and the persisted generated secret."""
 
 import stat
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from shared.db import (
     OutdatedDatabase,
     create_schema,
     delete_older_than,
+    keep_newest,
     load_or_create_secret,
     make_engine,
     stamp_unset,
@@ -111,3 +113,56 @@ def test_a_sqlite_file_is_readable_by_its_owner_only(tmp_path) -> None:  # type:
     old.chmod(0o644)
     make_engine(f"sqlite:///{old}").dispose()
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
+
+
+def test_keep_newest_drops_all_but_the_newest_rows() -> None:
+    engine = make_engine("sqlite://")
+    create_schema(engine, _Table.metadata)
+    now = utcnow()
+    with Session(engine) as session:
+        for minutes in range(10):
+            session.add(Leftover(expires_at=now + timedelta(minutes=minutes)))
+        session.commit()
+        keep_newest(session, Leftover, Leftover.expires_at, 3)
+        session.commit()
+        kept = sorted(as_utc(row.expires_at) for row in session.exec(select(Leftover)).all())
+        assert kept == [now + timedelta(minutes=m) for m in (7, 8, 9)]
+        keep_newest(session, Leftover, Leftover.expires_at, 5)  # fewer than the limit: all stay
+        session.commit()
+        assert len(session.exec(select(Leftover)).all()) == 3
+
+
+def test_a_sqlite_file_is_in_wal_mode_and_waits_for_the_write_lock(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # Writers queue for the lock instead of failing with "database is locked".
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 30_000
+    engine.dispose()
+
+
+def test_concurrent_writers_on_a_sqlite_file_never_see_database_is_locked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    create_schema(engine, _Table.metadata)
+    start = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            start.wait(timeout=30)
+            for _ in range(25):
+                with Session(engine) as session:
+                    session.add(Leftover(expires_at=utcnow()))
+                    session.commit()
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    with Session(engine) as session:
+        assert len(session.exec(select(Leftover)).all()) == 200
+    engine.dispose()
