@@ -45,11 +45,13 @@ class ClientSpec:
     allowed_scopes: str
     token_endpoint_auth_method: str
     response_types: str
+    verified: bool = True  # configured by the operator, not by a stranger (RFC 7591 §5)
 
     def differs_from(self, client: Client) -> bool:
         return any(
             getattr(client, name) != getattr(self, name)
             for name in (
+                "verified",
                 "name",
                 "client_type",
                 "secret_hash",
@@ -222,6 +224,7 @@ def seeded_clients(settings: MockgramSettings) -> list[ClientSpec]:
 def _seed_client(session: Session, spec: ClientSpec) -> None:
     """Create a seeded client, or bring it in line with its spec (secret, URIs, scopes)."""
     fields = {
+        "verified": spec.verified,
         "name": spec.name,
         "client_type": spec.client_type,
         "secret_hash": spec.secret_hash,

@@ -75,6 +75,11 @@ class UnsupportedResponseTypeError(OAuthError, error="unsupported_response_type"
 class ServerError(OAuthError, error="server_error", status_code=500): ...
 
 
+# RFC 6749 §4.1.2.1's code for "try later", sent with 429 when a client address is over its
+# rate limit (RFC 6585 §4), with Retry-After (mockgram/rate_limits.py).
+class TemporarilyUnavailableError(OAuthError, error="temporarily_unavailable", status_code=429): ...
+
+
 # RFC 7591 §3.2.2
 class InvalidRedirectUriError(OAuthError, error="invalid_redirect_uri"): ...
 

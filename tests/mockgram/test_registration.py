@@ -66,8 +66,11 @@ def test_client_secret_post_is_accepted(client):
     assert response.json()["token_endpoint_auth_method"] == "client_secret_post"
 
 
-def test_default_scope_is_read_only(client):
-    assert register(client).json()["scope"] == "photos.read"
+def test_default_scope_signs_in_and_reads_photos_and_the_answer_says_so(client, db):
+    """RFC 7591 §3.2.1: without `scope` the server's default applies, and the answer names it."""
+    body = register(client).json()
+    assert body["scope"] == "openid profile email photos.read"
+    assert db.get(Client, body["client_id"]).allowed_scopes == body["scope"]
 
 
 @pytest.mark.parametrize(
