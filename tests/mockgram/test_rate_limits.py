@@ -216,3 +216,24 @@ def test_racing_workers_get_no_more_than_the_limit(tmp_path):
 def test_limits_cannot_be_negative(setting):
     with pytest.raises(ValidationError):
         MockgramSettings(**{setting: -1})
+
+
+def test_each_new_pending_request_sweeps_those_expired_over_a_day_ago(client, printshop, db):
+    """The other half of bounding the table: pending requests nobody finished do not pile up."""
+    now = utcnow()
+    for request_id, expired_ago in (("old", timedelta(days=2)), ("recent", timedelta(hours=1))):
+        db.add(
+            AuthorizationRequest(
+                id=request_id,
+                client_id=printshop.client_id,
+                redirect_uri=CLIENT_REDIRECT,
+                expires_at=now - expired_ago,
+            )
+        )
+    db.commit()
+    assert client.get("/oauth/authorize", params=authorize_params()).status_code == 303
+    db.expire_all()
+    kept = {row.id for row in db.exec(select(AuthorizationRequest)).all()}
+    assert "old" not in kept
+    assert "recent" in kept  # still answered "expired" for a day
+    assert len(kept) == 2
