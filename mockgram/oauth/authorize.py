@@ -289,11 +289,12 @@ def unverified_client_error(
     return AuthorizePageError(
         "This app's request was refused",
         f"The app {shown_name(client)} sent Mockgram a request it cannot accept: "
-        f"{exc.description or exc.error}. The app was registered by anyone and has not been "
+        f"{(exc.description or exc.error).rstrip('.')}. The app was registered by anyone and "
+        "has not been "
         f"checked by Mockgram, so Mockgram does not send you back to its address "
         f"({destination(redirect_uri)}) before you have signed in.",
         hint="If you trust the app, go back to it and try again; if you are its developer, "
-        "fix the request (the error is below).",
+        "fix the request (“What this error means” explains the error code above).",
         rfc="RFC 6749 §4.1.2.1; RFC 9700 §4.11.2",
         error=exc.error,
     )
