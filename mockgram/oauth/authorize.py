@@ -1,7 +1,8 @@
 """Step 1 in, step 4 out — the authorization endpoint (RFC 6749 §4.1, §4.2; OIDC Core §3; RFC 9207).
 
 The request is checked by small functions composed in order, like node-oidc-provider's
-actions: check_client → check_redirect_uri → check_response_mode, then in checked_request
+actions: check_client → check_redirect_uri → check_response_mode → check_form_post_target,
+then in checked_request
 check_repeated_params → check_response_type → check_scope → check_openid_scope → check_nonce →
 check_pkce → check_prompt → check_max_age (→ check_silent for prompt=none). Until the client,
 its redirect URI and the response mode are known to be good, a failure is a 400 page (never a
@@ -97,6 +98,7 @@ from mockgram.oauth.errors import (
 from mockgram.oauth.pending import bind_to_session
 from mockgram.oauth.redirect_uris import differs_only_by_port, matching
 from mockgram.oauth.responses import (
+    FORM_POST,
     QUERY,
     RESPONSE_MODES,
     default_mode,
@@ -179,6 +181,7 @@ def authorize(
         client = check_client(session, params)
         redirect_uri, redirect_uri_in_request = check_redirect_uri(client, params)
         mode = check_response_mode(params)
+        check_form_post_target(redirect_uri, mode)
     except AuthorizePageError as exc:
         return page_for(request, exc)
 
@@ -471,6 +474,19 @@ def check_response_mode(params: Params) -> str:
             rfc="OAuth 2.0 Multiple Response Type Encoding Practices §5, §7",
         )
     return requested
+
+
+def check_form_post_target(redirect_uri: str, mode: str) -> None:
+    """form_post needs a web address: a browser cannot POST a form to an app's own scheme."""
+    # Form Post Response Mode §2 posts to the redirect URI; RFC 8252 §7.1 schemes are not web.
+    if mode == FORM_POST and urlsplit(redirect_uri).scheme not in ("http", "https"):
+        raise AuthorizePageError(
+            "This app asked for an answer Mockgram cannot give",
+            "A form post can only go to a web address, and this app's redirect URI is an app "
+            "on your device.",
+            hint="The app must use response_mode=query or fragment with this redirect URI.",
+            rfc="OAuth 2.0 Form Post Response Mode §2; RFC 8252 §7.1",
+        )
 
 
 def check_response_type(client: Client, params: Params) -> frozenset[str]:

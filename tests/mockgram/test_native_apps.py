@@ -95,3 +95,13 @@ def test_another_mismatch_does_not_blame_the_port(client, printshop):
     response = client.get("/oauth/authorize", params=params)
     assert response.status_code == 400
     assert "only by its port" not in response.text
+
+
+def test_form_post_to_a_private_use_scheme_is_refused_with_a_page(client, native):
+    params = authorize_params(
+        client_id="native", redirect_uri="com.example.app:/callback", response_mode="form_post"
+    )
+    response = client.get("/oauth/authorize", params=params)
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "form post can only go to a web address" in response.text
