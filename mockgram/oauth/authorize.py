@@ -2,9 +2,9 @@
 
 The request is checked by small functions composed in order, like node-oidc-provider's
 actions: check_client → check_redirect_uri → check_response_mode → check_form_post_target,
-then in checked_request
-check_repeated_params → check_response_type → check_scope → check_openid_scope → check_nonce →
-check_pkce → check_prompt → check_max_age (→ check_silent for prompt=none). Until the client,
+then in checked_request check_repeated_params → check_response_type → check_scope →
+check_openid_scope → check_nonce → check_pkce → check_prompt → check_max_age (→ check_silent
+for prompt=none). Until the client,
 its redirect URI and the response mode are known to be good, a failure is a 400 page (never a
 redirect); after that, errors go back to the client in the request's response mode (query,
 fragment or form_post) with error, error_description, error_uri, state and iss.
