@@ -4,10 +4,10 @@ The request is checked by small functions composed in order, like node-oidc-prov
 actions: check_client → check_redirect_uri → check_response_mode → check_form_post_target,
 then in checked_request check_repeated_params → check_response_type → check_scope →
 check_openid_scope → check_nonce → check_pkce → check_prompt → check_max_age (→ check_silent
-for prompt=none). Until the client,
-its redirect URI and the response mode are known to be good, a failure is a 400 page (never a
-redirect); after that, errors go back to the client in the request's response mode (query,
-fragment or form_post) with error, error_description, error_uri, state and iss.
+for prompt=none). Until the client, its redirect URI and the response mode are known to be
+good, a failure is a 400 page (never a redirect); after that, errors go back to the client in
+the request's response mode (query, fragment or form_post) with error, error_description,
+error_uri, state and iss — once John has signed in, for an unverified client.
 
 Decisions, written down:
 - redirect_uri is compared with the registered ones as an exact string (RFC 6749 §3.1.2.3,
@@ -293,8 +293,7 @@ def unverified_client_error(
         "This app's request was refused",
         f"The app {shown_name(client)} sent Mockgram a request it cannot accept: "
         f"{(exc.description or exc.error).rstrip('.')}. The app was registered by anyone and "
-        "has not been "
-        f"checked by Mockgram, so Mockgram does not send you back to its address "
+        "has not been checked by Mockgram, so Mockgram does not send you back to its address "
         f"({destination(redirect_uri)}) before you have signed in.",
         hint="If you trust the app, go back to it and try again; if you are its developer, "
         "fix the request (“What this error means” explains the error code above).",
