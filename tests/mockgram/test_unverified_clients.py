@@ -169,3 +169,22 @@ def test_sign_in_page_marks_an_unverified_app_too(client, make_user):
     assert NOTICE in page
     assert "<strong>AwesomeService</strong>" not in page
     assert "“AwesomeService”" in page
+
+
+def test_apps_with_access_marks_an_unverified_app(client, make_user):
+    make_user()
+    body = register_gallery(client, client_name="AwesomeService")
+    consent_form = consent_page(client, body["client_id"])
+    request_id = consent_form.url.params["request_id"]
+    response = client.post(
+        "/consent",
+        data={
+            "request_id": request_id,
+            "csrf_token": csrf_from(consent_form.text),
+            "decision": "allow",
+            "scope": "photos.read",
+        },
+    )
+    assert response.status_code == 303, response.text
+    page = client.get("/apps").text
+    assert '“AwesomeService” <span class="badge bad">Unverified</span>' in page
