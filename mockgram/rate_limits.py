@@ -30,6 +30,8 @@ from shared.clock import utcnow
 from shared.hashing import hash_secret
 
 WINDOW = timedelta(hours=1)
+# Tries at the counter before a request racing others for a new window is told to wait.
+ATTEMPTS = 5
 REGISTRATIONS = "registration"
 AUTHORIZATION_REQUESTS = "authorization_request"
 
@@ -82,7 +84,7 @@ def take(db: Session, limit: Limit, *, address: str, now: datetime | None = None
         col(RateLimitCount.address_hash) == key,
         col(RateLimitCount.window_start) == start,
     )
-    for _attempt in range(2):
+    for _attempt in range(ATTEMPTS):
         taken = db.exec(
             update(RateLimitCount)  # type: ignore[call-overload]
             .where(*this_window, col(RateLimitCount.count) < limit.per_window)
@@ -91,9 +93,12 @@ def take(db: Session, limit: Limit, *, address: str, now: datetime | None = None
         if taken:
             db.commit()
             return 0
-        if db.exec(select(RateLimitCount.id).where(*this_window)).first() is not None:
+        counted = db.exec(select(RateLimitCount.count).where(*this_window)).first()
+        if counted is not None and counted >= limit.per_window:
             db.rollback()
             return max(1, math.ceil((end - now).total_seconds()))
+        if counted is not None:
+            continue  # another worker started this window after our UPDATE looked: count there
         # The first of this window: sweep the windows that are over, then start this one.
         db.exec(delete(RateLimitCount).where(col(RateLimitCount.window_end) <= now))  # type: ignore[call-overload]
         db.add(
@@ -106,4 +111,5 @@ def take(db: Session, limit: Limit, *, address: str, now: datetime | None = None
             return 0
         except IntegrityError:
             db.rollback()  # another worker started this window meanwhile: count in its row
+    # Reached only when racing workers kept taking the places left: the window is full.
     return max(1, math.ceil((end - now).total_seconds()))
