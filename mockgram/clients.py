@@ -3,7 +3,14 @@
 The server chooses the client_id (random, RFC 9700 §4.15) and, for confidential clients, a
 256-bit secret shown once and stored only as its hash. Redirect URIs must be absolute, carry
 no fragment, and use https — or http on a loopback host for local development (RFC 6749
-§3.1.2, RFC 7591 §2, RFC 8252 §7.3). They are later compared as exact strings.
+§3.1.2, RFC 7591 §2, RFC 8252 §7.3). A public client (a native app) may also register a
+private-use URI scheme in reverse-domain form, `com.example.app:/callback` (RFC 8252 §7.1).
+They are later compared as exact strings, except for the port of a loopback IP address
+(mockgram/oauth/redirect_uris.py).
+
+Every client registered here is unverified: anyone may have registered it, and Mockgram checked
+neither its name nor its redirect URIs (the consent page says so). A client registered without
+`scope` may ask for DEFAULT_SCOPE: signing in with OpenID Connect and reading photos.
 """
 
 from __future__ import annotations
@@ -25,17 +32,36 @@ ID_TOKEN_ALGS = ("RS256", "ES256")  # never "none" (OIDC Core §2)
 DEFAULT_ID_TOKEN_ALG = "RS256"
 GRANT_TYPES = ("authorization_code", "implicit", "refresh_token")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-DEFAULT_SCOPE = "photos.read"
+# What a client registered without `scope` may ask for (RFC 7591 §2: the server's default):
+# "Log in with Mockgram" (OIDC Core §5.4) and reading photos, never writing them.
+DEFAULT_SCOPE = "openid profile email photos.read"
 MAX_REDIRECT_URIS = 10
 MAX_URI_LENGTH = 2000
 MAX_NAME_LENGTH = 120
 # Whitespace and control characters: never valid in a URI, and our storage is newline-separated.
 _UNSAFE_URI_CHARS = re.compile(r"[\x00-\x20\x7f]")
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# RFC 8252 §7.1: a private-use scheme is a reverse domain name (at least one dot), e.g.
+# com.example.app; RFC 3986 §3.1 scheme characters.
+_PRIVATE_USE_SCHEME = re.compile(r"[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+")
 
 
-def validate_redirect_uri(uri: object) -> str:
-    """One redirect URI, or InvalidRedirectUriError saying what is wrong with it."""
+def shown_name(client: Client) -> str:
+    """The app's name as a page may say it: an unverified client's is quoted and marked so."""
+    return client.name if client.verified else f"“{client.name}” (unverified)"
+
+
+def destination(uri: str) -> str:
+    """Where a redirect URI sends the browser, for people: its host, or a native app's scheme."""
+    parts = urlsplit(uri)
+    return parts.netloc or f"{parts.scheme}: (an app on your device)"
+
+
+def validate_redirect_uri(uri: object, *, public: bool = False) -> str:
+    """One redirect URI, or InvalidRedirectUriError saying what is wrong with it.
+
+    `public`: the client is public (a native app may be), so a private-use scheme is allowed.
+    """
     if not isinstance(uri, str) or not uri:
         raise InvalidRedirectUriError("Each redirect URI must be a non-empty string.")
     if len(uri) > MAX_URI_LENGTH:
@@ -52,6 +78,8 @@ def validate_redirect_uri(uri: object) -> str:
         parts.port  # noqa: B018  (raises on a malformed port)
     except ValueError as exc:
         raise InvalidRedirectUriError("A redirect URI could not be parsed.") from exc
+    if _PRIVATE_USE_SCHEME.fullmatch(parts.scheme):
+        return validate_private_use_uri(uri, public=public)
     # RFC 6749 §3.1.2: "The redirection endpoint URI MUST be an absolute URI."
     if not parts.scheme or not parts.netloc or not parts.hostname:
         raise InvalidRedirectUriError("A redirect URI must be absolute (https://host/path).")
@@ -68,13 +96,31 @@ def validate_redirect_uri(uri: object) -> str:
     )
 
 
-def validate_redirect_uris(value: object) -> list[str]:
+def validate_private_use_uri(uri: str, *, public: bool) -> str:
+    """A native app's private-use URI scheme redirect, `com.example.app:/path` (RFC 8252 §7.1)."""
+    parts = urlsplit(uri)
+    # RFC 8252 §8.5: a confidential client's secret could not be kept in a native app anyway.
+    if not public:
+        raise InvalidRedirectUriError(
+            "A private-use URI scheme (com.example.app:/callback) is for native apps, which "
+            "are public clients: register with token_endpoint_auth_method none."
+        )
+    # RFC 8252 §7.1: no naming authority, so a single slash after the scheme.
+    if parts.netloc or uri.startswith(f"{parts.scheme}://") or not parts.path.startswith("/"):
+        raise InvalidRedirectUriError(
+            "A private-use URI scheme redirect has a single slash after the scheme, like "
+            "com.example.app:/callback."
+        )
+    return uri
+
+
+def validate_redirect_uris(value: object, *, public: bool = False) -> list[str]:
     """A non-empty list of valid redirect URIs, duplicates dropped."""
     if not isinstance(value, list) or not value:
         raise InvalidRedirectUriError("redirect_uris is required: a list of at least one URI.")
     if len(value) > MAX_REDIRECT_URIS:
         raise InvalidRedirectUriError(f"At most {MAX_REDIRECT_URIS} redirect URIs.")
-    uris = [validate_redirect_uri(uri) for uri in value]
+    uris = [validate_redirect_uri(uri, public=public) for uri in value]
     return list(dict.fromkeys(uris))
 
 
@@ -212,6 +258,7 @@ def register_client(
     owner_user_id: int | None = None,
     response_types: str = "code",
     id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG,
+    verified: bool = False,
 ) -> tuple[Client, str | None]:
     """Store a validated client; returns it with its clear secret (None for a public client)."""
     public = token_endpoint_auth_method == "none"
@@ -227,6 +274,7 @@ def register_client(
         response_types=response_types,
         id_token_signed_response_alg=id_token_signed_response_alg,
         owner_user_id=owner_user_id,
+        verified=verified,
     )
     session.add(client)
     session.commit()

@@ -82,6 +82,9 @@ class Client(MockgramTable, table=True):
     # OIDC Dynamic Client Registration §2: RS256 (default) or ES256.
     id_token_signed_response_alg: str = "RS256"
     owner_user_id: int | None = Field(default=None, foreign_key="user.id")
+    # False for apps anyone registered (RFC 7591, the developer portal): Mockgram checked
+    # neither their name nor their redirect URIs. Seeded and configured clients are verified.
+    verified: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
     @property
@@ -231,3 +234,21 @@ class BrowserSession(SessionFields, MockgramTable, table=True):
     """A signed-in (or anonymous) browser's session; the cookie holds only its random id."""
 
     __tablename__ = "browser_session"
+
+
+class RateLimitCount(MockgramTable, table=True):
+    """How many times one client address did one kind of thing in one fixed window.
+
+    mockgram/rate_limits.py counts registrations and authorization requests here, so every
+    worker and replica sees the same counts; the address is kept only as a hash, and a row is
+    dropped once its window has ended.
+    """
+
+    __table_args__ = (UniqueConstraint("kind", "address_hash", "window_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    address_hash: str = Field(max_length=64)
+    window_start: datetime
+    window_end: datetime = Field(index=True)
+    count: int = 0

@@ -246,6 +246,8 @@ def upsert_client(
         "response_types": words,
         "id_token_signed_response_alg": id_token_signed_response_alg,
         "owner_user_id": owner_user_id,
+        # Written by whoever runs this Mockgram (its file, its control plane), not a stranger.
+        "verified": True,
     }
     if public:
         fields["secret_hash"] = None

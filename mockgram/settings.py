@@ -52,6 +52,14 @@ class MockgramSettings(BaseSettings):
     registration_open: bool = Field(
         default=True, description="Whether the RFC 7591 registration endpoint accepts requests."
     )
+    registration_token: str | None = Field(
+        default=None,
+        description="When set, POST /oauth/register needs `Authorization: Bearer <it>` "
+        "(RFC 7591 §3: an initial access token).",
+    )
+    # mockgram/rate_limits.py: per client address and hour; 0 switches a limit off.
+    registrations_per_hour: int = Field(default=20, ge=0)
+    authorization_requests_per_hour: int = Field(default=600, ge=0)
     login_throttle: bool = Field(
         default=True,
         description="Growing delays after wrong passwords (shared/login_throttle.py).",
@@ -151,6 +159,12 @@ class MockgramSettings(BaseSettings):
             },
         )
         return self
+
+    @field_validator("registration_token")
+    @classmethod
+    def _empty_token_is_none(cls, value: str | None) -> str | None:
+        # MOCKGRAM_REGISTRATION_TOKEN= (empty) means no token, not a token nobody can send.
+        return value or None
 
     @field_validator("code_ttl_seconds")
     @classmethod

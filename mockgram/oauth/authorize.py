@@ -1,12 +1,13 @@
 """Step 1 in, step 4 out — the authorization endpoint (RFC 6749 §4.1, §4.2; OIDC Core §3; RFC 9207).
 
 The request is checked by small functions composed in order, like node-oidc-provider's
-actions: check_client → check_redirect_uri → check_response_mode, then in checked_request
-check_repeated_params → check_response_type → check_scope → check_openid_scope → check_nonce →
-check_pkce → check_prompt → check_max_age (→ check_silent for prompt=none). Until the client,
-its redirect URI and the response mode are known to be good, a failure is a 400 page (never a
-redirect); after that, errors go back to the client in the request's response mode (query,
-fragment or form_post) with error, error_description, error_uri, state and iss.
+actions: check_client → check_redirect_uri → check_response_mode → check_form_post_target,
+then in checked_request check_repeated_params → check_response_type → check_scope →
+check_openid_scope → check_nonce → check_pkce → check_prompt → check_max_age (→ check_silent
+for prompt=none). Until the client, its redirect URI and the response mode are known to be
+good, a failure is a 400 page (never a redirect); after that, errors go back to the client in
+the request's response mode (query, fragment or form_post) with error, error_description,
+error_uri, state and iss — once John has signed in, for an unverified client.
 
 Decisions, written down:
 - redirect_uri is compared with the registered ones as an exact string (RFC 6749 §3.1.2.3,
@@ -45,10 +46,17 @@ Decisions, written down:
   covers the scope). prompt=login, an exceeded max_age, or a login_hint naming another account
   mark the request `force_login`: the sign-in page comes back until John types his password
   for this request. prompt=consent shows the consent page even when consent is remembered.
-- RFC 9700 §4.11.2 (the AS as an open redirector): error redirects happen at once, before John
-  signs in, because they only ever go to an exactly-registered URI and registration can be
-  closed (MOCKGRAM_REGISTRATION_OPEN=false). John is always authenticated (and asked) before
-  a success redirect.
+- RFC 9700 §4.11.2 (the AS as an open redirector): for a verified client (seeded or
+  configured) error redirects happen at once, before John signs in: they only go to an
+  exactly-registered URI that Mockgram's operator checked. For an unverified client (anyone
+  may register one, RFC 7591) an error before John has signed in is a page, never a redirect:
+  otherwise anyone could register their own site and use Mockgram's address to bounce browsers
+  there. John is always authenticated (and asked) before a success redirect.
+- redirect_uri on a loopback IP address (http://127.0.0.1:{port}, http://[::1]:{port})
+  matches a registered one whatever its port (RFC 8252 §7.3: native apps), and the answer goes
+  to the port in the request. A mismatch only in the port of any other URI says so on the page.
+- Each stored pending request counts against its client address's hourly limit
+  (mockgram/rate_limits.py); past it, a 429 page with Retry-After and nothing stored.
 """
 
 from __future__ import annotations
@@ -62,7 +70,14 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from mockgram.clients import RESPONSE_TYPES, allows_response_type, parse_response_type
+from mockgram import rate_limits
+from mockgram.clients import (
+    RESPONSE_TYPES,
+    allows_response_type,
+    destination,
+    parse_response_type,
+    shown_name,
+)
 from mockgram.db import SessionDep
 from mockgram.deps import SESSION_AUTH_TIME_KEY, Provider, ProviderDep, get_current_user
 from mockgram.failures import error_uri
@@ -75,11 +90,14 @@ from mockgram.oauth.errors import (
     InvalidScopeError,
     LoginRequiredError,
     OAuthError,
+    RateLimitedError,
     UnauthorizedClientError,
     UnsupportedResponseTypeError,
 )
 from mockgram.oauth.pending import bind_to_session
+from mockgram.oauth.redirect_uris import differs_only_by_port, matching
 from mockgram.oauth.responses import (
+    FORM_POST,
     QUERY,
     RESPONSE_MODES,
     default_mode,
@@ -138,6 +156,8 @@ class AuthorizePageError(Exception):
         hint: str = "",
         rfc: str = "",
         error: str = "invalid_request",
+        status_code: int = 400,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.title = title
@@ -145,6 +165,8 @@ class AuthorizePageError(Exception):
         self.hint = hint
         self.rfc = rfc
         self.error = error
+        self.status_code = status_code
+        self.headers = headers or {}
 
 
 @router.get("/oauth/authorize")
@@ -162,6 +184,7 @@ def authorize(
         redirect_uri, redirect_uri_in_request = check_redirect_uri(client, params)
         mode = check_response_mode(params)
         check_state_length(params)
+        check_form_post_target(redirect_uri, mode)
     except AuthorizePageError as exc:
         return page_for(request, exc)
 
@@ -178,8 +201,15 @@ def authorize(
             ttl_seconds=provider.settings.pending_request_ttl_seconds,
         )
     except OAuthError as exc:
+        # RFC 9700 §4.11.2: an unverified client's redirect URI is anyone's; no bounce there.
+        if not client.verified and get_current_user(request, session) is None:
+            return page_for(request, unverified_client_error(client, exc, redirect_uri))
         state, issuer = single(params, "state"), provider.settings.issuer
         return error_response(request, redirect_uri, exc, state=state, issuer=issuer, mode=mode)
+    try:
+        check_rate_limit(request, session, provider.settings.authorization_requests_per_hour)
+    except AuthorizePageError as exc:
+        return page_for(request, exc)
     # Requests nobody finished are kept a day past expiry (to say "expired"), then dropped.
     delete_older_than(session, AuthorizationRequest, AuthorizationRequest.expires_at, KEEP_EXPIRED)
     session.add(pending)
@@ -243,9 +273,9 @@ def page_for(request: Request, exc: AuthorizePageError) -> Response:
     URL on it).
     """
     explained = urlsplit(error_uri(exc.error))
-    return render_error(
+    response = render_error(
         request,
-        status_code=400,
+        status_code=exc.status_code,
         title=exc.title,
         message=exc.message,
         hint=exc.hint,
@@ -254,6 +284,43 @@ def page_for(request: Request, exc: AuthorizePageError) -> Response:
         error_uri=urlunsplit(("", "", explained.path, explained.query, "")),
         step=1,
     )
+    response.headers.update(exc.headers)
+    return response
+
+
+def unverified_client_error(
+    client: Client, exc: OAuthError, redirect_uri: str
+) -> AuthorizePageError:
+    """The page shown instead of redirecting an error to an unverified client (RFC 9700 §4.11.2)."""
+    return AuthorizePageError(
+        "This app's request was refused",
+        f"The app {shown_name(client)} sent Mockgram a request it cannot accept: "
+        f"{(exc.description or exc.error).rstrip('.')}. The app was registered by anyone and "
+        "has not been checked by Mockgram, so Mockgram does not send you back to its address "
+        f"({destination(redirect_uri)}) before you have signed in.",
+        hint="If you trust the app, go back to it and try again; if you are its developer, "
+        "fix the request (“What this error means” explains the error code above).",
+        rfc="RFC 6749 §4.1.2.1; RFC 9700 §4.11.2",
+        error=exc.error,
+    )
+
+
+def check_rate_limit(request: Request, session: Session, per_hour: int) -> None:
+    """Each stored pending request counts against its address's hourly limit (M8)."""
+    limit = rate_limits.Limit(rate_limits.AUTHORIZATION_REQUESTS, per_hour)
+    address = rate_limits.client_address(request)
+    if wait := rate_limits.take(session, limit, address=address):
+        error = RateLimitedError("Too many authorization requests from this address.")
+        raise AuthorizePageError(
+            "Too many requests from your address",
+            f"Mockgram received more than {per_hour} authorization requests from your address "
+            "this hour, so it is not taking more for now. Nothing was stored.",
+            hint=f"Try again in {wait} second{'' if wait == 1 else 's'}.",
+            rfc="RFC 6585 §4; RFC 9110 §10.2.3",
+            error=error.error,
+            status_code=error.status_code,
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def next_step(
@@ -339,17 +406,26 @@ def check_redirect_uri(client: Client, params: Params) -> tuple[str, bool]:
             return registered[0], False
         raise AuthorizePageError(
             "This request has no return address",
-            f"{client.name} has several redirect URIs registered and did not say which one to use.",
+            f"{shown_name(client)} has several redirect URIs registered and did not say which "
+            "one to use.",
             hint="The app must send redirect_uri with the request.",
             rfc="RFC 6749 §3.1.2.3",
         )
     given = values[0]
-    # Plain string equality on purpose: no normalising of case, ports, slashes or queries.
-    if given not in registered:
+    # Plain string equality on purpose: no normalising of case, ports, slashes or queries —
+    # but a loopback IP address may come with any port (RFC 8252 §7.3).
+    if matching(given, registered) is None:
+        near = differs_only_by_port(given, registered)
         raise AuthorizePageError(
             "This return address is not registered",
-            f"{client.name} asked Mockgram to send you to an address it never registered. "
-            "Mockgram will not send you there, nor anywhere else.",
+            f"{shown_name(client)} asked Mockgram to send you to an address it never "
+            "registered. Mockgram will not send you there, nor anywhere else."
+            + (
+                f" It differs from the registered {near} only by its port: ports are compared "
+                "too, except on the loopback addresses 127.0.0.1 and [::1]."
+                if near
+                else ""
+            ),
             hint="If you are the developer, register this exact redirect URI for the app.",
             rfc="RFC 6749 §3.1.2, §4.1.2.1; RFC 9700 §4.1.3",
             # node-oidc-provider's name for it; the registration endpoint's code (RFC 7591).
@@ -412,6 +488,19 @@ def check_response_mode(params: Params) -> str:
             rfc="OAuth 2.0 Multiple Response Type Encoding Practices §5, §7",
         )
     return requested
+
+
+def check_form_post_target(redirect_uri: str, mode: str) -> None:
+    """form_post needs a web address: a browser cannot POST a form to an app's own scheme."""
+    # Form Post Response Mode §2 posts to the redirect URI; RFC 8252 §7.1 schemes are not web.
+    if mode == FORM_POST and urlsplit(redirect_uri).scheme not in ("http", "https"):
+        raise AuthorizePageError(
+            "This app asked for an answer Mockgram cannot give",
+            "A form post can only go to a web address, and this app's redirect URI is an app "
+            "on your device.",
+            hint="The app must use response_mode=query or fragment with this redirect URI.",
+            rfc="OAuth 2.0 Form Post Response Mode §2; RFC 8252 §7.1",
+        )
 
 
 def check_response_type(client: Client, params: Params) -> frozenset[str]:

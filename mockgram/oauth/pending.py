@@ -86,7 +86,9 @@ def tells_the_story(pending: AuthorizationRequest, client: Client | None) -> boo
     asking for a code to read photos (the tour's steps 2–3).
 
     An OpenID login, the implicit flow's token, or a single-page app (a public client) is
-    another flow: its pages carry no banner promising the story's next step.
+    another flow: its pages carry no banner promising the story's next step. Nor does an
+    unverified client's request: a stranger's app is not the article's print shop, whatever
+    it calls itself.
     """
     scopes = pending.scope.split()
     return (
@@ -94,5 +96,6 @@ def tells_the_story(pending: AuthorizationRequest, client: Client | None) -> boo
         and "photos.read" in scopes
         and "openid" not in scopes
         and client is not None
+        and client.verified
         and client.secret_hash is not None
     )

@@ -4,6 +4,21 @@ A developer's program POSTs JSON metadata and gets back a client_id (chosen by M
 for a confidential client, a secret. The rules are those of the developer portal
 (mockgram/clients.py). Set MOCKGRAM_REGISTRATION_OPEN=false to close this door (403).
 
+Who may register, in the order checked:
+- MOCKGRAM_REGISTRATION_TOKEN set: the request must carry it as `Authorization: Bearer …`
+  (RFC 7591 §3: an initial access token), else 401 in RFC 6750 §3's form — a challenge
+  without an error code when no token was sent, `invalid_token` when a wrong one was.
+- every registration counts against the client address's hourly limit
+  (MOCKGRAM_REGISTRATIONS_PER_HOUR, mockgram/rate_limits.py): past it, 429 with Retry-After
+  and `temporarily_unavailable`; only a registration that would be stored is counted.
+- the client is stored unverified (RFC 7591 §5: its metadata is self-asserted): the consent
+  page says so, and its errors are not redirected before John signs in (RFC 9700 §4.11.2).
+
+Without `scope` a client may ask for clients.DEFAULT_SCOPE ("openid profile email
+photos.read"), and the answer's `scope` says so (RFC 7591 §3.2.1). A public client
+(`token_endpoint_auth_method: none`) may register a private-use URI scheme redirect such as
+`com.example.app:/callback` (RFC 8252 §7.1).
+
 OpenID Connect Dynamic Client Registration §2 adds `id_token_signed_response_alg` (RS256, the
 default, or ES256; anything else, `none` included, is invalid_client_metadata). response_types
 is a list of supported response types (default ["code"]); Mockgram stores the words they use
@@ -21,6 +36,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from mockgram import rate_limits
+from mockgram.bearer import BearerError, no_token, token_from_header
 from mockgram.clients import (
     allowed_response_types,
     grant_types_for,
@@ -40,9 +57,12 @@ from mockgram.oauth.errors import (
     AccessDeniedError,
     InvalidClientMetadataError,
     OAuthError,
+    RateLimitedError,
     json_error,
 )
+from mockgram.settings import MockgramSettings
 from shared.clock import as_utc
+from shared.hashing import constant_equals
 
 router = APIRouter()
 
@@ -54,16 +74,25 @@ async def request_body(request: Request) -> bytes:
 
 @router.post("/oauth/register")
 def register(
-    body: Annotated[bytes, Depends(request_body)], session: SessionDep, settings: SettingsDep
+    request: Request,
+    body: Annotated[bytes, Depends(request_body)],
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     """RFC 7591 §3.1: register a client from its JSON metadata; 201 with its credentials."""
     if not settings.registration_open:
         return json_error(AccessDeniedError("Registration is closed."))
     try:
+        check_initial_access_token(request, settings)
+    except BearerError as exc:
+        return exc.response()
+    try:
         metadata = parse_metadata(body)
         name = validate_name(metadata.get("client_name"))
-        redirect_uris = validate_redirect_uris(metadata.get("redirect_uris"))
         auth_method = validate_auth_method(metadata.get("token_endpoint_auth_method"))
+        redirect_uris = validate_redirect_uris(
+            metadata.get("redirect_uris"), public=auth_method == "none"
+        )
         scope = validate_scope(metadata.get("scope"))
         response_types = validate_response_types(metadata.get("response_types"))
         grant_types = metadata.get("grant_types")
@@ -72,6 +101,10 @@ def register(
     except OAuthError as exc:
         return json_error(exc)
 
+    limit = rate_limits.Limit(rate_limits.REGISTRATIONS, settings.registrations_per_hour)
+    address = rate_limits.client_address(request)
+    if wait := rate_limits.take(session, limit, address=address):
+        return too_many_registrations(wait)
     client, secret = register_client(
         session,
         name=name,
@@ -97,6 +130,28 @@ def register(
         "scope": client.allowed_scopes,
     }
     return JSONResponse(body, status_code=201, headers=NO_STORE_HEADERS)
+
+
+def check_initial_access_token(request: Request, settings: MockgramSettings) -> None:
+    """RFC 7591 §3: with MOCKGRAM_REGISTRATION_TOKEN set, only its holders may register."""
+    expected = settings.registration_token
+    if expected is None:
+        return  # open registration: no initial access token (RFC 7591 §3)
+    presented = token_from_header(request.headers.getlist("authorization"))
+    if presented is None:
+        raise no_token()  # RFC 6750 §3.1: no credentials, no error code
+    if not constant_equals(expected, presented):
+        raise BearerError(401, "invalid_token", "The initial access token is not valid.")
+
+
+def too_many_registrations(wait: int) -> Response:
+    """429 with Retry-After (RFC 6585 §4): this address registered enough clients this hour."""
+    error = RateLimitedError(
+        f"Too many registrations from this address; try again in {wait} seconds."
+    )
+    response = json_error(error)
+    response.headers["Retry-After"] = str(wait)  # RFC 9110 §10.2.3
+    return response
 
 
 def parse_metadata(raw: bytes) -> dict[str, object]:

@@ -1,9 +1,12 @@
 """Step 3 — John decides what the app may do (RFC 6749 §3.3, §4.1.1; §4.1.2.1 for a denial).
 
 The page names the app (its name, client_id and where it will send him back) and says in
-plain words what each requested scope allows; photos.write is marked as the dangerous one.
-John may allow everything, untick scopes (a smaller grant, §3.3), or deny; `openid` ("Know who
-you are") is the sign-in itself, so it is shown without a box to untick. The answer is bound
+plain words what each requested scope allows; an unverified app (registered by anyone, RFC 7591
+§5: its metadata is self-asserted) has its name quoted and marked unverified, with a notice
+that Mockgram has not checked it (mockgram/templates/_client.html); photos.write is marked
+as the dangerous one. John may allow everything, untick scopes (a smaller grant, §3.3), or
+deny; `openid` ("Know who you are") is the sign-in itself, so it is shown without a box to
+untick. The answer is bound
 to the pending request this browser started and to a CSRF token, and is accepted once:
 Allow remembers the consent, marks the request completed atomically and issues the code (step
 4); Deny, or Allow with nothing ticked, sends the app access_denied with state and iss.
@@ -12,7 +15,7 @@ In non-interactive mode (tests, off by default) the page allows everything asked
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -20,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 from starlette.responses import Response
 
+from mockgram.clients import destination, shown_name
 from mockgram.db import SessionDep
 from mockgram.deps import Provider, ProviderDep, TemplatesDep, get_current_user
 from mockgram.events import ConsentDenied, ConsentGiven
@@ -229,7 +233,7 @@ def render_consent(
         request,
         "consent.html",
         {
-            "page_title": f"Allow {client.name}?",
+            "page_title": f"Allow {shown_name(client)}?",
             # The tour's step 3 is the article's question (may it read his photos, for a code?);
             # an OpenID login's or an implicit token's request is not that story.
             "step": 3 if tells_the_story(pending, client) else None,
@@ -237,7 +241,7 @@ def render_consent(
             "client": client,
             "user": user,
             "scopes": describe(pending.scope, request.app.state.settings.configured_scopes),
-            "redirect_host": urlsplit(pending.redirect_uri).netloc,
+            "redirect_host": destination(pending.redirect_uri),
         },
         headers={"Cache-Control": "no-store"},
     )

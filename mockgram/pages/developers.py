@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
 from starlette.responses import Response
 
+from mockgram import rate_limits
 from mockgram.clients import register_client, validate_name, validate_redirect_uris, validate_scope
 from mockgram.db import SessionDep
 from mockgram.deps import CurrentUserDep, SettingsDep, TemplatesDep
@@ -74,7 +75,8 @@ def create_app_submit(
             raise ValueError("Choose confidential or public.")
         name = validate_name(values["name"], required=True)
         uris = validate_redirect_uris(
-            [line.strip() for line in values["redirect_uris"].splitlines() if line.strip()]
+            [line.strip() for line in values["redirect_uris"].splitlines() if line.strip()],
+            public=values["client_type"] == "public",
         )
         if not values["scopes"]:
             raise ValueError("Tick at least one scope the app may ask for.")
@@ -85,6 +87,22 @@ def create_app_submit(
             request, session, templates, settings, user=user, error=error, values=values
         )
 
+    # The same hourly limit per client address as POST /oauth/register (mockgram/rate_limits.py).
+    limit = rate_limits.Limit(rate_limits.REGISTRATIONS, settings.registrations_per_hour)
+    if wait := rate_limits.take(session, limit, address=rate_limits.client_address(request)):
+        response = render_portal(
+            request,
+            session,
+            templates,
+            settings,
+            user=user,
+            error=f"Too many apps registered from your address this hour; try again in {wait} "
+            "seconds.",
+            values=values,
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(wait)  # RFC 9110 §10.2.3
+        return response
     client, secret = register_client(
         session,
         name=name,
@@ -119,6 +137,7 @@ def render_portal(
     user: User | None,
     error: str | None = None,
     values: dict[str, object] | None = None,
+    status_code: int = 400,
 ) -> Response:
     """The portal page: the explanation, and for a signed-in user their apps and the form."""
     own_apps: list[Client] = []
@@ -141,5 +160,5 @@ def render_portal(
             "issuer": settings.issuer,
             "registration_open": settings.registration_open,
         },
-        status_code=400 if error else 200,
+        status_code=status_code if error else 200,
     )

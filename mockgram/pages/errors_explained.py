@@ -121,9 +121,11 @@ EXPLANATIONS: dict[str, Explanation] = {
     ),
     "temporarily_unavailable": Explanation(
         "Mockgram is busy",
-        "Mockgram is overloaded or under maintenance.",
-        "Try again later.",
-        "RFC 6749 §4.1.2.1",
+        "Mockgram is overloaded or under maintenance — or, with HTTP 429, your address has "
+        "registered as many clients or started as many authorization requests as it may this "
+        "hour (MOCKGRAM_REGISTRATIONS_PER_HOUR, MOCKGRAM_AUTHORIZATION_REQUESTS_PER_HOUR).",
+        "Try again later: a 429 answer's Retry-After header says how many seconds to wait.",
+        "RFC 6749 §4.1.2.1; RFC 6585 §4",
     ),
     "invalid_token": Explanation(
         "The access token was not accepted",
@@ -166,16 +168,18 @@ EXPLANATIONS: dict[str, Explanation] = {
     ),
     "invalid_redirect_uri": Explanation(
         "The redirect URI was refused",
-        "At registration: a redirect URI is not absolute, has a fragment, or uses plain http "
-        "on a host that is not a loopback address. At the authorization endpoint: the "
-        "redirect_uri is not, character for character, one the client registered — another "
-        "path, an added port, an upper-case host, a trailing slash or an extra query all "
-        "differ. Mockgram then shows John a page and sends him nowhere, not even to a "
+        "At registration: a redirect URI is not absolute, has a fragment, uses plain http "
+        "on a host that is not a loopback address, or uses a private-use scheme "
+        "(com.example.app:/callback) for a client that is not public. At the authorization "
+        "endpoint: the redirect_uri is not, character for character, one the client "
+        "registered — another path, an added port, an upper-case host, a trailing slash or "
+        "an extra query all differ; only the port of http://127.0.0.1 or http://[::1] may "
+        "(RFC 8252 §7.3). Mockgram then shows John a page and sends him nowhere, not even to a "
         "registered URI: redirecting to an unchecked address would hand the code to whoever "
         "wrote it.",
         "Register absolute https URIs (http only for localhost or 127.0.0.1), without #, and "
         "send exactly one of them as redirect_uri in step 1.",
-        "RFC 7591 §2, §3.2.2; RFC 6749 §3.1.2, §4.1.2.1; RFC 9700 §4.1.3",
+        "RFC 7591 §2, §3.2.2; RFC 6749 §3.1.2, §4.1.2.1; RFC 9700 §4.1.3; RFC 8252 §7",
         0,
     ),
     "invalid_client_metadata": Explanation(

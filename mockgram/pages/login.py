@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from starlette.responses import Response
 
 from mockgram import login_throttle
+from mockgram.clients import destination
 from mockgram.control.logins import non_interactive_user
 from mockgram.db import SessionDep
 from mockgram.deps import (
@@ -242,12 +243,14 @@ def render_login(
 ) -> Response:
     """The sign-in page, with the asking app's name when the request belongs to this browser."""
     asking: Client | None = None
+    asking_destination = ""
     reauthenticate = False
     story = False  # the tour's step 2: only for the article's request (a code, for photos)
     if request_id and is_bound_to_session(request, request_id):
         pending = load_open_request(session, request_id)
         if pending is not None:
             asking = session.get(Client, pending.client_id)
+            asking_destination = destination(pending.redirect_uri)
             story = tells_the_story(pending, asking)
             reauthenticate = pending.force_login and SESSION_USER_KEY in request.session
             # OIDC Core §3.1.2.1: login_hint prefills the username; on a re-login, his own.
@@ -263,6 +266,7 @@ def render_login(
             "request_id": request_id if asking else "",
             "next_path": safe_next(next_path) if next_path else "",
             "asking": asking,
+            "asking_destination": asking_destination,
             "reauthenticate": reauthenticate,
             "username": username,
             "error": error,

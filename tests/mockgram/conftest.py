@@ -90,6 +90,7 @@ def make_client(db: Session) -> Callable[..., tuple[Client, str | None]]:
         public: bool = False,
         scopes: str = "photos.read photos.write",
         secret: str = "printshop-secret",
+        verified: bool = True,
     ) -> tuple[Client, str | None]:
         row = Client(
             client_id=client_id,
@@ -99,6 +100,7 @@ def make_client(db: Session) -> Callable[..., tuple[Client, str | None]]:
             redirect_uris="\n".join(redirect_uris or [CLIENT_REDIRECT]),
             allowed_scopes=scopes,
             token_endpoint_auth_method="none" if public else "client_secret_basic",
+            verified=verified,
         )
         db.add(row)
         db.commit()

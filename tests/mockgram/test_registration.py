@@ -6,10 +6,11 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mockgram.app import create_app
 from mockgram.models import Client
+from mockgram.settings import MockgramSettings
 from shared.hashing import hash_secret
 from tests.mockgram.conftest import ISSUER
 from tests.mockgram.oauth_helpers import get_code, redeem
@@ -66,8 +67,11 @@ def test_client_secret_post_is_accepted(client):
     assert response.json()["token_endpoint_auth_method"] == "client_secret_post"
 
 
-def test_default_scope_is_read_only(client):
-    assert register(client).json()["scope"] == "photos.read"
+def test_default_scope_signs_in_and_reads_photos_and_the_answer_says_so(client, db):
+    """RFC 7591 §3.2.1: without `scope` the server's default applies, and the answer names it."""
+    body = register(client).json()
+    assert body["scope"] == "openid profile email photos.read"
+    assert db.get(Client, body["client_id"]).allowed_scopes == body["scope"]
 
 
 @pytest.mark.parametrize(
@@ -239,3 +243,116 @@ def test_a_body_nested_thousands_deep_is_invalid_client_metadata(client: TestCli
         )
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_client_metadata"
+
+
+# --- RFC 7591 §3: an initial access token (MOCKGRAM_REGISTRATION_TOKEN; SECURITY.md M9) ------
+
+REGISTRATION_TOKEN = "initial-access-token-for-tests"
+
+
+@pytest.fixture
+def guarded(mockgram_settings):
+    settings = mockgram_settings.model_copy(update={"registration_token": REGISTRATION_TOKEN})
+    app = create_app(settings)
+    with TestClient(app, base_url=ISSUER) as test_client:
+        yield test_client, app
+
+
+def stored_clients(app) -> list[Client]:
+    with Session(app.state.engine) as session:
+        return list(session.exec(select(Client)).all())
+
+
+def test_with_a_registration_token_a_request_without_it_is_401_and_stores_nothing(guarded):
+    test_client, app = guarded
+    response = register(test_client)
+    assert response.status_code == 401
+    # RFC 6750 §3.1: no credentials sent, so a challenge without an error code.
+    assert response.headers["www-authenticate"] == 'Bearer realm="mockgram"'
+    assert "error" not in response.json()
+    assert stored_clients(app) == []
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [f"Bearer {REGISTRATION_TOKEN}x", "Bearer wrong", f"Bearer {REGISTRATION_TOKEN[:-1]}"],
+)
+def test_with_a_registration_token_a_wrong_one_is_401_invalid_token(guarded, authorization):
+    test_client, app = guarded
+    body = {"client_name": "Gallery", "redirect_uris": ["https://gallery.example/cb"]}
+    response = test_client.post(
+        "/oauth/register", json=body, headers={"Authorization": authorization}
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith(
+        'Bearer realm="mockgram", error="invalid_token"'
+    )
+    assert response.json()["error"] == "invalid_token"
+    assert response.headers["cache-control"] == "no-store"
+    assert stored_clients(app) == []
+
+
+def test_with_a_registration_token_basic_credentials_are_no_token(guarded):
+    test_client, app = guarded
+    body = {"client_name": "Gallery", "redirect_uris": ["https://gallery.example/cb"]}
+    response = test_client.post("/oauth/register", json=body, auth=("a", REGISTRATION_TOKEN))
+    assert response.status_code == 401
+    assert stored_clients(app) == []
+
+
+def test_with_a_registration_token_its_holder_registers(guarded):
+    test_client, app = guarded
+    body = {"client_name": "Gallery", "redirect_uris": ["https://gallery.example/cb"]}
+    response = test_client.post(
+        "/oauth/register", json=body, headers={"Authorization": f"Bearer {REGISTRATION_TOKEN}"}
+    )
+    assert response.status_code == 201, response.text
+    assert [c.client_id for c in stored_clients(app)] == [response.json()["client_id"]]
+
+
+def test_an_empty_registration_token_setting_means_no_token(mockgram_settings):
+    """MOCKGRAM_REGISTRATION_TOKEN= (empty) must not demand a token nobody can send."""
+    values = {**mockgram_settings.model_dump(), "registration_token": ""}
+    assert MockgramSettings(**values).registration_token is None
+
+
+# --- RFC 8252: native apps ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "uri", ["com.example.app:/callback", "com.example.app:/", "org.mockgram.gallery:/oauth?x=1"]
+)
+def test_a_public_client_may_register_a_private_use_scheme(client, uri):
+    """RFC 8252 §7.1: reverse-domain private-use URI schemes for native apps."""
+    response = register(client, redirect_uris=[uri], token_endpoint_auth_method="none")
+    assert response.status_code == 201, response.text
+    assert response.json()["redirect_uris"] == [uri]
+
+
+def test_a_confidential_client_may_not_register_a_private_use_scheme(client, db):
+    response = register(client, redirect_uris=["com.example.app:/callback"])
+    assert_registration_error(response, "invalid_redirect_uri")
+    assert "native apps" in response.json()["error_description"]
+    assert db.exec(select(Client)).all() == []
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "com.example.app://callback",  # RFC 8252 §7.1: a single slash, no authority
+        "com.example.app:callback",
+        "com.example.app:/cb#frag",
+        "myapp:/callback",  # not a reverse domain name
+        "javascript:/alert(1)",
+    ],
+)
+def test_a_public_client_still_cannot_register_other_schemes(client, uri):
+    response = register(client, redirect_uris=[uri], token_endpoint_auth_method="none")
+    assert_registration_error(response, "invalid_redirect_uri")
+
+
+def test_a_loopback_redirect_uri_may_be_registered_without_a_port(client):
+    """RFC 8252 §7.3: the app picks its port at run time; any port matches."""
+    for uri in ("http://127.0.0.1/callback", "http://[::1]/callback"):
+        response = register(client, redirect_uris=[uri], token_endpoint_auth_method="none")
+        assert response.status_code == 201, response.text

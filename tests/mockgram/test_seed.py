@@ -81,6 +81,8 @@ def test_seed_makes_john_jane_their_photos_and_the_client() -> None:
         assert client.scope_set == {"openid", "profile", "email", "offline_access", "photos.read"}
         assert client.token_endpoint_auth_method == "client_secret_basic"
         assert client.response_types == "code"
+        # Configured by the operator, not by a stranger: verified (SECURITY.md M8).
+        assert all(seeded.verified for seeded in session.exec(select(Client)).all())
 
 
 def test_seed_makes_the_debugger_a_client_of_every_response_type() -> None:

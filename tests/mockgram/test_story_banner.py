@@ -28,6 +28,7 @@ def _client(*, confidential: bool) -> Client:
         name="An app",
         secret_hash="0" * 64 if confidential else None,
         redirect_uris="https://app.example/cb",
+        verified=True,
     )
 
 
@@ -50,3 +51,10 @@ def test_other_requests_carry_no_story_banner(
     pending = _request(response_type, scope)
     assert not tells_the_story(pending, _client(confidential=confidential))
     assert not tells_the_story(pending, None)
+
+
+def test_an_unverified_clients_request_is_not_the_story() -> None:
+    """A stranger's app may call itself AwesomeService; the tour never says it is the print shop."""
+    stranger = _client(confidential=True)
+    stranger.verified = False
+    assert not tells_the_story(_request("code", "photos.read"), stranger)
