@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -50,7 +49,6 @@ from shared.db import (
     Database,
     create_schema,
     forbid_on_event_loop,
-    load_or_create_secret,
     make_engine,
     use_database_threads,
 )
@@ -151,13 +149,7 @@ def create_app(
     # (SECURITY.md, C7).
     install_web_basics(
         app,
-        sessions=SessionStore(
-            engine,
-            BrowserSession,
-            secret=settings.secret_key or load_or_create_secret(engine, AppSecret, "session-key"),
-            idle=timedelta(seconds=settings.session_idle_seconds),
-            absolute=timedelta(seconds=settings.session_absolute_seconds),
-        ),
+        sessions=SessionStore.for_app(engine, BrowserSession, settings, AppSecret),
         cookie_name=SESSION_COOKIE,
         public_url=settings.url,
     )

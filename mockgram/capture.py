@@ -43,7 +43,7 @@ from sqlmodel import Field, Session, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockgram import events
-from mockgram.failures import current_error, redact_authorization
+from mockgram.failures import current_error, keeping_body, redact_authorization
 from mockgram.keys import SigningKeys
 from mockgram.models import MockgramTable
 from mockgram.oauth.client_auth import parse_basic
@@ -466,11 +466,7 @@ class RequestCapture:
             except Exception:  # a lost record must never cost the client its answer
                 log.exception("could not capture the request to %s", seen.path)
 
-        async def tee_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and len(seen.body) < MAX_BODY_BYTES:
-                seen.body += message.get("body", b"")[: MAX_BODY_BYTES - len(seen.body)]
-            return message
+        tee_receive = keeping_body(receive, seen, MAX_BODY_BYTES)
 
         async def watch_send(message: Message) -> None:
             if message["type"] == "http.response.start":

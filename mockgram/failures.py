@@ -26,6 +26,7 @@ import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 import anyio
@@ -236,11 +237,7 @@ class FailureRecorder:
             content_type=raw_headers.get("content-type", "").split(";")[0].strip().lower(),
         )
 
-        async def tee_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and len(context.body) < MAX_BODY_BYTES:
-                context.body += message.get("body", b"")[: MAX_BODY_BYTES - len(context.body)]
-            return message
+        tee_receive = keeping_body(receive, context, MAX_BODY_BYTES)
 
         async def watch_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -257,3 +254,15 @@ class FailureRecorder:
                 await anyio.to_thread.run_sync(save, self.engine, record_of(context))
             except Exception:  # the answer is already sent; a lost record only costs the page
                 log.exception("could not record the failed request %s", context.path)
+
+
+def keeping_body(receive: Receive, holder: Any, limit: int) -> Receive:
+    """`receive`, also adding the body's first `limit` bytes to `holder.body` as they pass."""
+
+    async def tee_receive() -> Message:
+        message = await receive()
+        if message["type"] == "http.request" and len(holder.body) < limit:
+            holder.body += message.get("body", b"")[: limit - len(holder.body)]
+        return message
+
+    return tee_receive

@@ -39,6 +39,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import clock
+from shared.db import load_or_create_secret
 
 # A request no later than this after the last recorded one does not move `last_seen_at`.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -88,6 +89,21 @@ class SessionStore:
         self.absolute = absolute
         self.user_key = user_key
         self._last_sweep: datetime | None = None
+
+    @classmethod
+    def for_app(
+        cls, engine: Engine, model: type[SessionFields], settings: Any, secrets_model: Any
+    ) -> SessionStore:
+        """The store an app's settings describe: its secret key (or one generated and kept in
+        `secrets_model`, so every worker agrees) and its idle and absolute timeouts."""
+        secret = settings.secret_key or load_or_create_secret(engine, secrets_model, "session-key")
+        return cls(
+            engine,
+            model,
+            secret=secret,
+            idle=timedelta(seconds=settings.session_idle_seconds),
+            absolute=timedelta(seconds=settings.session_absolute_seconds),
+        )
 
     def key(self, session_id: str) -> str:
         """The row's key for a cookie's id."""

@@ -27,6 +27,7 @@ from shared.forms import PageFormDep, text
 from shared.hashing import hash_password, new_token, verify_password
 from shared.login_throttle import too_many_attempts
 from shared.sessions import renew_session
+from shared.sign_out import sign_out_everywhere
 from shared.web import csrf_refused
 
 router = APIRouter()
@@ -187,12 +188,5 @@ def logout_everywhere(
     request: Request, form: PageFormDep, session: SessionDep, user: CurrentUserDep
 ) -> Response:
     """Sign out of every browser at once (CSRF-checked): all of this account's sessions end."""
-    if not csrf_ok(request, text(form, "csrf_token")):
-        return csrf_refused(request)
-    if user is not None and user.id is not None:
-        request.app.state.sessions.end_user_sessions(session, user.id)
-        session.commit()
-    renew_session(request)
-    request.session.clear()
-    push_flash(request, "You are signed out of AwesomeService on every browser.", "info")
-    return RedirectResponse("/", status_code=303)
+    user_id = user.id if user is not None else None
+    return sign_out_everywhere(request, form, session, user_id, app_name="AwesomeService")

@@ -49,12 +49,12 @@ from mockgram.oauth.pending import (
 from mockgram.settings import MockgramSettings
 from shared.clock import epoch_seconds
 from shared.csrf import csrf_ok
-from shared.flash import push_flash
 from shared.forms import PageFormDep, text
 from shared.hashing import verify_password
 from shared.login_throttle import too_many_attempts
 from shared.sessions import renew_session
-from shared.web import csrf_refused, render_error
+from shared.sign_out import sign_out_everywhere
+from shared.web import render_error
 
 router = APIRouter()
 
@@ -218,15 +218,8 @@ def logout_everywhere(
     request: Request, form: PageFormDep, session: SessionDep, user: CurrentUserDep
 ) -> Response:
     """Sign out of every browser at once (CSRF-checked): all of this person's sessions end."""
-    if not csrf_ok(request, text(form, "csrf_token")):
-        return csrf_refused(request)
-    if user is not None and user.id is not None:
-        request.app.state.sessions.end_user_sessions(session, user.id)
-        session.commit()
-    renew_session(request)
-    request.session.clear()
-    push_flash(request, "You are signed out of Mockgram on every browser.", "info")
-    return RedirectResponse("/", status_code=303)
+    user_id = user.id if user is not None else None
+    return sign_out_everywhere(request, form, session, user_id, app_name="Mockgram")
 
 
 def render_login(
