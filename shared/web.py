@@ -7,7 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader
+from jinja2.bccache import Bucket
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -64,9 +65,34 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class CompiledTemplates(BytecodeCache):
+    """Compiled templates kept for the whole process, shared by every app built in it.
+
+    Each app has its own Jinja environment, and compiling a page's template is most of its first
+    render; an in-process Mockgram built per test (the pytest plugin, this suite) would otherwise
+    compile every page again for every test. Jinja checks each entry against the template's
+    source, so an edited template is compiled anew.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def make_templates(app_templates: Path) -> Jinja2Templates:
     """Jinja2 templates: the app's own folder first, then the shared base and partials."""
     templates = Jinja2Templates(directory=str(app_templates))
+    templates.env.bytecode_cache = COMPILED_TEMPLATES
     templates.env.loader = ChoiceLoader(
         [FileSystemLoader(str(app_templates)), FileSystemLoader(str(SHARED_DIR / "templates"))]
     )
