@@ -43,7 +43,7 @@ from sqlmodel import Field, Session, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockgram import events
-from mockgram.failures import current_error, keeping_body, redact_authorization
+from mockgram.failures import body_pairs, current_error, keeping_body, redact_authorization
 from mockgram.keys import SigningKeys
 from mockgram.models import MockgramTable
 from mockgram.oauth.client_auth import parse_basic
@@ -211,24 +211,6 @@ def masked(where: str, pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
         }
         for name, value in pairs[:MAX_PARAMS]
     ]
-
-
-def body_pairs(content_type: str, body: bytes) -> list[tuple[str, str]]:
-    """A form or JSON object body as name/value pairs; anything else only by its size."""
-    if not body:
-        return []
-    text = body.decode("utf-8", errors="replace")
-    if content_type == "application/x-www-form-urlencoded":
-        return parse_qsl(text, keep_blank_values=True)
-    if content_type == "application/json":
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return [("(body)", f"{len(body)} bytes of malformed JSON")]
-        if isinstance(data, dict):
-            return [(str(k), v if isinstance(v, str) else json.dumps(v)) for k, v in data.items()]
-        return [("(body)", "JSON that is not an object")]
-    return [("(body)", f"{len(body)} bytes of {content_type or 'unknown type'}")]
 
 
 # ── Facts the report card grades, derived here so no secret is stored ────────────────────────

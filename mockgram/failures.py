@@ -154,22 +154,35 @@ def redact_authorization(value: str) -> str:
     return f"{_short(scheme)} {REDACTED}" if credentials else _short(scheme)
 
 
-def redact_body(content_type: str, body: bytes) -> list[tuple[str, str]]:
-    """Form or JSON bodies as redacted pairs; anything else only by its size."""
+def body_pairs(
+    content_type: str, body: bytes, *, strings_as_json: bool = False
+) -> list[tuple[str, str]]:
+    """A form or JSON object body as name/value pairs; anything else only by its size.
+
+    A JSON value that is not a string is shown as JSON; a string too when `strings_as_json`.
+    """
     if not body:
         return []
     text = body.decode("utf-8", errors="replace")
     if content_type == "application/x-www-form-urlencoded":
-        return redact_pairs(parse_qsl(text, keep_blank_values=True))
+        return parse_qsl(text, keep_blank_values=True)
     if content_type == "application/json":
         try:
             data = json.loads(text)
         except ValueError:
             return [("(body)", f"{len(body)} bytes of malformed JSON")]
         if isinstance(data, dict):
-            return redact_pairs([(str(k), json.dumps(v)) for k, v in data.items()])
+            return [
+                (str(k), v if isinstance(v, str) and not strings_as_json else json.dumps(v))
+                for k, v in data.items()
+            ]
         return [("(body)", "JSON that is not an object")]
     return [("(body)", f"{len(body)} bytes of {content_type or 'unknown type'}")]
+
+
+def redact_body(content_type: str, body: bytes) -> list[tuple[str, str]]:
+    """Form or JSON bodies as redacted pairs; anything else only by its size."""
+    return redact_pairs(body_pairs(content_type, body, strings_as_json=True))
 
 
 def record_of(context: FailureContext) -> FailedRequest:
