@@ -217,10 +217,20 @@ def grant_types_for(response_types: str) -> list[str]:
     return grants
 
 
-def validate_grant_types(value: object, *, response_types: str) -> None:
-    """grant_types, when given, are supported and match response_types (RFC 7591 §2.1)."""
+def allowed_grant_types(client: Client) -> set[str]:
+    """The grants a client may use at the token endpoint: those it registered (RFC 7591 §2),
+    or, when it named none, those its response types need (§2.1)."""
+    if client.grant_types:
+        return set(client.grant_types.split())
+    return set(grant_types_for(client.response_types))
+
+
+def validate_grant_types(value: object, *, response_types: str) -> str:
+    """grant_types, when given, are supported and match response_types (RFC 7591 §2.1).
+
+    Returns what to store: "" when none were given (the response types decide)."""
     if value is None:
-        return
+        return ""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidClientMetadataError("grant_types must be a list of grant types.")
     unknown = set(value) - set(GRANT_TYPES)
@@ -235,6 +245,7 @@ def validate_grant_types(value: object, *, response_types: str) -> None:
         raise InvalidClientMetadataError(
             "token and id_token response types need grant type implicit."
         )
+    return " ".join(dict.fromkeys(value))
 
 
 def validate_id_token_alg(value: object) -> str:
@@ -257,6 +268,7 @@ def register_client(
     scope: str,
     owner_user_id: int | None = None,
     response_types: str = "code",
+    grant_types: str = "",
     id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG,
     verified: bool = False,
 ) -> tuple[Client, str | None]:
@@ -272,6 +284,7 @@ def register_client(
         allowed_scopes=scope,
         token_endpoint_auth_method=token_endpoint_auth_method,
         response_types=response_types,
+        grant_types=grant_types,
         id_token_signed_response_alg=id_token_signed_response_alg,
         owner_user_id=owner_user_id,
         verified=verified,

@@ -79,6 +79,9 @@ class Client(MockgramTable, table=True):
     token_endpoint_auth_method: str = "client_secret_basic"
     # RFC 7591 §2: the response_type words this client may combine (space-separated).
     response_types: str = "code"
+    # RFC 7591 §2: the grant types it registered (space-separated); "" means those its
+    # response types need (mockgram/clients.py allowed_grant_types).
+    grant_types: str = ""
     # OIDC Dynamic Client Registration §2: RS256 (default) or ES256.
     id_token_signed_response_alg: str = "RS256"
     owner_user_id: int | None = Field(default=None, foreign_key="user.id")

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from mockgram.clients import AUTH_METHODS, ID_TOKEN_ALGS, RESPONSE_TYPES
 from mockgram.deps import KeysDep, SettingsDep
 from mockgram.oauth.responses import RESPONSE_MODES
+from mockgram.oauth.token import AUTHORIZATION_CODE, GRANTS
 from mockgram.scopes import catalog
 from mockgram.settings import MockgramSettings
 from shared.oauth_spec import JWKS_PATH, OAUTH_METADATA_PATH, OIDC_DISCOVERY_PATH
@@ -62,7 +63,7 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
         "scopes_supported": list(catalog(settings.configured_scopes)),
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),
-        "grant_types_supported": ["authorization_code", "implicit", "refresh_token"],
+        "grant_types_supported": grant_types_supported(),
         "subject_types_supported": ["public"],  # OIDC Discovery §3: one sub per person
         "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGS),
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
@@ -81,6 +82,11 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
         "service_documentation": f"{issuer}/developers",
     }
     return metadata
+
+
+def grant_types_supported() -> list[str]:
+    """Exactly the grants the token endpoint answers, plus implicit (RFC 8414 §2)."""
+    return [AUTHORIZATION_CODE, "implicit", *(g for g in GRANTS if g != AUTHORIZATION_CODE)]
 
 
 def metadata_bytes(request: Request, settings: MockgramSettings) -> bytes:

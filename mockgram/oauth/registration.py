@@ -95,8 +95,9 @@ def register(
         )
         scope = validate_scope(metadata.get("scope"))
         response_types = validate_response_types(metadata.get("response_types"))
-        grant_types = metadata.get("grant_types")
-        validate_grant_types(grant_types, response_types=response_types)
+        grant_types = validate_grant_types(
+            metadata.get("grant_types"), response_types=response_types
+        )
         id_token_alg = validate_id_token_alg(metadata.get("id_token_signed_response_alg"))
     except OAuthError as exc:
         return json_error(exc)
@@ -112,6 +113,7 @@ def register(
         token_endpoint_auth_method=auth_method,
         scope=scope,
         response_types=response_types,
+        grant_types=grant_types,
         id_token_signed_response_alg=id_token_alg,
     )
     # RFC 7591 §3.2.1: the credentials plus every registered metadata value.
@@ -124,7 +126,7 @@ def register(
         "client_name": client.name,
         "redirect_uris": client.redirect_uri_list,
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
-        "grant_types": grant_types or grant_types_for(client.response_types),
+        "grant_types": client.grant_types.split() or grant_types_for(client.response_types),
         "response_types": allowed_response_types(client),
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "scope": client.allowed_scopes,

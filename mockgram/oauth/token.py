@@ -21,27 +21,30 @@ Decisions, written down:
   redirect URI and verifier), so a stranger holding a leaked code cannot log John out.
 - A code issued without a PKCE challenge redeemed with a code_verifier is refused
   (downgrade, RFC 9700 §4.8.2). A public client's code always needs one (RFC 9700 §2.1.1).
-- Grants a client may use follow from the response types it registered: `code` allows
-  authorization_code and refresh_token (refresh tokens only ever come from a code); a client
-  registered for the implicit flow alone gets `unauthorized_client` (RFC 6749 §5.2).
+- Grants a client may use are those it registered (RFC 7591 §2); when it named none, they
+  follow from its response types: `code` allows authorization_code and refresh_token; a
+  client registered for the implicit flow alone gets `unauthorized_client` (RFC 6749 §5.2).
 - A replayed code revokes the whole grant it started: the first access token, its refresh
   token and everything refreshed from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
+from mockgram.clients import allowed_grant_types
 from mockgram.control.faults import REFUSE_CODE
 from mockgram.defences import PKCE, SINGLE_USE
 from mockgram.deps import Provider
 from mockgram.events import CodeRedeemed, Events, RequestRefused, TokensIssued
 from mockgram.models import AuthorizationCode, Client, IssuedToken
 from mockgram.oauth import refresh
-from mockgram.oauth.back_channel import BackChannelDep, refuse_other_methods
+from mockgram.oauth.back_channel import BackChannelCall, BackChannelDep, refuse_other_methods
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
     InvalidGrantError,
@@ -64,26 +67,37 @@ AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"
 
 
+GrantHandler = Callable[[BackChannelCall, Client, dict[str, str]], Response]
+
+
 @router.post("/oauth/token")
 def token_endpoint(call: BackChannelDep) -> Response:
-    """Exchange a code (or a refresh token) for an access token."""
+    """Exchange a code (or a refresh token, or another grant) for an access token."""
     try:
         # Control plane (tests only, mockgram/control/faults.py): a queued error answers instead.
         if (queued := call.provider.faults.token_error(call.session)) is not None:
             raise queued
         form, client = call.form_and_client()
-        if check_grant_type(client, form) == REFRESH_TOKEN:
-            return refresh.refresh_grant(call.session, call.provider, client=client, form=form)
-        return redeem_code(call.session, call.provider, client=client, form=form)
+        handler = GRANTS[check_grant_type(client, form)]
+        return handler(call, client, form)
     except OAuthError as exc:
         return call.refused(exc)
 
 
-def allowed_grant_types(client: Client) -> set[str]:
-    """The grants a client may use, from its registered response types (see the docstring)."""
-    if "code" in client.response_types.split():
-        return {AUTHORIZATION_CODE, REFRESH_TOKEN}
-    return set()
+def code_grant(call: BackChannelCall, client: Client, form: dict[str, str]) -> Response:
+    return redeem_code(call.session, call.provider, client=client, form=form)
+
+
+def refresh_token_grant(call: BackChannelCall, client: Client, form: dict[str, str]) -> Response:
+    return refresh.refresh_grant(call.session, call.provider, client=client, form=form)
+
+
+# Each grant_type Mockgram speaks at this endpoint, and what answers it. Discovery's
+# grant_types_supported is built from these keys (plus implicit, which never comes here).
+GRANTS: dict[str, GrantHandler] = {
+    AUTHORIZATION_CODE: code_grant,
+    REFRESH_TOKEN: refresh_token_grant,
+}
 
 
 def check_grant_type(client: Client, form: dict[str, str]) -> str:
@@ -91,10 +105,9 @@ def check_grant_type(client: Client, form: dict[str, str]) -> str:
     grant_type = form.get("grant_type")
     if grant_type is None:
         raise InvalidRequestError("grant_type is required.")
-    if grant_type not in (AUTHORIZATION_CODE, REFRESH_TOKEN):
-        raise UnsupportedGrantTypeError(
-            "Supported grant types: authorization_code and refresh_token."
-        )
+    if grant_type not in GRANTS:
+        raise UnsupportedGrantTypeError("Supported grant types: " + ", ".join(GRANTS) + ".")
+    # RFC 6749 §5.2: a grant the client did not register is unauthorized_client.
     if grant_type not in allowed_grant_types(client):
         raise UnauthorizedClientError(f"This client may not use grant_type={grant_type}.")
     return grant_type
