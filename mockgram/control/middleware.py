@@ -71,7 +71,8 @@ class ControlMiddleware:
         """After a rotation through any worker, this one loads the keys from the database."""
         if getattr(self.app_state, "keys_version", 0) != version:
             engine = self.database.engine
+            pinned = signing_keys.pinned_key(self.app_state.settings)
             self.app_state.keys = await anyio.to_thread.run_sync(
-                signing_keys.load_or_create, engine
+                signing_keys.load_or_create, engine, pinned
             )
             self.app_state.keys_version = version

@@ -129,6 +129,13 @@ def rotate_keys(
 ) -> dict[str, object]:
     """New signing keys from now on; the old ones stay published unless `retire_old`."""
     app_state = request.app.state
+    if signing_keys.pinned_key(app_state.settings) is not None:
+        # The configuration names the one key that signs; rotating would quietly replace it.
+        raise HTTPException(
+            409,
+            "The signing key is pinned by the configuration ([signing] or "
+            "MOCKGRAM_SIGNING_KEY); remove the pin to rotate keys.",
+        )
     keys = signing_keys.rotate(app_state.engine, retire_old=bool(rotation and rotation.retire_old))
     state = control_state(session)
     state.keys_version += 1

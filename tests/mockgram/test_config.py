@@ -198,6 +198,21 @@ def test_a_pinned_rsa_key_from_a_pem_file_is_in_the_jwks_with_its_kid_and_signs(
         assert decoded.header["kid"] == "pinned-1"
 
 
+def test_a_pinned_key_is_not_rotated_away_through_the_control_plane(configured, tmp_path):
+    key = RSAKey.generate_key(2048, private=True)
+    (tmp_path / "signing.pem").write_bytes(key.as_pem(private=True))
+    signing = '[signing]\nalgorithm = "RS256"\nkey_file = "signing.pem"\nkid = "pinned-1"\n'
+    browser = configured(signing + ALICE + PRINTSHOP, control_secret="control-secret")
+    before = browser.get("/.well-known/jwks.json").json()
+    bearer = {"Authorization": "Bearer control-secret"}
+    answer = browser.post("/_control/keys/rotate", json={}, headers=bearer)
+    assert answer.status_code == 409
+    assert "pinned" in answer.json()["error_description"]
+    assert browser.get("/.well-known/jwks.json").json() == before
+    token = tokens_for(browser, "openid")["access_token"]
+    assert jwt.decode(token, key, algorithms=["RS256"]).header["kid"] == "pinned-1"
+
+
 def test_a_pinned_es256_jwk_inline_signs_access_and_id_tokens(configured):
     key = ECKey.generate_key("P-256", private=True, parameters={"kid": "ec-fixed"})
     jwk = json.dumps(key.as_dict(private=True))
