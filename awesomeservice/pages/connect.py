@@ -35,7 +35,7 @@ from awesomeservice.deps import (
 from awesomeservice.errors import client_secret_missing, mockgram_unavailable
 from awesomeservice.events import CONFIRMED_FIELD, BeforeRedirect, BeforeRevocation, EventsDep
 from awesomeservice.models import PendingAuthorization
-from awesomeservice.oauth import authorization_request
+from awesomeservice.oauth import authorization_request, par
 from awesomeservice.oauth.id_token import IdTokenRejected
 from awesomeservice.oauth.token_endpoint import (
     Revocation,
@@ -90,6 +90,15 @@ async def connect(
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=1)
     assert user.id is not None
+    # RFC 9126: the step 1 page's switch, else the setting.
+    use_par = text(form, "par") == "on" if text(form, "par") else settings.use_par
+    par_url = par.par_endpoint(metadata) if use_par else None
+    if use_par and par_url is None:
+        return await mockgram_unavailable(
+            request,
+            MockgramUnavailable("no_par", "Mockgram's metadata names no PAR endpoint."),
+            step=1,
+        )
     auth_request = await authorization_request.send(
         database,
         events,
@@ -101,7 +110,23 @@ async def connect(
             authorization_endpoint=metadata.authorization_endpoint,
         ),
     )
-    if paused := await events.pause(request, BeforeRedirect(auth_request.url)):
+    pushed = None
+    if par_url is not None:
+        try:
+            pushed = await par.push(
+                http,
+                events,
+                back_channel(par_url, settings),
+                print_shop_client(metadata, settings),
+                auth_request,
+                authorization_endpoint=metadata.authorization_endpoint,
+            )
+        except MockgramUnavailable as exc:
+            return await mockgram_unavailable(request, exc, step=1)
+        except TokenError as exc:
+            return await par_refused_page(request, exc)
+    browser_url = pushed.short.url if pushed else auth_request.url
+    if paused := await events.pause(request, BeforeRedirect(browser_url)):
         return paused
     shown = [
         ShownParameter(n, v, PARAMETER_MEANINGS.get(n, "")) for n, v in auth_request.parameters
@@ -111,7 +136,9 @@ async def connect(
         "connect.html",
         {
             "page_title": "Connect Mockgram",
-            "auth_request": {"url": auth_request.url, "parameters": shown},
+            "auth_request": {"url": browser_url, "parameters": shown},
+            "pushed": pushed,
+            "use_par": use_par,
             "step": 1,
         },
     )
@@ -130,6 +157,22 @@ _CONNECT_WORDS = CallbackWords(
     token_title="Mockgram would not trade the code for a token",
     token_fallback="Mockgram refused the token request.",
 )
+
+
+async def par_refused_page(request: Request, exc: TokenError) -> Response:
+    """Step 1 pushed and refused (RFC 9126 §2.3): Mockgram's error, and nothing sent."""
+    return await _CONNECT_WORDS.page.render(
+        request,
+        # invalid_client is our fault (a wrong secret), not John's: a bad gateway, not a 400.
+        status_code=502 if exc.error == "invalid_client" else 400,
+        title="Mockgram refused our pushed request",
+        message="AwesomeService pushed its authorization request to Mockgram first (PAR), and "
+        "Mockgram refused it, so your browser was not sent anywhere.",
+        rfc="RFC 9126 §2.3",
+        error_code=exc.error[:64],
+        detail=exc.description[:200],
+        step=1,
+    )
 
 
 @router.get("/connect/callback")
