@@ -58,6 +58,16 @@ from shared.web import csrf_refused
 router = APIRouter()
 
 
+# The step 1 banner's words when the request was pushed first (RFC 9126).
+PAR_BANNER = {
+    "banner_happened": "John pressed “Connect Mockgram” with PAR on: AwesomeService's server "
+    "pushed the whole request to Mockgram over the back channel, with its secret, and got a "
+    "one-time request_uri back (RFC 9126 §2.1–2.2).",
+    "banner_next": "His browser GETs the short URL, client_id and request_uri only; Mockgram "
+    "looks the pushed request up and asks him to sign in (RFC 9126 §4; step 2).",
+}
+
+
 @dataclass(frozen=True)
 class ShownParameter:
     """One parameter of the request, with what it means (the step 1 page's table)."""
@@ -140,6 +150,7 @@ async def connect(
             "pushed": pushed,
             "use_par": use_par,
             "step": 1,
+            **(PAR_BANNER if pushed else {}),
         },
     )
 

@@ -52,6 +52,7 @@ def assert_request_uri_page(response) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 400, response.text
     assert "location" not in response.headers
     assert "invalid_request_uri" in response.text
+    assert "/errors/invalid_request_uri" in response.text
 
 
 def set_client(db: Session, **fields: object) -> None:
