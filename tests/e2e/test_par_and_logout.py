@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from awesomeservice.models import MockgramConnection
 from tests.e2e.browser import find_form
-from tests.e2e.conftest import AWESOME, MOCKGRAM, MOCKGRAM_PASSWORD, World
+from tests.e2e.conftest import AWESOME, CLIENT_SECRET, MOCKGRAM, MOCKGRAM_PASSWORD, World
 from tests.e2e.test_login_with_mockgram import _log_in_with_mockgram
 from tests.e2e.test_story import _authorization_link, _sign_in_to_awesomeservice
 
@@ -80,3 +80,25 @@ def test_a_password_sign_in_signs_out_here_only(world: World) -> None:
     home = world.browser.get(f"{AWESOME}/")
     response = world.browser.submit(find_form(home.text, "/logout"))
     assert response.headers["location"] == "/"
+
+
+def test_the_debugger_can_push_its_request_first(world: World) -> None:
+    browser = world.browser
+    page = browser.get(f"{AWESOME}/debugger")
+    sent = browser.submit(
+        find_form(page.text, "/debugger"),
+        client_id="awesomeservice",
+        client_secret=CLIENT_SECRET,
+        scope="openid photos.read",
+        par="on",
+    )
+    assert sent.status_code == 303, sent.text
+    query = parse_qs(urlsplit(sent.headers["location"]).query)
+    assert set(query) == {"client_id", "request_uri"}
+    login = browser.follow(browser.follow(sent))
+    consent = browser.follow(
+        browser.submit(find_form(login.text, "/login"), username="john", password=MOCKGRAM_PASSWORD)
+    )
+    back = browser.submit(find_form(consent.text, "/consent"), button=("decision", "allow"))
+    assert back.headers["location"].startswith(f"{AWESOME}/debugger/callback?")
+    assert "matches" in browser.follow(back).text  # the state the pushed request carried
