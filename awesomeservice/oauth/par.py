@@ -8,15 +8,26 @@ and `request_uri` (§4): nothing of the request can be read or changed on its wa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from sqlmodel import Session
 
 from awesomeservice.backchannel import MockgramUnavailable, json_object
-from awesomeservice.events import AuthorizationRequestPushed, Events, RequestRefused
+from awesomeservice.events import (
+    AuthorizationRequestPushed,
+    AuthorizationRequestSent,
+    Events,
+    RequestRefused,
+)
 from awesomeservice.oauth.authorization_request import AuthorizationRequest, build
 from awesomeservice.oauth.discovery import ProviderMetadata, endpoint
 from awesomeservice.oauth.token_endpoint import Client, TokenError, post
+from shared.db import Database
+
+# How the flow inspector names the front-channel half of a pushed request.
+BY_REFERENCE = "Authorization request by reference: client_id and request_uri only (RFC 9126 §4)"
 
 
 @dataclass(frozen=True)
@@ -76,3 +87,23 @@ async def push(
         )
     )
     return PushedRequest(full=full, short=short, request_uri=request_uri, expires_in=expires_in)
+
+
+async def send_pushed(
+    database: Database,
+    events: Events,
+    remember: Callable[[Session], AuthorizationRequest],
+    *,
+    http: httpx.AsyncClient,
+    url: str,
+    client: Client,
+    authorization_endpoint: str,
+) -> PushedRequest:
+    """authorization_request.send with PAR: remember the request, push it, and announce the
+    short URL the browser is really sent with."""
+    full = await database.run(remember)
+    pushed = await push(
+        http, events, url, client, full, authorization_endpoint=authorization_endpoint
+    )
+    await events.announce(AuthorizationRequestSent(pushed.short.url, title=BY_REFERENCE))
+    return pushed

@@ -109,32 +109,32 @@ async def connect(
             MockgramUnavailable("no_par", "Mockgram's metadata names no PAR endpoint."),
             step=1,
         )
-    auth_request = await authorization_request.send(
-        database,
-        events,
-        partial(
-            authorization_request.connect_request,
-            settings=settings,
-            user_id=user.id,
-            browser_binding=browser_binding(request),
-            authorization_endpoint=metadata.authorization_endpoint,
-        ),
+    remember = partial(
+        authorization_request.connect_request,
+        settings=settings,
+        user_id=user.id,
+        browser_binding=browser_binding(request),
+        authorization_endpoint=metadata.authorization_endpoint,
     )
     pushed = None
-    if par_url is not None:
+    if par_url is None:
+        auth_request = await authorization_request.send(database, events, remember)
+    else:
         try:
-            pushed = await par.push(
-                http,
+            pushed = await par.send_pushed(
+                database,
                 events,
-                back_channel(par_url, settings),
-                print_shop_client(metadata, settings),
-                auth_request,
+                remember,
+                http=http,
+                url=back_channel(par_url, settings),
+                client=print_shop_client(metadata, settings),
                 authorization_endpoint=metadata.authorization_endpoint,
             )
         except MockgramUnavailable as exc:
             return await mockgram_unavailable(request, exc, step=1)
         except TokenError as exc:
             return await par_refused_page(request, exc)
+        auth_request = pushed.full
     browser_url = pushed.short.url if pushed else auth_request.url
     if paused := await events.pause(request, BeforeRedirect(browser_url)):
         return paused

@@ -51,6 +51,13 @@ def test_connect_with_par_switched_on_from_the_step_1_page(world: World) -> None
     # The request_uri served once: the same link again is a Mockgram page, not a redirect.
     again = browser.get(short_url)
     assert again.status_code == 400 and "invalid_request_uri" in again.text
+    # The inspector shows the push, then the short front-channel request, in one flow.
+    inspector = browser.get(f"{AWESOME}/inspector").text
+    kinds = re.findall(r'data-kind="([a-z_]+)" data-step="(\d*)"', inspector)
+    steps = [kind for kind, _ in kinds if kind not in ("discovery", "jwks", "userinfo")]
+    assert steps[:3] == ["pushed_authorization_request", "authorization_request", "callback"]
+    assert "https://www.rfc-editor.org/rfc/rfc9126#section-2.1" in inspector
+    assert CLIENT_SECRET not in inspector
 
 
 def test_sign_out_of_a_mockgram_login_ends_the_mockgram_session_too(world: World) -> None:
