@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from mockgram.app import create_app
+from mockgram.config import ConfigError, load_config
 from mockgram.models import AuthorizationRequest, Client, PushedAuthorizationRequest
 from mockgram.oauth.request_uris import REQUEST_URI_PREFIX
+from mockgram.settings import MockgramSettings
 from shared.clock import utcnow
 from tests.mockgram.conftest import CLIENT_REDIRECT, ISSUER
 from tests.mockgram.oauth_helpers import (
@@ -265,3 +267,49 @@ def test_registration_refuses_bad_new_metadata(client, metadata):
         "/oauth/register", json={"redirect_uris": ["https://app.test/cb"], **metadata}
     )
     assert_oauth_error(response, "invalid_client_metadata")
+
+
+# --- the configuration file ----------------------------------------------------------------------
+
+
+def test_config_file_sets_the_new_client_keys(tmp_path, mockgram_database_url):
+    path = tmp_path / "mockgram.toml"
+    path.write_text(
+        f"""
+[[clients]]
+client_id = "{CLIENT_ID}"
+secret = "{CLIENT_SECRET}"
+redirect_uris = ["{CLIENT_REDIRECT}"]
+post_logout_redirect_uris = ["http://client.test/bye"]
+require_pushed_authorization_requests = true
+fapi2_security_profile = true
+""",
+        encoding="utf-8",
+    )
+    settings = MockgramSettings(
+        issuer=ISSUER, database_url=mockgram_database_url, secret_key="k" * 32, config=path
+    )
+    app = create_app(settings)
+    with Session(app.state.engine) as db:
+        client = db.get(Client, CLIENT_ID)
+        assert client is not None
+        assert client.post_logout_redirect_uri_list == ["http://client.test/bye"]
+        assert client.require_pushed_authorization_requests and client.fapi2_security_profile
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        'fapi2_security_profile = true\nresponse_types = ["code", "token"]',
+        'post_logout_redirect_uris = ["/bye"]',
+    ],
+)
+def test_config_file_refuses_bad_new_client_keys(tmp_path, extra):
+    path = tmp_path / "mockgram.toml"
+    path.write_text(
+        f'[[clients]]\nclient_id = "shop"\nsecret = "s"\nredirect_uris = ["https://s.test/cb"]\n'
+        f"{extra}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError):
+        load_config(path)
