@@ -7,8 +7,9 @@ Profile §5.3.2 at the authorization endpoint:
 - response_type code only, no implicit or hybrid (§5.3.2.2 item 2) → unauthorized_client,
   and registering such a client with other response types → invalid_client_metadata;
 - `iss` in every authorization response (§5.3.2.2 item 7; RFC 9207): Mockgram always sends it.
-FAPI 2.0 also requires sender-constrained access tokens (§5.3.2.1 item 1, DPoP or mTLS): that
-is the DPoP module's `requires_dpop(client)`, which says yes for a FAPI 2.0 client.
+FAPI 2.0 also requires sender-constrained access tokens (FAPI 2.0 §5.3.2.1, DPoP or mTLS):
+`requires_sender_constrained_tokens` says so, for the DPoP module's `requires_dpop(client)` to
+honour (one line there: `or requires_sender_constrained_tokens(client)`).
 """
 
 from __future__ import annotations
@@ -38,4 +39,9 @@ def requires_pkce(client: Client) -> bool:
 
 def allows_only_code(client: Client) -> bool:
     """FAPI 2.0 §5.3.2.2 item 2: response_type code, never implicit or hybrid."""
+    return is_fapi2(client)
+
+
+def requires_sender_constrained_tokens(client: Client) -> bool:
+    """FAPI 2.0 §5.3.2.1: only sender-constrained access tokens (DPoP, RFC 9449) for this client."""
     return is_fapi2(client)
