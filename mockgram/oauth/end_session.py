@@ -40,7 +40,8 @@ from starlette.responses import Response
 
 from mockgram.clients import shown_name
 from mockgram.db import SessionDep
-from mockgram.deps import ProviderDep, get_current_user
+from mockgram.deps import Provider, ProviderDep, get_current_user
+from mockgram.events import SignedOutByApp
 from mockgram.keys import ALGORITHMS, SigningKeys
 from mockgram.models import Client, User
 from shared.csrf import csrf_ok
@@ -94,7 +95,7 @@ def end_session(
     if user is None:
         return finish(request, asked, signed_out=False)
     if asked.subject is not None and asked.subject == user.subject:
-        sign_out(request)
+        sign_out(request, session, provider, user, asked.client)
         return finish(request, asked, signed_out=True)
     return confirmation_page(request, asked, user)
 
@@ -114,7 +115,9 @@ def confirm_end_session(
         return refused_page(request, exc)
     if text(form, "decision") != "sign_out":
         return stayed_page(request, asked)
-    sign_out(request)
+    user = get_current_user(request, session)
+    if user is not None:
+        sign_out(request, session, provider, user, asked.client)
     return finish(request, asked, signed_out=True)
 
 
@@ -230,8 +233,13 @@ def check_post_logout_redirect_uri(client: Client | None, uri: str | None) -> st
     return uri
 
 
-def sign_out(request: Request) -> None:
-    """End this browser's Mockgram session: its server-side row goes with it."""
+def sign_out(
+    request: Request, session: Session, provider: Provider, user: User, client: Client | None
+) -> None:
+    """End this browser's Mockgram session (its server-side row goes with it); say so."""
+    signed_out = SignedOutByApp(user_id=user.id, client_id=client.client_id if client else None)
+    provider.events.announce(session, signed_out)
+    session.commit()
     request.session.clear()
 
 

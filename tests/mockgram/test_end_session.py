@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from mockgram.deps import Provider
 from mockgram.keys import unpublished_key
-from mockgram.models import Client, User
+from mockgram.models import ActivityEvent, Client, User
 from mockgram.oauth.id_tokens import issue_id_token
 from tests.mockgram.oauth_helpers import CLIENT_ID, csrf_from, login, single_query
 
@@ -60,6 +60,9 @@ def test_hint_for_the_signed_in_person_signs_out_at_once_and_returns_state(
     assert response.headers["location"].startswith(BYE + "?")
     assert single_query(response.headers["location"]) == {"state": "s-1"}
     assert signed_in_as(client) is None
+    # John's activity page will say which app signed him out.
+    (row,) = db.exec(select(ActivityEvent).where(ActivityEvent.kind == "signed_out_by_app")).all()
+    assert row.client_id == CLIENT_ID
 
 
 def test_expired_hint_is_accepted(client, shop, db, mockgram_app):
