@@ -57,6 +57,12 @@ Decisions, written down:
   to the port in the request. A mismatch only in the port of any other URI says so on the page.
 - Each stored pending request counts against its client address's hourly limit
   (mockgram/rate_limits.py); past it, a 429 page with Retry-After and nothing stored.
+- A pushed request (RFC 9126 §4) comes as client_id + request_uri: the pushed parameters
+  replace the request's, then every check runs again. An unusable request_uri (unknown, used,
+  expired, another client's, or without client_id) is a 400 page naming invalid_request_uri:
+  its redirect URI is among what could not be found. A client that must push (its
+  require_pushed_authorization_requests, the global setting, FAPI 2.0: mockgram/oauth/fapi.py)
+  gets invalid_request for a request that was not pushed.
 """
 
 from __future__ import annotations
