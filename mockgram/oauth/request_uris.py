@@ -61,7 +61,7 @@ def pushed_params(session: Session, params: Params) -> Params:
     if pushed.client_id != client_ids[0]:
         raise RequestUriError("This request_uri was pushed by another app.")
     if as_utc(pushed.expires_at) <= utcnow():
-        raise RequestUriError("This request_uri has expired (it lives a minute).")
+        raise RequestUriError("This request_uri has expired: it is short-lived.")
     # §4 and §7.3: one use only; claimed atomically, before anything else can fail.
     used = col(PushedAuthorizationRequest.used_at)
     where = col(PushedAuthorizationRequest.request_uri) == pushed.request_uri
