@@ -40,6 +40,17 @@ class AuthorizationRequestSent(Event):
 
 
 @dataclass(frozen=True)
+class AuthorizationRequestPushed(Event):
+    """Step 1 by the back channel (RFC 9126 §2): the request was pushed and stands for
+    `request_uri`; the browser's URL shrank from `full_length` to `short_length` characters."""
+
+    request_uri: str
+    expires_in: int
+    full_length: int
+    short_length: int
+
+
+@dataclass(frozen=True)
 class CallbackReceived(Event):
     """Step 4: the authorization response came back (its `state` already checked, where the
     flow keeps one); `url` carries its parameters in the query, `mode` says how they came."""

@@ -437,6 +437,15 @@ PROVIDER_ERRORS: dict[str, Reason] = {
         "Go back to your photos and pick one from the list.",
         "RFC 9110 §15.5.5; RFC 6750 §3.1",
     ),
+    "invalid_request_uri": Reason(
+        "The pushed request could not be found",
+        "With PAR, AwesomeService pushes its request to the provider first and your browser "
+        "carries only a request_uri standing for it. That reference was unknown, already used "
+        "(it works once), expired (it lives about a minute) or pushed by another app, so the "
+        "provider showed you a page and sent you nowhere.",
+        "Start again from “Connect Mockgram”: each attempt pushes a fresh request.",
+        "RFC 9126 §4, §7.3",
+    ),
 }
 
 REFUSALS: dict[str, Reason] = {

@@ -60,6 +60,11 @@ class AwesomeServiceSettings(BaseSettings):
     http_timeout_seconds: float = Field(
         default=5.0, description="Timeout for every call to Mockgram's back channel."
     )
+    use_par: bool = Field(
+        default=False,
+        description="'Connect Mockgram' pushes its request first (RFC 9126); the step 1 page "
+        "has a switch too.",
+    )
     pending_authorization_seconds: int = Field(
         default=600, description="How long a 'Connect Mockgram' request (its state) stays usable."
     )
@@ -155,6 +160,11 @@ class AwesomeServiceSettings(BaseSettings):
     def connect_redirect_uri(self) -> str:
         """The registered redirect URI of the 'Connect Mockgram' flow."""
         return f"{self.url}/connect/callback"
+
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        """Where Mockgram sends John back after signing him out (RP-Initiated Logout §3)."""
+        return f"{self.url}/login/signed-out"
 
     @property
     def login_redirect_uri(self) -> str:

@@ -24,6 +24,7 @@ CODE_REDEEMED = "code_redeemed"
 TOKEN_ISSUED = "token_issued"
 TOKEN_REVOKED = "token_revoked"
 REFUSED = "refused"
+SIGNED_OUT_BY_APP = "signed_out_by_app"
 
 TITLES: dict[str, str] = {
     LOGIN: "Signed in to Mockgram",
@@ -37,6 +38,7 @@ TITLES: dict[str, str] = {
     TOKEN_ISSUED: "Tokens were issued",
     TOKEN_REVOKED: "Tokens were revoked",
     REFUSED: "A request for this account was refused",
+    SIGNED_OUT_BY_APP: "Signed out of Mockgram at an app's request",
 }
 
 
@@ -53,6 +55,7 @@ def listen(bus: events.Events) -> None:
     bus.listen(events.TokensIssued, on_tokens_issued)
     bus.listen(events.TokensRevoked, lambda s, e: record(s, e, TOKEN_REVOKED, e.what))
     bus.listen(events.RequestRefused, lambda s, e: record(s, e, REFUSED, e.reason))
+    bus.listen(events.SignedOutByApp, lambda s, e: record(s, e, SIGNED_OUT_BY_APP))
 
 
 def on_throttled(session: Session, event: events.SignInsThrottled) -> None:

@@ -24,8 +24,10 @@ from mockgram.failures import FailureRecorder, error_uri
 from mockgram.models import AppSecret, BrowserSession, MockgramTable
 from mockgram.oauth import (
     authorize,
+    end_session,
     introspection,
     metadata,
+    par,
     registration,
     responses,
     revocation,
@@ -62,6 +64,7 @@ JSON_PREFIXES = (
     "/oauth/introspect",
     "/oauth/register",
     "/oauth/userinfo",
+    "/oauth/par",
     "/api/",
 )
 
@@ -129,6 +132,8 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         introspection.router,  # RFC 7662
         registration.router,  # RFC 7591
         userinfo.router,  # OIDC Core §5.3
+        par.router,  # pushed authorization requests (RFC 9126)
+        end_session.router,  # OIDC RP-Initiated Logout 1.0
         # The pages people see:
         login.router,
         consent.router,

@@ -70,7 +70,7 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_ANSWER_BYTES = 8 * 1024
 MAX_PARAMS = 40
 MAX_VALUE_CHARS = 300
-BACK_CHANNEL_PATHS = ("/oauth/token", "/oauth/revoke", "/oauth/introspect")
+BACK_CHANNEL_PATHS = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/par")
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,16 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "/oauth/register": Endpoint(
         "registration", "RFC 7591 §3", "https://www.rfc-editor.org/rfc/rfc7591#section-3"
+    ),
+    "/oauth/par": Endpoint(
+        "pushed authorization request",
+        "RFC 9126 §2",
+        "https://www.rfc-editor.org/rfc/rfc9126#section-2",
+    ),
+    "/session/end": Endpoint(
+        "end session",
+        "OIDC RP-Initiated Logout §2",
+        "https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout",
     ),
     "/oauth/userinfo": Endpoint(
         "userinfo",

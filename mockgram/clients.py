@@ -259,6 +259,46 @@ def validate_id_token_alg(value: object) -> str:
     return str(value)
 
 
+def validate_post_logout_redirect_uris(value: object, *, public: bool = False) -> list[str]:
+    """RP-Initiated Logout §3.1: where the app may be sent after sign-out (default none).
+
+    Each follows the redirect URI rules: absolute, no fragment, https or loopback http."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_REDIRECT_URIS:
+        raise InvalidClientMetadataError(
+            f"post_logout_redirect_uris must be a list of at most {MAX_REDIRECT_URIS} URIs."
+        )
+    try:
+        uris = [validate_redirect_uri(uri, public=public) for uri in value]
+    except InvalidRedirectUriError as exc:
+        raise InvalidClientMetadataError(f"post_logout_redirect_uris: {exc.description}") from exc
+    return list(dict.fromkeys(uris))
+
+
+def validate_flag(value: object, name: str) -> bool:
+    """A boolean client metadata value, false when absent (RFC 9126 §6, FAPI 2.0)."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidClientMetadataError(f"{name} must be true or false.")
+    return value
+
+
+def validate_fapi2(fapi2: bool, *, response_types: str, auth_method: str) -> None:
+    """FAPI 2.0 §5.3.2: a confidential client using response_type code only."""
+    if not fapi2:
+        return
+    if response_types != "code":
+        raise InvalidClientMetadataError(
+            'A FAPI 2.0 client (fapi2_security_profile) may only use response_types ["code"].'
+        )
+    if auth_method == "none":
+        raise InvalidClientMetadataError(
+            "A FAPI 2.0 client (fapi2_security_profile) must be confidential."
+        )
+
+
 def register_client(
     session: Session,
     *,
@@ -271,6 +311,9 @@ def register_client(
     grant_types: str = "",
     id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG,
     verified: bool = False,
+    post_logout_redirect_uris: list[str] | None = None,
+    require_pushed_authorization_requests: bool = False,
+    fapi2_security_profile: bool = False,
 ) -> tuple[Client, str | None]:
     """Store a validated client; returns it with its clear secret (None for a public client)."""
     public = token_endpoint_auth_method == "none"
@@ -288,6 +331,9 @@ def register_client(
         id_token_signed_response_alg=id_token_signed_response_alg,
         owner_user_id=owner_user_id,
         verified=verified,
+        post_logout_redirect_uris="\n".join(post_logout_redirect_uris or []),
+        require_pushed_authorization_requests=require_pushed_authorization_requests,
+        fapi2_security_profile=fapi2_security_profile,
     )
     session.add(client)
     session.commit()

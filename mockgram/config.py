@@ -132,6 +132,10 @@ class ClientConfig(Strict):
     response_types: list[str] = ["code"]
     grant_types: list[Literal["authorization_code", "implicit", "refresh_token"]] | None = None
     id_token_signed_response_alg: Literal["RS256", "ES256"] | None = None
+    # RP-Initiated Logout §3.1, RFC 9126 §6, FAPI 2.0 (mockgram/oauth/fapi.py).
+    post_logout_redirect_uris: list[Annotated[str, AfterValidator(_absolute_uri)]] = []
+    require_pushed_authorization_requests: bool = False
+    fapi2_security_profile: bool = False
 
 
 class ScopeConfig(Strict):
@@ -383,6 +387,9 @@ def _client_problem(client: ClientConfig, known_scopes: set[str]) -> tuple[Loc, 
             known = ", ".join(RESPONSE_TYPES)
             return ("response_types", position), f"unknown {response_type!r}; one of: {known}"
         words |= set(response_type.split())
+    if client.fapi2_security_profile and (public or client.response_types != ["code"]):
+        # FAPI 2.0 §5.3.2: confidential clients, response_type code only.
+        return ("fapi2_security_profile",), "a FAPI 2.0 client is confidential and uses code only"
     if client.grant_types is not None:
         # RFC 7591 §2.1: the grant types the response types need must be listed.
         if "code" in words and "authorization_code" not in client.grant_types:

@@ -35,6 +35,11 @@ class SignedIn(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SignedOutByApp(Event):
+    """An app asked Mockgram to end John's session (OIDC RP-Initiated Logout), and it ended."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SignInFailed(Event):
     """A wrong password, or a username nobody has (then user_id is None)."""
 

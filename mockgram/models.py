@@ -88,7 +88,19 @@ class Client(MockgramTable, table=True):
     # False for apps anyone registered (RFC 7591, the developer portal): Mockgram checked
     # neither their name nor their redirect URIs. Seeded and configured clients are verified.
     verified: bool = False
+    # RFC 9126 §6: this client's authorization requests must be pushed first (PAR).
+    require_pushed_authorization_requests: bool = False
+    # FAPI 2.0 Security Profile for this client: PAR, PKCE S256, response_type code only
+    # (mockgram/oauth/fapi.py).
+    fapi2_security_profile: bool = False
+    # OIDC RP-Initiated Logout §3.1: where the app may ask to be sent after signing out
+    # (newline-separated, compared as exact strings).
+    post_logout_redirect_uris: str = ""
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def post_logout_redirect_uri_list(self) -> list[str]:
+        return [uri for uri in self.post_logout_redirect_uris.split("\n") if uri]
 
     @property
     def redirect_uri_list(self) -> list[str]:
@@ -126,6 +138,23 @@ class AuthorizationRequest(MockgramTable, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     completed_at: datetime | None = None
+
+
+class PushedAuthorizationRequest(MockgramTable, table=True):
+    """A request a client pushed (RFC 9126 §2), waiting for the browser to bring its request_uri.
+
+    `params` is the validated request as sent (name → values); the authorization endpoint
+    validates it again when the request_uri arrives, then `used_at` makes it single use (§4).
+    """
+
+    request_uri: str = Field(primary_key=True, max_length=200)
+    client_id: str = Field(foreign_key="client.client_id", index=True)
+    params: dict[str, list[str]] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    used_at: datetime | None = None
 
 
 class AuthorizationCode(MockgramTable, table=True):

@@ -200,6 +200,9 @@ def upsert_client(
     grant_types: Sequence[str] | None = None,
     id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG,
     owner_user_id: int | None = None,
+    post_logout_redirect_uris: Sequence[str] = (),
+    require_pushed_authorization_requests: bool = False,
+    fapi2_security_profile: bool = False,
 ) -> Client:
     """Create the client `client_id`, or make the existing one exactly as described.
 
@@ -209,6 +212,9 @@ def upsert_client(
     when given, must match `response_types` (RFC 7591 §2.1). Raises PeopleError on invalid input.
     """
     uris = [check_redirect_uri(uri, owner=f"Client {client_id!r}") for uri in redirect_uris]
+    logout_uris = [
+        check_redirect_uri(uri, owner=f"Client {client_id!r}") for uri in post_logout_redirect_uris
+    ]
     try:
         words = validate_response_types(list(response_types))
         grants = None if grant_types is None else list(grant_types)
@@ -248,6 +254,9 @@ def upsert_client(
         "owner_user_id": owner_user_id,
         # Written by whoever runs this Mockgram (its file, its control plane), not a stranger.
         "verified": True,
+        "post_logout_redirect_uris": "\n".join(logout_uris),
+        "require_pushed_authorization_requests": require_pushed_authorization_requests,
+        "fapi2_security_profile": fapi2_security_profile,
     }
     if public:
         fields["secret_hash"] = None

@@ -77,6 +77,12 @@ class MockgramSettings(BaseSettings):
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     id_token_ttl_seconds: int = 600  # OIDC Core §2 exp: the id_token is read once, at sign-in
     pending_request_ttl_seconds: int = 1800
+    # RFC 9126 §2.2: a pushed request's request_uri is short-lived (and single use, §4).
+    par_request_uri_ttl_seconds: int = Field(default=60, ge=1, le=600)
+    require_pushed_authorization_requests: bool = Field(
+        default=False,
+        description="Every client must push its authorization request first (RFC 9126 §5).",
+    )
     # The configuration file (mockgram/config.py): people, clients, scopes, keys, lifetimes.
     # What it sets fills in the settings below that the environment or the caller left unset.
     config: Path | None = Field(

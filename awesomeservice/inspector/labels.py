@@ -115,6 +115,18 @@ _BACK_CHANNEL: tuple[_Rule, ...] = (
         ),
     ),
     _Rule(
+        lambda path, form: path.endswith("/par"),
+        Label(
+            1,
+            "pushed_authorization_request",
+            "Pushed authorization request: the parameters go to Mockgram first",
+            "RFC 9126 §2.1",
+            rfc_url(9126, "2.1"),
+            CLIENT,
+            AUTH_SERVER,
+        ),
+    ),
+    _Rule(
         lambda path, form: path.endswith("/revoke"),
         Label(
             None,

@@ -38,6 +38,7 @@ class LoginAnswer:
 
     id_token: IdToken
     userinfo: dict[str, Any]
+    raw_id_token: str = ""  # the id_token as received: the sign-out's id_token_hint
 
 
 async def fetch_userinfo(
@@ -105,4 +106,4 @@ async def finish_login(
     except LoginRefused as refused:
         await events.announce(RequestRefused(step=5, reason=refused.reason))
         raise
-    return LoginAnswer(id_token, userinfo)
+    return LoginAnswer(id_token, userinfo, tokens.id_token or "")

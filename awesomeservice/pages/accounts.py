@@ -16,11 +16,14 @@ from awesomeservice.deps import (
     SESSION_USER_KEY,
     SESSION_USERNAME_KEY,
     CurrentUserDep,
+    DiscoveryDep,
+    HttpDep,
     SettingsDep,
     TemplatesDep,
 )
 from awesomeservice.models import User
 from awesomeservice.pages.forms import safe_next
+from awesomeservice.pages.provider_logout import sign_out_at_provider
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.forms import PageFormDep, text
@@ -171,11 +174,16 @@ def signup(
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(
+    request: Request, settings: SettingsDep, http: HttpDep, discovery: DiscoveryDep
+) -> Response:
     """Forget this browser's session (the Mockgram connection stays until disconnected)."""
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):
         return csrf_refused(request)
+    # A "Log in with Mockgram" session ends at Mockgram too (OIDC RP-Initiated Logout).
+    if (at_provider := await sign_out_at_provider(request, settings, http, discovery)) is not None:
+        return at_provider
     # The old session's row goes (every copy of its cookie ends); the message rides a new one.
     renew_session(request)
     request.session.clear()

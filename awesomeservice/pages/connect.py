@@ -35,7 +35,7 @@ from awesomeservice.deps import (
 from awesomeservice.errors import client_secret_missing, mockgram_unavailable
 from awesomeservice.events import CONFIRMED_FIELD, BeforeRedirect, BeforeRevocation, EventsDep
 from awesomeservice.models import PendingAuthorization
-from awesomeservice.oauth import authorization_request
+from awesomeservice.oauth import authorization_request, par
 from awesomeservice.oauth.id_token import IdTokenRejected
 from awesomeservice.oauth.token_endpoint import (
     Revocation,
@@ -56,6 +56,16 @@ from shared.forms import text
 from shared.web import csrf_refused
 
 router = APIRouter()
+
+
+# The step 1 banner's words when the request was pushed first (RFC 9126).
+PAR_BANNER = {
+    "banner_happened": "John pressed “Connect Mockgram” with PAR on: AwesomeService's server "
+    "pushed the whole request to Mockgram over the back channel, with its secret, and got a "
+    "one-time request_uri back (RFC 9126 §2.1–2.2).",
+    "banner_next": "His browser GETs the short URL, client_id and request_uri only; Mockgram "
+    "looks the pushed request up and asks him to sign in (RFC 9126 §4; step 2).",
+}
 
 
 @dataclass(frozen=True)
@@ -90,18 +100,43 @@ async def connect(
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=1)
     assert user.id is not None
-    auth_request = await authorization_request.send(
-        database,
-        events,
-        partial(
-            authorization_request.connect_request,
-            settings=settings,
-            user_id=user.id,
-            browser_binding=browser_binding(request),
-            authorization_endpoint=metadata.authorization_endpoint,
-        ),
+    # RFC 9126: the step 1 page's switch, else the setting.
+    use_par = text(form, "par") == "on" if text(form, "par") else settings.use_par
+    par_url = par.par_endpoint(metadata) if use_par else None
+    if use_par and par_url is None:
+        return await mockgram_unavailable(
+            request,
+            MockgramUnavailable("no_par", "Mockgram's metadata names no PAR endpoint."),
+            step=1,
+        )
+    remember = partial(
+        authorization_request.connect_request,
+        settings=settings,
+        user_id=user.id,
+        browser_binding=browser_binding(request),
+        authorization_endpoint=metadata.authorization_endpoint,
     )
-    if paused := await events.pause(request, BeforeRedirect(auth_request.url)):
+    pushed = None
+    if par_url is None:
+        auth_request = await authorization_request.send(database, events, remember)
+    else:
+        try:
+            pushed = await par.send_pushed(
+                database,
+                events,
+                remember,
+                http=http,
+                url=back_channel(par_url, settings),
+                client=print_shop_client(metadata, settings),
+                authorization_endpoint=metadata.authorization_endpoint,
+            )
+        except MockgramUnavailable as exc:
+            return await mockgram_unavailable(request, exc, step=1)
+        except TokenError as exc:
+            return await par_refused_page(request, exc)
+        auth_request = pushed.full
+    browser_url = pushed.short.url if pushed else auth_request.url
+    if paused := await events.pause(request, BeforeRedirect(browser_url)):
         return paused
     shown = [
         ShownParameter(n, v, PARAMETER_MEANINGS.get(n, "")) for n, v in auth_request.parameters
@@ -111,8 +146,11 @@ async def connect(
         "connect.html",
         {
             "page_title": "Connect Mockgram",
-            "auth_request": {"url": auth_request.url, "parameters": shown},
+            "auth_request": {"url": browser_url, "parameters": shown},
+            "pushed": pushed,
+            "use_par": use_par,
             "step": 1,
+            **(PAR_BANNER if pushed else {}),
         },
     )
 
@@ -130,6 +168,22 @@ _CONNECT_WORDS = CallbackWords(
     token_title="Mockgram would not trade the code for a token",
     token_fallback="Mockgram refused the token request.",
 )
+
+
+async def par_refused_page(request: Request, exc: TokenError) -> Response:
+    """Step 1 pushed and refused (RFC 9126 §2.3): Mockgram's error, and nothing sent."""
+    return await _CONNECT_WORDS.page.render(
+        request,
+        # invalid_client is our fault (a wrong secret), not John's: a bad gateway, not a 400.
+        status_code=502 if exc.error == "invalid_client" else 400,
+        title="Mockgram refused our pushed request",
+        message="AwesomeService pushed its authorization request to Mockgram first (PAR), and "
+        "Mockgram refused it, so your browser was not sent anywhere.",
+        rfc="RFC 9126 §2.3",
+        error_code=exc.error[:64],
+        detail=exc.description[:200],
+        step=1,
+    )
 
 
 @router.get("/connect/callback")

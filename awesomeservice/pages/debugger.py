@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import httpx
 from fastapi import APIRouter, Request
@@ -25,18 +25,18 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from awesomeservice.backchannel import MockgramUnavailable, back_channel
+from awesomeservice.backchannel import MockgramUnavailable, back_channel, on_mockgram
 from awesomeservice.db import DatabaseDep
 from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep
 from awesomeservice.destinations import DestinationGuard, ForbiddenDestination
-from awesomeservice.events import AuthorizationRequestSent, CallbackReceived, EventsDep
+from awesomeservice.events import AuthorizationRequestSent, CallbackReceived, Events, EventsDep
 from awesomeservice.inspector import jwts
 from awesomeservice.inspector.context import COOKIE as INSPECTOR_COOKIE
 from awesomeservice.inspector.context import current
 from awesomeservice.inspector.params import explain_error, meaning
 from awesomeservice.inspector.redact import redact_json, redact_value
 from awesomeservice.models import DebuggerRequest
-from awesomeservice.oauth import authorization_request, token_endpoint
+from awesomeservice.oauth import authorization_request, par, token_endpoint
 from awesomeservice.oauth.callback import CallbackRefused, check_issuer
 from awesomeservice.oauth.discovery import (
     IssuerMismatch,
@@ -109,6 +109,7 @@ def _defaults(settings: AwesomeServiceSettings) -> dict[str, Any]:
         "state": new_state(),
         "nonce": new_state(),
         "pkce": True,
+        "par": False,
     }
 
 
@@ -214,6 +215,7 @@ async def send_request(
         name: text(form, name).strip()[:_MAX_FIELD] for name in (*PREFILLABLE, "client_secret")
     }
     values["pkce"] = text(form, "pkce") == "on"
+    values["par"] = text(form, "par") == "on"
     values["response_type"] = canonical_response_type(values["response_type"])
     shown = {**values, "client_secret": ""}  # never echoed back into the page
     if not values["response_type"]:
@@ -231,6 +233,11 @@ async def send_request(
     except DebuggerProblem as problem:
         return _form_page(request, shown, problem=str(problem), status_code=400)
     sent = _request_to_send(settings, values, document)
+    if values["par"]:
+        try:
+            sent.url = await _pushed_url(http, settings, events, sent, document)
+        except DebuggerProblem as problem:
+            return _form_page(request, shown, problem=str(problem), status_code=400)
     await database.run(_remember, sent)
     title = "Debugger: authorization request sent"
     await events.announce(AuthorizationRequestSent(sent.url, title=title))
@@ -283,6 +290,48 @@ def _request_to_send(
         code_verifier=verifier,
         url=authorization_request.build(endpoint, parameters).url,
     )
+
+
+async def _pushed_url(
+    http: httpx.AsyncClient,
+    settings: AwesomeServiceSettings,
+    events: Events,
+    sent: DebuggerRequest,
+    document: dict[str, Any],
+) -> str:
+    """Push the composed request (RFC 9126 §2); the short URL the browser follows (§4)."""
+    endpoint = document.get("pushed_authorization_request_endpoint")
+    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        raise DebuggerProblem("This provider's discovery document names no PAR endpoint.")
+    if not on_mockgram(endpoint, settings):
+        raise DebuggerProblem("The debugger pushes requests to Mockgram only.")
+    full = authorization_request.AuthorizationRequest(
+        sent.url, parse_qsl(sent.url.split("?", 1)[1], keep_blank_values=True)
+    )
+    client = token_endpoint.Client(
+        sent.client_id,
+        sent.client_secret,
+        token_endpoint.auth_method(
+            document.get("token_endpoint_auth_methods_supported"),
+            has_secret=bool(sent.client_secret),
+        ),
+    )
+    try:
+        pushed = await par.push(
+            http,
+            events,
+            back_channel(endpoint, settings),
+            client,
+            full,
+            authorization_endpoint=sent.authorization_endpoint,
+        )
+    except token_endpoint.TokenError as exc:
+        raise DebuggerProblem(
+            f"Mockgram refused the pushed request: {exc.error} {exc.description}".strip()
+        ) from exc
+    except MockgramUnavailable as exc:
+        raise DebuggerProblem(f"The push failed: {exc.detail}") from exc
+    return pushed.short.url
 
 
 def _remember(session: Session, sent: DebuggerRequest) -> None:

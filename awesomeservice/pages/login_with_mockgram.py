@@ -43,6 +43,7 @@ from awesomeservice.pages.authorization_response import (
     receive_code,
     token_refused_page,
 )
+from awesomeservice.pages.provider_logout import provider_signed_out, remember_login
 from awesomeservice.pages.wording import LOGIN_REFUSALS, LOGIN_STATE
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.csrf import csrf_ok
@@ -172,7 +173,9 @@ async def login_callback(
     if isinstance(received, Response):
         return received
     try:
-        user, outcome = await _log_in(database, http, events, settings, discovery, received)
+        user, outcome, raw_id_token = await _log_in(
+            database, http, events, settings, discovery, received
+        )
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=5)
     except TokenError as exc:
@@ -181,6 +184,7 @@ async def login_callback(
         return await _refused_page(request, exc)
     # A fresh session for the account (no session fixation); the code leaves the address bar.
     sign_in(request, user)
+    remember_login(request, raw_id_token)  # for signing out at Mockgram too
     push_flash(request, OUTCOMES[outcome], "ok")
     return RedirectResponse("/login/mockgram/claims", status_code=303)
 
@@ -192,8 +196,9 @@ async def _log_in(
     settings: AwesomeServiceSettings,
     discovery: Discovery,
     received: CodeReceived[PendingLogin],
-) -> tuple[User, str]:
-    """Steps 5–6, then the account the provider's (iss, sub) leads to, and its outcome."""
+) -> tuple[User, str, str]:
+    """Steps 5–6, then the account the provider's (iss, sub) leads to, its outcome, and the
+    raw id_token (kept for the sign-out's id_token_hint)."""
     answer = await finish_login(
         http,
         events,
@@ -203,13 +208,14 @@ async def _log_in(
         pending=received.pending,
         code=received.code,
     )
-    return await database.run(
+    user, outcome = await database.run(
         account_for_login,
         issuer=received.metadata.issuer,
         id_token=answer.id_token,
         userinfo=answer.userinfo,
         user_id=received.pending.user_id,
     )
+    return user, outcome, answer.raw_id_token
 
 
 async def _refused_page(request: Request, exc: IdTokenRejected | LoginRefused) -> Response:
@@ -228,6 +234,21 @@ async def _refused_page(request: Request, exc: IdTokenRejected | LoginRefused) -
         error_code=exc.reason,
         step=5,
     )
+
+
+@router.get("/login/signed-out")
+def signed_out(request: Request, state: str = "") -> Response:
+    """Back from Mockgram's end_session_endpoint (RP-Initiated Logout §3): say what happened."""
+    if provider_signed_out(request, state):
+        push_flash(request, "You are signed out of AwesomeService and of Mockgram.", "info")
+    else:
+        push_flash(
+            request,
+            "You are signed out of AwesomeService. Mockgram did not confirm that it signed you "
+            "out there too (you may have chosen to stay signed in to Mockgram).",
+            "info",
+        )
+    return RedirectResponse("/", status_code=303)
 
 
 @router.get("/login/mockgram/claims")

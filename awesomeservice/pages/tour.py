@@ -20,6 +20,7 @@ class Flow:
     what: str
     steps: str
     start_with_post: bool = False  # "Connect Mockgram" starts with a CSRF-checked POST
+    post_fields: tuple[tuple[str, str], ...] = ()  # more fields of that POST
 
 
 FLOWS: list[Flow] = [
@@ -32,10 +33,29 @@ FLOWS: list[Flow] = [
         start_with_post=True,
     ),
     Flow(
+        "Connect Mockgram with PAR",
+        "/connect",
+        "Pushed authorization requests: the server sends step 1's parameters to Mockgram "
+        "first, authenticated, and John's browser carries only client_id and a one-time "
+        "request_uri. The step 1 page shows both addresses side by side.",
+        "steps 1–6, RFC 9126",
+        start_with_post=True,
+        post_fields=(("par", "on"),),
+    ),
+    Flow(
         "Log in with Mockgram",
         "/login/mockgram",
         "OpenID Connect: the same flow with scope openid, and an id_token that says who John is.",
         "steps 1–5, OIDC",
+    ),
+    Flow(
+        "Sign out at Mockgram too",
+        "/login/mockgram",
+        "RP-initiated logout: log in with Mockgram, then press Sign out. AwesomeService ends "
+        "its session and sends your browser to Mockgram's end_session_endpoint with the "
+        "id_token as hint and a registered return address; Mockgram ends its session and "
+        "sends you back with the state.",
+        "OIDC RP-Initiated Logout §2–3",
     ),
     Flow(
         "Single-page app, implicit flow",

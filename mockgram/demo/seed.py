@@ -189,4 +189,7 @@ def _write_client(session: Session, client: ClientConfig, loaded: LoadedConfig) 
         response_types=client.response_types,
         grant_types=client.grant_types,
         id_token_signed_response_alg=id_token_alg(client, loaded.config),
+        post_logout_redirect_uris=client.post_logout_redirect_uris,
+        require_pushed_authorization_requests=client.require_pushed_authorization_requests,
+        fapi2_security_profile=client.fapi2_security_profile,
     )

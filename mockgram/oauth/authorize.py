@@ -57,10 +57,17 @@ Decisions, written down:
   to the port in the request. A mismatch only in the port of any other URI says so on the page.
 - Each stored pending request counts against its client address's hourly limit
   (mockgram/rate_limits.py); past it, a 429 page with Retry-After and nothing stored.
+- A pushed request (RFC 9126 §4) comes as client_id + request_uri: the pushed parameters
+  replace the request's, then every check runs again. An unusable request_uri (unknown, used,
+  expired, another client's, or without client_id) is a 400 page naming invalid_request_uri:
+  its redirect URI is among what could not be found. A client that must push (its
+  require_pushed_authorization_requests, the global setting, FAPI 2.0: mockgram/oauth/fapi.py)
+  gets invalid_request for a request that was not pushed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -94,8 +101,10 @@ from mockgram.oauth.errors import (
     UnauthorizedClientError,
     UnsupportedResponseTypeError,
 )
+from mockgram.oauth.fapi import allows_only_code, requires_par, requires_pkce
 from mockgram.oauth.pending import bind_to_session
 from mockgram.oauth.redirect_uris import differs_only_by_port, matching
+from mockgram.oauth.request_uris import RequestUriError, pushed_params
 from mockgram.oauth.responses import (
     FORM_POST,
     QUERY,
@@ -180,6 +189,11 @@ def authorize(
     """Validate the authorization request, then send John to sign in, to consent, or back."""
     try:
         params = read_params(request, body)
+        # RFC 9126 §4: a pushed request arrives as client_id + request_uri; the parameters
+        # pushed earlier replace anything else the browser brought.
+        pushed = "request_uri" in params
+        if pushed:
+            params = resolve_request_uri(session, params)
         client = check_client(session, params)
         redirect_uri, redirect_uri_in_request = check_redirect_uri(client, params)
         mode = check_response_mode(params)
@@ -190,6 +204,12 @@ def authorize(
 
     # From here on the redirect URI is trusted; state goes back exactly as sent (§4.1.2.1).
     try:
+        # RFC 9126 §5–6, FAPI 2.0 §5.3.2.2: this client's requests must be pushed first.
+        if not pushed and requires_par(client, provider.settings):
+            raise InvalidRequestError(
+                "This client must push its authorization request first (PAR, RFC 9126) "
+                "and send only client_id and request_uri here."
+            )
         pending = checked_request(
             request,
             session,
@@ -230,18 +250,11 @@ def checked_request(
     ttl_seconds: int,
 ) -> AuthorizationRequest:
     """The checks whose errors go back to the client, in order; the request to keep."""
-    check_repeated_params(params)
-    words = check_response_type(client, params)
-    scope = check_scope(client, params)
-    check_openid_scope(words, scope)
-    nonce = check_nonce(words, scope, params)
-    code_challenge, code_challenge_method = check_pkce(client, words, params)
-    prompt = check_prompt(params)
-    max_age = check_max_age(params)
-    login_hint = single(params, "login_hint")
+    checked = check_params(client, params)
+    prompt, login_hint, scope = checked.prompt, checked.login_hint, checked.scope
     user = get_current_user(request, session)
     force_login = needs_fresh_login(
-        request, user, prompt=prompt, max_age=max_age, login_hint=login_hint
+        request, user, prompt=prompt, max_age=checked.max_age, login_hint=login_hint
     )
     if "none" in prompt:
         check_silent(session, client, user, scope=scope, force_login=force_login)
@@ -250,19 +263,70 @@ def checked_request(
         client_id=client.client_id,
         redirect_uri=redirect_uri,
         redirect_uri_in_request=redirect_uri_in_request,
-        response_type=canonical_response_type(words),
+        response_type=canonical_response_type(checked.words),
         response_mode=mode,
         scope=scope,
         state=single(params, "state"),
-        nonce=nonce,
-        code_challenge=code_challenge,
-        code_challenge_method=code_challenge_method,
+        nonce=checked.nonce,
+        code_challenge=checked.code_challenge,
+        code_challenge_method=checked.code_challenge_method,
         prompt=" ".join(sorted(prompt)) or None,
-        max_age=max_age,
+        max_age=checked.max_age,
         login_hint=login_hint[:MAX_LOGIN_HINT] if login_hint else None,
         force_login=force_login,
         expires_at=utcnow() + timedelta(seconds=ttl_seconds),
     )
+
+
+@dataclass(frozen=True)
+class CheckedParams:
+    """What the parameters asked for, once every check that needs no browser has passed."""
+
+    words: frozenset[str]
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    prompt: frozenset[str]
+    max_age: int | None
+    login_hint: str | None
+
+
+def check_params(client: Client, params: Params) -> CheckedParams:
+    """The checks on the parameters alone, in order (a pushed request too, RFC 9126 §2.1)."""
+    check_repeated_params(params)
+    words = check_response_type(client, params)
+    scope = check_scope(client, params)
+    check_openid_scope(words, scope)
+    nonce = check_nonce(words, scope, params)
+    code_challenge, code_challenge_method = check_pkce(client, words, params)
+    prompt = check_prompt(params)
+    max_age = check_max_age(params)
+    return CheckedParams(
+        words=words,
+        scope=scope,
+        nonce=nonce,
+        code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method,
+        prompt=prompt,
+        max_age=max_age,
+        login_hint=single(params, "login_hint"),
+    )
+
+
+def resolve_request_uri(session: Session, params: Params) -> Params:
+    """The pushed parameters a request_uri stands for, or a page (RFC 9126 §4; no redirect:
+    the redirect URI is among the parameters that could not be found)."""
+    try:
+        return pushed_params(session, params)
+    except RequestUriError as exc:
+        raise AuthorizePageError(
+            "This sign-in link cannot be used",
+            f"{exc} Mockgram will not send you anywhere.",
+            hint="Go back to the app and start again: it pushes a new request each time.",
+            rfc="RFC 9126 §4, §7.3",
+            error="invalid_request_uri",
+        ) from exc
 
 
 def page_for(request: Request, exc: AuthorizePageError) -> Response:
@@ -516,6 +580,9 @@ def check_response_type(client: Client, params: Params) -> frozenset[str]:
     # RFC 6749 §4.1.2.1: the client is not allowed to use this response type.
     if not allows_response_type(client, words):
         raise UnauthorizedClientError(f"This client may not use response_type={response_type}.")
+    # FAPI 2.0 §5.3.2.2: response_type code only, no implicit or hybrid.
+    if allows_only_code(client) and words != {"code"}:
+        raise UnauthorizedClientError("A FAPI 2.0 client may only use response_type=code.")
     return words
 
 
@@ -565,8 +632,9 @@ def check_pkce(
     if challenge is None:
         if method is not None:
             raise InvalidRequestError("code_challenge_method was sent without a code_challenge.")
-        if client.is_public:
-            raise InvalidRequestError("Public clients must use PKCE (code_challenge with S256).")
+        if requires_pkce(client):  # public clients (RFC 9700 §2.1.1) and FAPI 2.0 (§5.3.2.2)
+            who = "Public clients" if client.is_public else "FAPI 2.0 clients"
+            raise InvalidRequestError(f"{who} must use PKCE (code_challenge with S256).")
         return None, None
     if method is None:
         raise InvalidRequestError("code_challenge_method is required and must be S256.")

@@ -16,6 +16,8 @@ from starlette.responses import Response
 
 from mockgram.clients import AUTH_METHODS, ID_TOKEN_ALGS, RESPONSE_TYPES
 from mockgram.deps import KeysDep, SettingsDep
+from mockgram.oauth.end_session import END_SESSION_PATH
+from mockgram.oauth.par import PAR_PATH
 from mockgram.oauth.responses import RESPONSE_MODES
 from mockgram.oauth.token import AUTHORIZATION_CODE, GRANTS
 from mockgram.scopes import catalog
@@ -80,6 +82,11 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "service_documentation": f"{issuer}/developers",
+        # RFC 9126 §5: where to push requests, and whether every client must (the setting);
+        # a client registered with require_pushed_authorization_requests must anyway (§6).
+        "pushed_authorization_request_endpoint": f"{issuer}{PAR_PATH}",
+        "require_pushed_authorization_requests": settings.require_pushed_authorization_requests,
+        "end_session_endpoint": f"{issuer}{END_SESSION_PATH}",  # RP-Initiated Logout §2.1
     }
     return metadata
 

@@ -43,9 +43,12 @@ from mockgram.clients import (
     grant_types_for,
     register_client,
     validate_auth_method,
+    validate_fapi2,
+    validate_flag,
     validate_grant_types,
     validate_id_token_alg,
     validate_name,
+    validate_post_logout_redirect_uris,
     validate_redirect_uris,
     validate_response_types,
     validate_scope,
@@ -99,6 +102,16 @@ def register(
             metadata.get("grant_types"), response_types=response_types
         )
         id_token_alg = validate_id_token_alg(metadata.get("id_token_signed_response_alg"))
+        # RP-Initiated Logout §3.1, RFC 9126 §6, and Mockgram's FAPI 2.0 switch.
+        logout_uris = validate_post_logout_redirect_uris(
+            metadata.get("post_logout_redirect_uris"), public=auth_method == "none"
+        )
+        require_par = validate_flag(
+            metadata.get("require_pushed_authorization_requests"),
+            "require_pushed_authorization_requests",
+        )
+        fapi2 = validate_flag(metadata.get("fapi2_security_profile"), "fapi2_security_profile")
+        validate_fapi2(fapi2, response_types=response_types, auth_method=auth_method)
     except OAuthError as exc:
         return json_error(exc)
 
@@ -115,6 +128,9 @@ def register(
         response_types=response_types,
         grant_types=grant_types,
         id_token_signed_response_alg=id_token_alg,
+        post_logout_redirect_uris=logout_uris,
+        require_pushed_authorization_requests=require_par,
+        fapi2_security_profile=fapi2,
     )
     # RFC 7591 §3.2.1: the credentials plus every registered metadata value.
     body: dict[str, object] = {"client_id": client.client_id}
@@ -130,6 +146,9 @@ def register(
         "response_types": allowed_response_types(client),
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "scope": client.allowed_scopes,
+        "post_logout_redirect_uris": client.post_logout_redirect_uri_list,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "fapi2_security_profile": client.fapi2_security_profile,
     }
     return JSONResponse(body, status_code=201, headers=NO_STORE_HEADERS)
 

@@ -182,10 +182,24 @@ EXPLANATIONS: dict[str, Explanation] = {
         "RFC 7591 §2, §3.2.2; RFC 6749 §3.1.2, §4.1.2.1; RFC 9700 §4.1.3; RFC 8252 §7",
         0,
     ),
+    "invalid_request_uri": Explanation(
+        "The request_uri cannot be used",
+        "The authorization request named a pushed request (RFC 9126) by its request_uri, and "
+        "Mockgram could not use it: nobody pushed it, it was already used (a request_uri "
+        "serves once), it expired (MOCKGRAM_PAR_REQUEST_URI_TTL_SECONDS, 60 s by default), "
+        "another client pushed it, or client_id was missing beside it. The redirect URI is "
+        "among the pushed parameters that could not be found, so Mockgram shows John a page "
+        "and redirects nowhere.",
+        "Push the request again (POST /oauth/par, authenticated like at the token endpoint) "
+        "right before sending the browser, and send exactly client_id and the new request_uri.",
+        "RFC 9126 §2.2, §4, §7.3",
+        1,
+    ),
     "invalid_client_metadata": Explanation(
         "The client metadata was refused",
         "A registration field is missing, malformed or not allowed (name, scope, "
-        "token_endpoint_auth_method, grant or response types).",
+        "token_endpoint_auth_method, grant or response types, post_logout_redirect_uris, or "
+        "a FAPI 2.0 client that is public or uses another response type than code).",
         "Read error_description: it names the field.",
         "RFC 7591 §3.2.2",
         0,

@@ -309,7 +309,6 @@ def test_deny_still_denies_an_openid_request(client, oidc_printshop, db):
     assert codes(db) == []
 
 
-
 def test_remembering_survives_a_revocation_between_its_read_and_its_write(client, printshop, db):
     # John revokes the app in another tab just after this request read his consent. A write
     # aimed at the row it read would match nothing (and a loaded row flushed later fails the
