@@ -160,9 +160,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static/spa", StaticFiles(directory=str(HERE / "static" / "spa")), name="spa")
-    app.mount(
-        "/static/kiosk", StaticFiles(directory=str(HERE / "static" / "kiosk")), name="kiosk"
-    )
+    app.mount("/static/kiosk", StaticFiles(directory=str(HERE / "static" / "kiosk")), name="kiosk")
     _install_error_pages(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
     trust_forwarded_headers(app, settings.forwarded_allow_ips)  # outermost: the client's address

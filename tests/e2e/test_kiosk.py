@@ -70,7 +70,7 @@ def test_the_kiosk_runs_the_device_flow_to_john_s_photos(world: World) -> None:
 
     screen = world.awesome_client.get("/kiosk").text
     user_code = re.search(r'id="kiosk-user-code">([A-Z]{4}-[A-Z]{4})<', screen).group(1)
-    assert f"{MOCKGRAM}/device" in screen and '<svg' in screen and 'class="qr"' in screen
+    assert f"{MOCKGRAM}/device" in screen and "<svg" in screen and 'class="qr"' in screen
     assert "device_code" not in screen.replace("grant-type:device_code", "")
 
     assert kiosk_poll(world)["answers"] == ["1. authorization_pending"]
