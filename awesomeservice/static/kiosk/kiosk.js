@@ -51,5 +51,6 @@
       poll(true);
     });
   }
-  window.setTimeout(tick, Number(kiosk.dataset.interval || "5") * 1000);
+  // The first poll may go at once (the server still keeps the interval between two polls).
+  tick();
 })();
