@@ -63,6 +63,7 @@ def approve_on_phone(world: World, user_code: str, decision: str = "allow") -> h
 
 
 def test_the_kiosk_runs_the_device_flow_to_john_s_photos(world: World) -> None:
+    assert 'href="/kiosk"' in world.awesome_client.get("/tour").text  # the tour lists it
     start_page = world.awesome_client.get("/kiosk")
     assert "Press Start" in start_page.text and "RFC 8628 §3.1" in start_page.text
     started = world.awesome_client.post("/kiosk/start", data={"csrf_token": csrf(start_page.text)})

@@ -167,6 +167,9 @@ def test_happy_path_pending_then_tokens_once(
     assert again.json()["error"] == "invalid_grant"
     kinds = db.exec(select(ActivityEvent.kind)).all()
     assert DEVICE_APPROVED in kinds
+    # John sees the device on his activity page and the app among those with access.
+    assert "Approved a sign-in on a device" in client.get("/me/activity").text
+    assert "Kiosk" in client.get("/apps").text
 
 
 def test_the_question_warns_about_remote_phishing(client: TestClient, kiosk: Client) -> None:
