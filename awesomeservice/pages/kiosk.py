@@ -36,6 +36,7 @@ from awesomeservice.oauth.discovery import endpoint
 from awesomeservice.oauth.token_endpoint import Client, TokenError
 from shared.clock import as_utc, utcnow
 from shared.csrf import csrf_ok
+from shared.db import KEEP_EXPIRED, delete_older_than
 from shared.forms import PageFormDep, text
 from shared.hashing import new_token
 from shared.qr import qr_svg
@@ -156,6 +157,8 @@ async def kiosk_start(
 
 
 def save(db: Session, row: KioskSession) -> None:
+    """Keep the new run; runs whose code expired a day ago go (nobody will come back to them)."""
+    delete_older_than(db, KioskSession, col(KioskSession.expires_at), KEEP_EXPIRED)
     db.add(row)
 
 

@@ -67,7 +67,7 @@ from mockgram.oauth.grants import issue_tokens, kinds_in, new_grant
 from mockgram.oauth.id_tokens import issue_id_token, numeric_date
 from mockgram.scopes import SCOPES, has_openid, normalize_scope
 from shared.clock import as_utc, utcnow
-from shared.db import stamp_unset
+from shared.db import KEEP_EXPIRED, delete_older_than, stamp_unset
 from shared.hashing import hash_secret, new_token
 
 router = APIRouter()
@@ -137,7 +137,8 @@ def check_scope(client: Client, form: dict[str, str]) -> str:
     if unknown:
         raise InvalidScopeError(f"Unknown scope: {' '.join(sorted(unknown))}.")
     if not requested <= client.scope_set:
-        raise InvalidScopeError("This client may not ask for: " + " ".join(sorted(requested)))
+        extra = " ".join(sorted(requested - client.scope_set))
+        raise InvalidScopeError(f"This client may not ask for: {extra}.")
     if not requested:
         raise InvalidScopeError("The client has no scope to ask for.")
     return normalize_scope(requested)
@@ -148,6 +149,9 @@ def store_request(
 ) -> tuple[str, str]:
     """Keep the request, both codes hashed; returns them in the clear, once."""
     settings = provider.settings
+    # Requests nobody finished would pile up: each new one sweeps those expired a day ago.
+    expires_at = col(DeviceAuthorization.expires_at)
+    delete_older_than(session, DeviceAuthorization, expires_at, KEEP_EXPIRED)
     for _attempt in range(NEW_CODE_ATTEMPTS):
         device_code, user_code = new_token(DEVICE_CODE_BYTES), user_codes.new_user_code()
         now = utcnow()
