@@ -97,6 +97,9 @@ def test_the_kiosk_runs_the_device_flow_to_john_s_photos(world: World) -> None:
         assert kiosk.access_token is not None and kiosk.scope == "photos.read"
     with Session(world.mockgram.state.engine) as db:
         assert db.exec(select(ActivityEvent).where(ActivityEvent.kind == DEVICE_APPROVED)).first()
+    inspector = world.awesome_client.get("/inspector").text
+    assert "Device authorization: the kiosk asks for a device code" in inspector
+    assert "× 2 polls" in inspector and "RFC 8628 §3.4" in inspector
 
 
 def test_john_denies_on_his_phone_and_the_kiosk_stops(world: World) -> None:
