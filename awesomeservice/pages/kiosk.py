@@ -18,7 +18,9 @@ kiosk's screen; AwesomeService's server is the kiosk's brain (awesomeservice/oau
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import update
@@ -89,7 +91,9 @@ async def kiosk_page(
     if row is not None:
         context |= {"row": row, "state": view(row)}
         if row.verification_uri_complete:
-            context["qr"] = qr_svg(row.verification_uri_complete, title="Scan to approve")
+            # Drawing the code is CPU work: a worker thread, not the event loop.
+            draw = partial(qr_svg, row.verification_uri_complete, title="Scan to approve")
+            context["qr"] = await anyio.to_thread.run_sync(draw)
         if row.status == APPROVED and row.access_token:
             try:
                 context["photos"] = await list_photos(http, row.access_token)
