@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 from starlette.responses import Response
 
@@ -29,12 +30,13 @@ from mockgram.db import SessionDep
 from mockgram.deps import (
     SESSION_AUTH_TIME_KEY,
     CurrentUserDep,
+    Provider,
     ProviderDep,
     SettingsDep,
     TemplatesDep,
 )
 from mockgram.events import ConsentGiven, DeviceApproved, DeviceDenied
-from mockgram.models import Client, DeviceAuthorization
+from mockgram.models import Client, DeviceAuthorization, User
 from mockgram.oauth import consents, user_codes
 from mockgram.oauth.device import decide, open_request, still_open
 from mockgram.oauth.pending import SESSION_KEY as PENDING_KEY
@@ -155,7 +157,11 @@ def no_longer_valid(request: Request) -> Response:
 
 @router.get(CONFIRM_PATH)
 def confirm_page(
-    request: Request, session: SessionDep, user: CurrentUserDep, templates: TemplatesDep
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserDep,
+    provider: ProviderDep,
+    templates: TemplatesDep,
 ) -> Response:
     """Sign in first, then the question: which app, on which device, for what."""
     if user is None:
@@ -164,7 +170,12 @@ def confirm_page(
     client = session.get(Client, bound[0].client_id) if bound is not None else None
     if bound is None or client is None:
         return no_longer_valid(request)
-    record, _, code = bound
+    record, entry, code = bound
+    if provider.settings.non_interactive:
+        # Test mode (off by default): John allows everything asked, as on the consent page.
+        return answer(
+            request, session, provider, templates, (record, entry), user, scope=record.scope
+        )
     return templates.TemplateResponse(
         request,
         "consent.html",
@@ -225,10 +236,27 @@ def confirm_submit(
         )
     known = catalog(provider.settings.configured_scopes)
     ticked |= {name for name in requested if name in known and known[name].required}
-    client = session.get(Client, record.client_id)
-    client_name = shown_name(client) if client is not None else record.client_id
     approve = decision == "allow" and bool(ticked)
     scope = normalize_scope(ticked) if approve else None
+    return answer(request, session, provider, templates, (record, entry), user, scope=scope)
+
+
+def answer(
+    request: Request,
+    session: Session,
+    provider: Provider,
+    templates: Jinja2Templates,
+    bound: tuple[DeviceAuthorization, str],
+    user: User,
+    *,
+    scope: str | None,
+) -> Response:
+    """Record John's answer once (`scope` None: denied), say so, and send him back to it."""
+    record, entry = bound
+    assert user.id is not None
+    approve = scope is not None
+    client = session.get(Client, record.client_id)
+    client_name = shown_name(client) if client is not None else record.client_id
     auth_time = request.session.get(SESSION_AUTH_TIME_KEY)
     if not decide(
         session,
@@ -240,7 +268,7 @@ def confirm_submit(
     ):
         session.rollback()
         return no_longer_valid(request)
-    if approve and scope is not None:
+    if scope is not None:
         consents.remember(session, user_id=user.id, client_id=record.client_id, scope=scope)
         given = ConsentGiven(user_id=user.id, client_id=record.client_id, scope=scope)
         provider.events.announce(session, given)

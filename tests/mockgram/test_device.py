@@ -300,3 +300,24 @@ def test_user_codes_are_normalized_as_rfc_8628_suggests() -> None:
     assert user_codes.shown("BCDFGHJK") == "BCDF-GHJK"
     code = user_codes.new_user_code()
     assert len(code) == 8 and set(code) <= set(user_codes.ALPHABET)
+
+
+def test_in_non_interactive_mode_the_device_is_approved_without_a_question(
+    tmp_path: Path,
+) -> None:
+    from mockgram.app import create_app
+
+    settings = settings_for(f"sqlite:///{tmp_path / 'm.db'}").model_copy(
+        update={"non_interactive": True, "seed_demo_data": True}
+    )
+    with TestClient(create_app(settings), base_url=ISSUER, follow_redirects=False) as browser:
+        codes = browser.post(
+            "/oauth/device_authorization", data={"client_id": "awesomeservice-kiosk"}
+        ).json()
+        assert type_code(browser, codes["user_code"]).status_code == 303
+        signed_in = browser.get(browser.get("/device/confirm").headers["location"])
+        done = browser.get(signed_in.headers["location"])
+        assert "You may return to your device" in done.text
+        data = {"grant_type": DEVICE_GRANT, "device_code": codes["device_code"]}
+        tokens = browser.post("/oauth/token", data={**data, "client_id": "awesomeservice-kiosk"})
+        assert tokens.status_code == 200 and tokens.json()["scope"] == "photos.read"
