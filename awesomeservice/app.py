@@ -32,6 +32,7 @@ from awesomeservice.pages import (
     errors_explained,
     home,
     inspector,
+    kiosk,
     lab,
     login_with_mockgram,
     orders,
@@ -71,6 +72,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     # OpenID Connect sign-in and the single-page app demos.
     login_with_mockgram.router,
     spa.router,
+    kiosk.router,  # the in-store print kiosk: the device flow (RFC 8628)
     # Teaching: the tour, why a request was refused, the attack lab, the flow inspector,
     # the OAuth debugger and the issuer doctor.
     tour.router,
@@ -158,6 +160,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static/spa", StaticFiles(directory=str(HERE / "static" / "spa")), name="spa")
+    app.mount("/static/kiosk", StaticFiles(directory=str(HERE / "static" / "kiosk")), name="kiosk")
     _install_error_pages(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
     trust_forwarded_headers(app, settings.forwarded_allow_ips)  # outermost: the client's address

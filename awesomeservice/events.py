@@ -104,6 +104,22 @@ class RequestRefused(Event):
 
 
 @dataclass(frozen=True)
+class DeviceCodesIssued(Event):
+    """The kiosk got a device code and a user code (RFC 8628 §3.2)."""
+
+    client_id: str
+    verification_uri: str
+
+
+@dataclass(frozen=True)
+class DevicePolled(Event):
+    """The kiosk polled the token endpoint (RFC 8628 §3.4); `answer` is "tokens" or the error."""
+
+    client_id: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class PausePoint:
     """A place between protocol steps where step-through may hold the flow."""
 

@@ -380,8 +380,33 @@ PROVIDER_ERRORS: dict[str, Reason] = {
         "You said no",
         "On the provider's consent page the request was declined (or the provider declined "
         "it). Nothing was shared.",
-        "Nothing to fix. Connect again whenever you want.",
-        "RFC 6749 §4.1.2.1",
+        "Nothing to fix. Connect again whenever you want. At the print kiosk: press Deny on "
+        "the phone and the kiosk's next poll hears access_denied, stops, and shows nothing.",
+        "RFC 6749 §4.1.2.1; RFC 8628 §3.5",
+    ),
+    # The print kiosk's polls (RFC 8628 §3.5), explained from the kiosk's side.
+    "authorization_pending": Reason(
+        "Waiting for you to approve on your phone",
+        "The kiosk asked Mockgram's token endpoint whether its device code was approved; you "
+        "have not typed the code on Mockgram's /device page yet (or not answered there). This "
+        "is the normal answer while you reach for your phone.",
+        "Nothing to fix: the kiosk keeps asking every few seconds until you answer.",
+        "RFC 8628 §3.5",
+    ),
+    "slow_down": Reason(
+        "The kiosk asked too soon",
+        "Mockgram told the kiosk to wait longer between polls: it came back sooner than the "
+        "interval Mockgram set. From now on the kiosk waits five seconds more each time. The "
+        "kiosk page's “Poll now, too soon” button does this on purpose, to show it.",
+        "Nothing to fix: a client adds five seconds to its interval and keeps polling.",
+        "RFC 8628 §3.5",
+    ),
+    "expired_token": Reason(
+        "The kiosk's code expired",
+        "Nobody approved the code in time (ten minutes at Mockgram), so the device code and "
+        "the code on the screen no longer work.",
+        "Press Start again on the kiosk for a new code.",
+        "RFC 8628 §3.5",
     ),
     "server_error": Reason(
         "Something went wrong on the server",

@@ -126,6 +126,33 @@ class FlowEvent(AwesomeTable, table=True):
     summary: str = ""
     details: str = "{}"
     duration_ms: float | None = None
+    # Repeated alike calls folded into this row (a device's polls, RFC 8628 §3.4): how many.
+    repeats: int = 1
+
+
+class KioskSession(AwesomeTable, table=True):
+    """One run of the print kiosk's device flow (RFC 8628), kept server side.
+
+    The device_code is the kiosk's secret and never reaches the browser; the browser's session
+    holds only this row's random id. Each poll's answer is appended to `answers` (for the page).
+    """
+
+    __tablename__ = "kiosk_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    device_code: str = Field(max_length=512)
+    user_code: str = Field(max_length=32)
+    verification_uri: str = Field(max_length=2000)
+    verification_uri_complete: str = Field(default="", max_length=2000)
+    interval: int = 5
+    expires_at: datetime
+    next_poll_at: datetime | None = None
+    status: str = Field(default="pending", max_length=16)  # pending/approved/denied/expired/failed
+    answers: str = ""  # one poll's answer a line, newest last
+    polls: int = 0
+    access_token: str | None = None
+    scope: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class InspectorPrefs(AwesomeTable, table=True):

@@ -100,6 +100,8 @@ class AwesomeServiceSettings(BaseSettings):
     # The two single-page demos: public clients registered at Mockgram (no secret).
     spa_implicit_client_id: str = "awesomeservice-spa-implicit"
     spa_pkce_client_id: str = "awesomeservice-spa-pkce"
+    # The in-store print kiosk's client at Mockgram (the device flow, RFC 8628; a public client).
+    kiosk_client_id: str = "awesomeservice-kiosk"
     spa_scope: str = "photos.read"
     # The OAuth debugger's client at Mockgram: confidential, every response type (seeded there).
     debugger_client_id: str = Field(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from mockgram import events
+from mockgram.clients import DEVICE_CODE
 from mockgram.models import ActivityEvent
 
 LOGIN = "login"
@@ -25,6 +26,8 @@ TOKEN_ISSUED = "token_issued"
 TOKEN_REVOKED = "token_revoked"
 REFUSED = "refused"
 SIGNED_OUT_BY_APP = "signed_out_by_app"
+DEVICE_APPROVED = "device_approved"
+DEVICE_DENIED = "device_denied"
 
 TITLES: dict[str, str] = {
     LOGIN: "Signed in to Mockgram",
@@ -39,6 +42,8 @@ TITLES: dict[str, str] = {
     TOKEN_REVOKED: "Tokens were revoked",
     REFUSED: "A request for this account was refused",
     SIGNED_OUT_BY_APP: "Signed out of Mockgram at an app's request",
+    DEVICE_APPROVED: "Approved a sign-in on a device",
+    DEVICE_DENIED: "Refused a sign-in on a device",
 }
 
 
@@ -56,6 +61,10 @@ def listen(bus: events.Events) -> None:
     bus.listen(events.TokensRevoked, lambda s, e: record(s, e, TOKEN_REVOKED, e.what))
     bus.listen(events.RequestRefused, lambda s, e: record(s, e, REFUSED, e.reason))
     bus.listen(events.SignedOutByApp, lambda s, e: record(s, e, SIGNED_OUT_BY_APP))
+    bus.listen(
+        events.DeviceApproved, lambda s, e: record(s, e, DEVICE_APPROVED, f"scope “{e.scope}”")
+    )
+    bus.listen(events.DeviceDenied, lambda s, e: record(s, e, DEVICE_DENIED))
 
 
 def on_throttled(session: Session, event: events.SignInsThrottled) -> None:
@@ -67,7 +76,7 @@ def on_throttled(session: Session, event: events.SignInsThrottled) -> None:
 def on_tokens_issued(session: Session, event: events.TokensIssued) -> None:
     """A code redemption's tokens only: a refresh every quarter hour would bury the rest, and a
     front-channel answer comes right after the consent the page already shows."""
-    if event.grant == "authorization_code":
+    if event.grant in ("authorization_code", DEVICE_CODE):
         record(session, event, TOKEN_ISSUED, ", ".join(event.kinds))
 
 

@@ -24,6 +24,7 @@ from mockgram.failures import FailureRecorder, error_uri
 from mockgram.models import AppSecret, BrowserSession, MockgramTable
 from mockgram.oauth import (
     authorize,
+    device,
     end_session,
     introspection,
     metadata,
@@ -36,6 +37,7 @@ from mockgram.oauth import (
 )
 from mockgram.pages import activity as activity_page
 from mockgram.pages import apps, avatars, consent, developers, errors_explained, home, login
+from mockgram.pages import device as device_pages
 from mockgram.pages import requests as requests_page
 from mockgram.settings import MockgramSettings
 from mockgram.uploads import MAX_UPLOAD_BYTES
@@ -63,6 +65,7 @@ JSON_PREFIXES = (
     "/oauth/revoke",
     "/oauth/introspect",
     "/oauth/register",
+    "/oauth/device_authorization",
     "/oauth/userinfo",
     "/oauth/par",
     "/api/",
@@ -128,6 +131,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         authorize.router,  # steps 1–4 (RFC 6749 §4.1, OIDC Core §3)
         responses.router,  # the form_post page's script
         token.router,  # step 5 (RFC 6749 §4.1.3, §6)
+        device.router,  # the device authorization endpoint (RFC 8628 §3.1)
         revocation.router,  # RFC 7009
         introspection.router,  # RFC 7662
         registration.router,  # RFC 7591
@@ -137,6 +141,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         # The pages people see:
         login.router,
         consent.router,
+        device_pages.router,  # /device: John types the user code (RFC 8628 §3.3)
         home.router,
         apps.router,
         activity_page.router,

@@ -71,6 +71,7 @@ MAX_ANSWER_BYTES = 8 * 1024
 MAX_PARAMS = 40
 MAX_VALUE_CHARS = 300
 BACK_CHANNEL_PATHS = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/par")
+BACK_CHANNEL_PATHS += ("/oauth/device_authorization",)  # RFC 8628 §3.1
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,14 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "/oauth/introspect": Endpoint(
         "introspection", "RFC 7662 §2", "https://www.rfc-editor.org/rfc/rfc7662#section-2"
+    ),
+    "/oauth/device_authorization": Endpoint(
+        "device authorization",
+        "RFC 8628 §3.1",
+        "https://www.rfc-editor.org/rfc/rfc8628#section-3.1",
+    ),
+    "/device": Endpoint(
+        "device verification", "RFC 8628 §3.3", "https://www.rfc-editor.org/rfc/rfc8628#section-3.3"
     ),
     "/oauth/register": Endpoint(
         "registration", "RFC 7591 §3", "https://www.rfc-editor.org/rfc/rfc7591#section-3"

@@ -31,6 +31,9 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 ID_TOKEN_ALGS = ("RS256", "ES256")  # never "none" (OIDC Core §2)
 DEFAULT_ID_TOKEN_ALG = "RS256"
 GRANT_TYPES = ("authorization_code", "implicit", "refresh_token")
+# RFC 8628 §3.4: the device authorization grant (a kiosk or TV, approved on John's phone).
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+GRANT_TYPES += (DEVICE_CODE,)
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # What a client registered without `scope` may ask for (RFC 7591 §2: the server's default):
 # "Log in with Mockgram" (OIDC Core §5.4) and reading photos, never writing them.
@@ -114,8 +117,16 @@ def validate_private_use_uri(uri: str, *, public: bool) -> str:
     return uri
 
 
-def validate_redirect_uris(value: object, *, public: bool = False) -> list[str]:
-    """A non-empty list of valid redirect URIs, duplicates dropped."""
+def validate_redirect_uris(
+    value: object, *, public: bool = False, response_types: str = "code"
+) -> list[str]:
+    """A non-empty list of valid redirect URIs, duplicates dropped.
+
+    A client with no response types never sends a browser to the authorization endpoint
+    (a device, RFC 8628): it needs none, and may leave them out.
+    """
+    if not response_types and value in (None, []):
+        return []
     if not isinstance(value, list) or not value:
         raise InvalidRedirectUriError("redirect_uris is required: a list of at least one URI.")
     if len(value) > MAX_REDIRECT_URIS:
@@ -189,11 +200,18 @@ def allowed_response_types(client: Client) -> list[str]:
     ]
 
 
-def validate_response_types(value: object) -> str:
-    """RFC 7591 §2 response_types (default ["code"]) → the words the client may combine."""
+def validate_response_types(value: object, *, grant_types: object = None) -> str:
+    """RFC 7591 §2 response_types (default ["code"]) → the words the client may combine.
+
+    An empty list is no response type at all: a client that only polls the token endpoint
+    (RFC 8628's device). So is leaving them out while naming only grants with no front
+    channel, like grant_types ["urn:ietf:params:oauth:grant-type:device_code"].
+    """
     if value is None:
-        return "code"
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        return "" if without_front_channel(grant_types) else "code"
+    if value == []:
+        return ""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidClientMetadataError("response_types must be a list of response types.")
     words: set[str] = set()
     for item in value:
@@ -204,6 +222,15 @@ def validate_response_types(value: object) -> str:
             )
         words |= parsed
     return canonical_response_type(frozenset(words))
+
+
+def without_front_channel(grant_types: object) -> bool:
+    """True for a list of grant types none of which goes through the authorization endpoint."""
+    return (
+        isinstance(grant_types, list)
+        and bool(grant_types)
+        and not {"authorization_code", "implicit"} & set(grant_types)
+    )
 
 
 def grant_types_for(response_types: str) -> list[str]:

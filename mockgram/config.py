@@ -125,12 +125,21 @@ class ClientConfig(Strict):
     token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] = (
         "client_secret_basic"
     )
-    redirect_uris: Annotated[
-        list[Annotated[str, AfterValidator(_absolute_uri)]], Field(min_length=1)
-    ]
+    # Required unless response_types is [] (a device: RFC 8628, no browser comes back to it).
+    redirect_uris: list[Annotated[str, AfterValidator(_absolute_uri)]] = []
     scopes: list[str] = ["openid", "profile", "email"]
     response_types: list[str] = ["code"]
-    grant_types: list[Literal["authorization_code", "implicit", "refresh_token"]] | None = None
+    grant_types: (
+        list[
+            Literal[
+                "authorization_code",
+                "implicit",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code",
+            ]
+        ]
+        | None
+    ) = None
     id_token_signed_response_alg: Literal["RS256", "ES256"] | None = None
     # RP-Initiated Logout §3.1, RFC 9126 §6, FAPI 2.0 (mockgram/oauth/fapi.py).
     post_logout_redirect_uris: list[Annotated[str, AfterValidator(_absolute_uri)]] = []
@@ -390,6 +399,9 @@ def _client_problem(client: ClientConfig, known_scopes: set[str]) -> tuple[Loc, 
     if client.fapi2_security_profile and (public or client.response_types != ["code"]):
         # FAPI 2.0 §5.3.2: confidential clients, response_type code only.
         return ("fapi2_security_profile",), "a FAPI 2.0 client is confidential and uses code only"
+    # RFC 6749 §3.1.2.2: a client that uses the authorization endpoint registers where to return.
+    if words and not client.redirect_uris:
+        return ("redirect_uris",), "at least one redirect URI (or response_types = [])"
     if client.grant_types is not None:
         # RFC 7591 §2.1: the grant types the response types need must be listed.
         if "code" in words and "authorization_code" not in client.grant_types:

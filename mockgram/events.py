@@ -123,6 +123,18 @@ class ClientAuthenticationFailed(Event):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeviceApproved(Event):
+    """John approved a device's sign-in on /device (RFC 8628 §3.3)."""
+
+    scope: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceDenied(Event):
+    """John refused a device's sign-in on /device (RFC 8628 §3.5 access_denied)."""
+
+
 E = TypeVar("E", bound=Event)
 Listener = Callable[[Session, Any], None]
 

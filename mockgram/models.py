@@ -175,6 +175,33 @@ class AuthorizationCode(MockgramTable, table=True):
     redeemed_at: datetime | None = None
 
 
+class DeviceAuthorization(MockgramTable, table=True):
+    """A device authorization request (RFC 8628 §3.1), from the device's ask to its tokens.
+
+    The device code is kept only as its hash, the user code too (John types it; a lookup by
+    hash finds it). `status` is pending until John approves or denies on /device; polling
+    stamps `next_poll_at` (§3.5 slow_down) and a redemption stamps `redeemed_at` (single use).
+    """
+
+    __tablename__ = "device_authorization"
+
+    device_code_hash: str = Field(primary_key=True, max_length=128)
+    user_code_hash: str = Field(index=True, unique=True, max_length=128)
+    client_id: str = Field(foreign_key="client.client_id", index=True)
+    scope: str
+    status: str = Field(default="pending", max_length=16)  # pending, approved or denied
+    interval: int = 5  # seconds between polls; slow_down adds 5 (RFC 8628 §3.5)
+    polls: int = 0  # how many times the device asked so far
+    next_poll_at: datetime | None = None
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    granted_scope: str | None = None  # what John allowed: the request's scope, or less
+    auth_time: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    decided_at: datetime | None = None
+    redeemed_at: datetime | None = None
+
+
 class IssuedToken(MockgramTable, table=True):
     """One access token, by its `jti`: what the resource server checks for revocation."""
 

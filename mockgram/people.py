@@ -218,7 +218,7 @@ def upsert_client(
     try:
         words = validate_response_types(list(response_types))
         grants = None if grant_types is None else list(grant_types)
-        validate_grant_types(grants, response_types=words)
+        grant_words = validate_grant_types(grants, response_types=words)
         display_name = validate_name(name, required=True)
     except OAuthError as exc:
         raise PeopleError(f"Client {client_id!r}: {exc.description}") from exc
@@ -250,6 +250,7 @@ def upsert_client(
         "allowed_scopes": normalize_scope(allowed_scopes),
         "token_endpoint_auth_method": token_endpoint_auth_method,
         "response_types": words,
+        "grant_types": grant_words,  # RFC 7591 §2: "" when none were named
         "id_token_signed_response_alg": id_token_signed_response_alg,
         "owner_user_id": owner_user_id,
         # Written by whoever runs this Mockgram (its file, its control plane), not a stranger.

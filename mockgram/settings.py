@@ -83,6 +83,12 @@ class MockgramSettings(BaseSettings):
         default=False,
         description="Every client must push its authorization request first (RFC 9126 §5).",
     )
+    # RFC 8628 (mockgram/oauth/device.py): how long a device code lives, the polling interval
+    # a device is told to keep (§3.2, §3.5), and how many user codes one address may type in
+    # an hour (§5.1: against guessing; 0 switches the limit off).
+    device_code_ttl_seconds: int = Field(default=600, ge=1, le=1800)
+    device_poll_interval_seconds: int = Field(default=5, ge=1, le=60)
+    user_code_entries_per_hour: int = Field(default=20, ge=0)
     # The configuration file (mockgram/config.py): people, clients, scopes, keys, lifetimes.
     # What it sets fills in the settings below that the environment or the caller left unset.
     config: Path | None = Field(

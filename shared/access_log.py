@@ -26,6 +26,8 @@ SECRET_PARAMS = frozenset(
         "code_verifier",
         "client_secret",
         "password",
+        "device_code",  # RFC 8628: the device's secret
+        "user_code",  # …and what John types to approve it
     }
 )
 

@@ -89,7 +89,32 @@ class _Rule:
 
 # First match wins: the refresh grant is checked before the token endpoint's other grants,
 # and the table ends in the catch-all. "{method}" and "{path}" in a title are filled in.
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
+DEVICE_AUTHORIZATION = Label(
+    None,
+    "device_authorization",
+    "Device authorization: the kiosk asks for a device code and a user code",
+    "RFC 8628 §3.1",
+    rfc_url(8628, "3.1"),
+    CLIENT,
+    AUTH_SERVER,
+)
+# Polls repeat every few seconds: the recorder folds alike ones into one row with a count.
+DEVICE_POLL = Label(
+    None,
+    "device_poll",
+    "Device token request: has John approved yet?",
+    "RFC 8628 §3.4",
+    rfc_url(8628, "3.4"),
+    CLIENT,
+    AUTH_SERVER,
+)
 _BACK_CHANNEL: tuple[_Rule, ...] = (
+    _Rule(lambda path, form: path.endswith("/device_authorization"), DEVICE_AUTHORIZATION),
+    _Rule(
+        lambda path, form: path.endswith("/token") and form.get("grant_type") == DEVICE_CODE_GRANT,
+        DEVICE_POLL,
+    ),
     _Rule(
         lambda path, form: path.endswith("/token") and form.get("grant_type") == "refresh_token",
         Label(

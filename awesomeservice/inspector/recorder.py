@@ -40,6 +40,7 @@ KEEP_EVENTS = 500  # per browser; older ones are dropped
 RECORDING_LIFETIME = timedelta(hours=8)  # the inspector cookie's Max-Age
 _BODY_PREVIEW = 2000
 _STARTED = "inspector_started"
+STARTS_FLOW = "authorization_request"
 
 
 def _store_in_thread(label: labels.Label, **fields: Any) -> FlowEvent | None:
@@ -69,10 +70,13 @@ def _save(
 ) -> FlowEvent:
     """Add the event to this browser's current flow (a new flow for an authorization request,
     taking along the calls this request made before it), and let old events go."""
+    if label.kind == labels.DEVICE_POLL.kind and (folded := _fold_poll(db, ctx, fields)):
+        return folded
     latest = db.exec(
         select(func.max(FlowEvent.flow_no)).where(FlowEvent.inspector_id == ctx.inspector_id)
     ).one()
-    flow_no = (latest or 0) + 1 if label.kind == "authorization_request" else latest or 0
+    starts_flow = label.kind in (STARTS_FLOW, labels.DEVICE_AUTHORIZATION.kind)
+    flow_no = (latest or 0) + 1 if starts_flow else latest or 0
     event = FlowEvent(
         inspector_id=ctx.inspector_id,
         flow_no=flow_no,
@@ -102,6 +106,30 @@ def _save(
     ctx.recorded.append(event.id)
     _prune(db, ctx.inspector_id)
     return event
+
+
+def _fold_poll(db: Session, ctx: InspectorContext, fields: dict[str, Any]) -> FlowEvent | None:
+    """A device poll with the same answer as the row just before it: that row, counted once
+    more (RFC 8628 §3.4 polls every few seconds; one row a poll would bury the flow)."""
+    previous = db.exec(
+        select(FlowEvent)
+        .where(FlowEvent.inspector_id == ctx.inspector_id)
+        .order_by(col(FlowEvent.id).desc())
+        .limit(1)
+    ).first()
+    if (
+        previous is None
+        or previous.kind != labels.DEVICE_POLL.kind
+        or previous.status != fields.get("status")
+        or previous.summary != fields.get("summary")
+    ):
+        return None
+    previous.repeats += 1
+    previous.details = fields.get("details", previous.details)
+    db.add(previous)
+    db.commit()
+    db.refresh(previous)
+    return previous
 
 
 def _prune(db: Session, inspector_id: str) -> None:

@@ -70,6 +70,13 @@ FLOWS: list[Flow] = [
         "steps 1–6",
     ),
     Flow(
+        "Print kiosk, device flow",
+        "/kiosk",
+        "The shop's kiosk has no keyboard: it shows a code, John approves on his phone, and "
+        "the kiosk's server polls until Mockgram hands over a token (RFC 8628).",
+        "device flow A–F",
+    ),
+    Flow(
         "Flow inspector",
         "/inspector",
         "Every step of your own flows as it happened, secrets redacted, JWTs decoded.",

@@ -43,6 +43,7 @@ from shared.hashing import hash_password, verify_password
 
 SPA_IMPLICIT_CLIENT_ID = "awesomeservice-spa-implicit"
 SPA_PKCE_CLIENT_ID = "awesomeservice-spa-pkce"
+KIOSK_CLIENT_ID = "awesomeservice-kiosk"  # the print kiosk (RFC 8628 device grant)
 # The debugger's client; AWESOMESERVICE_DEBUGGER_CLIENT_ID defaults to the same.
 DEBUGGER_CLIENT_ID = "oauth-debugger"
 # The seeded confidential clients' secrets: setting, the variable AwesomeService reads, what it is.

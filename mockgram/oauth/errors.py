@@ -97,6 +97,16 @@ class LoginRequiredError(OAuthError, error="login_required"): ...
 class ConsentRequiredError(OAuthError, error="consent_required"): ...
 
 
+# RFC 8628 §3.5: the device token request's own answers while John has not approved yet.
+class AuthorizationPendingError(OAuthError, error="authorization_pending"): ...
+
+
+class SlowDownError(OAuthError, error="slow_down"): ...
+
+
+class ExpiredTokenError(OAuthError, error="expired_token"): ...
+
+
 def safe_description(text: str) -> str:
     """Replace characters RFC 6749 §4.1.2.1 does not allow in error_description."""
     return _OUTSIDE_DESCRIPTION_CHARSET.sub("?", text)

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from mockgram.clients import AUTH_METHODS, ID_TOKEN_ALGS, RESPONSE_TYPES
 from mockgram.deps import KeysDep, SettingsDep
+from mockgram.oauth.device import DEVICE_AUTHORIZATION_PATH
 from mockgram.oauth.end_session import END_SESSION_PATH
 from mockgram.oauth.par import PAR_PATH
 from mockgram.oauth.responses import RESPONSE_MODES
@@ -62,6 +63,8 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
     metadata |= {
         "revocation_endpoint": f"{issuer}/oauth/revoke",  # RFC 7009, RFC 8414 §2
         "introspection_endpoint": f"{issuer}/oauth/introspect",  # RFC 7662, RFC 8414 §2
+        # RFC 8628 §4: where a device asks for its codes.
+        "device_authorization_endpoint": f"{issuer}{DEVICE_AUTHORIZATION_PATH}",
         "scopes_supported": list(catalog(settings.configured_scopes)),
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),

@@ -93,11 +93,15 @@ def register(
         metadata = parse_metadata(body)
         name = validate_name(metadata.get("client_name"))
         auth_method = validate_auth_method(metadata.get("token_endpoint_auth_method"))
+        response_types = validate_response_types(
+            metadata.get("response_types"), grant_types=metadata.get("grant_types")
+        )
         redirect_uris = validate_redirect_uris(
-            metadata.get("redirect_uris"), public=auth_method == "none"
+            metadata.get("redirect_uris"),
+            public=auth_method == "none",
+            response_types=response_types,
         )
         scope = validate_scope(metadata.get("scope"))
-        response_types = validate_response_types(metadata.get("response_types"))
         grant_types = validate_grant_types(
             metadata.get("grant_types"), response_types=response_types
         )

@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
-from mockgram.clients import allowed_grant_types
+from mockgram.clients import DEVICE_CODE, allowed_grant_types
 from mockgram.control.faults import REFUSE_CODE
 from mockgram.defences import PKCE, SINGLE_USE
 from mockgram.deps import Provider
@@ -45,6 +45,7 @@ from mockgram.events import CodeRedeemed, Events, RequestRefused, TokensIssued
 from mockgram.models import AuthorizationCode, Client, IssuedToken
 from mockgram.oauth import refresh
 from mockgram.oauth.back_channel import BackChannelCall, BackChannelDep, refuse_other_methods
+from mockgram.oauth.device import device_code_grant
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
     InvalidGrantError,
@@ -97,6 +98,7 @@ def refresh_token_grant(call: BackChannelCall, client: Client, form: dict[str, s
 GRANTS: dict[str, GrantHandler] = {
     AUTHORIZATION_CODE: code_grant,
     REFRESH_TOKEN: refresh_token_grant,
+    DEVICE_CODE: device_code_grant,  # RFC 8628 §3.4 (mockgram/oauth/device.py)
 }
 
 

@@ -101,8 +101,10 @@ EXPLANATIONS: dict[str, Explanation] = {
         "The request was denied",
         "John pressed Deny on the consent page, unticked every scope, or the operation is "
         "closed (for example client registration when it is switched off).",
-        "Nothing is broken: the user said no. Offer to try again later; never retry in a loop.",
-        "RFC 6749 §4.1.2.1",
+        "Nothing is broken: the user said no. Offer to try again later; never retry in a loop. "
+        "A device polling with its device_code gets it once John pressed Deny on /device: "
+        "stop polling and say so on the screen.",
+        "RFC 6749 §4.1.2.1; RFC 8628 §3.5",
         3,
     ),
     "unsupported_response_type": Explanation(
@@ -209,6 +211,35 @@ EXPLANATIONS: dict[str, Explanation] = {
         "token_type_hint named a token type the revocation endpoint does not know.",
         "Use access_token or refresh_token as the hint, or send no hint.",
         "RFC 7009 §2.2.1",
+    ),
+    # RFC 8628 §3.5: the device flow's answers to a poll before John has approved.
+    "authorization_pending": Explanation(
+        "John has not answered yet",
+        "A device polled the token endpoint with its device_code, and John has not yet typed "
+        "the user code on /device and approved. This is the normal answer while he reaches "
+        "for his phone, not a failure.",
+        "Keep polling, waiting at least `interval` seconds (from the device authorization "
+        "response) between requests, until tokens, access_denied or expired_token arrive.",
+        "RFC 8628 §3.5",
+        kind="Device flow answer",
+    ),
+    "slow_down": Explanation(
+        "The device is polling too fast",
+        "A poll came sooner than the interval after the previous one. Mockgram added five "
+        "seconds to this device_code's interval, for this and every later poll.",
+        "Add 5 seconds to the interval you wait between polls, and keep polling. A client "
+        "library does this for you.",
+        "RFC 8628 §3.5",
+        kind="Device flow answer",
+    ),
+    "expired_token": Explanation(
+        "The device code has expired",
+        "Nobody approved the request within its lifetime (`expires_in`, ten minutes by "
+        "default), so the device_code and its user code are void.",
+        "Stop polling and start over: ask the device authorization endpoint for new codes "
+        "and show the new user code.",
+        "RFC 8628 §3.5",
+        kind="Device flow answer",
     ),
     "not_found": Explanation(
         "There is no such photo",

@@ -60,6 +60,7 @@ router = APIRouter()
 
 # Where a sign-in may send John back to; anything else goes to the home page.
 NEXT_ALLOWLIST = frozenset({"/", "/apps", "/developers"})
+NEXT_ALLOWLIST |= {"/device/confirm"}  # RFC 8628 §3.3: a device's question after sign-in
 LOGIN_FAILED = "Wrong username or password."
 
 

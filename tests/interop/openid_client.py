@@ -74,3 +74,16 @@ def run_script(script: str, **params: Any) -> NodeAnswer:
             f"{script} printed no JSON (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
         ) from exc
     return NodeAnswer(ok=done.returncode == 0, body=body)
+
+
+def start_script(script: str, **params: Any) -> subprocess.Popen[str]:
+    """Start tests/interop/node/<script> without waiting: for a flow the test takes part in
+    while the script runs (the device flow: the script polls while the test approves)."""
+    ensure_installed()
+    return subprocess.Popen(  # noqa: S603
+        ["node", script, json.dumps(params)],  # noqa: S607
+        cwd=NODE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

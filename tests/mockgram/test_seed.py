@@ -50,7 +50,7 @@ def counts(engine) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
 def test_seed_makes_john_jane_their_photos_and_the_client() -> None:
     engine = fresh_engine()
     seed_demo_data(engine, settings())
-    assert counts(engine) == (2, 24, 4)
+    assert counts(engine) == (2, 24, 5)
     with Session(engine) as session:
         john = session.exec(select(User).where(User.username == "john")).one()
         jane = session.exec(select(User).where(User.username == "jane")).one()
@@ -174,7 +174,7 @@ def test_seed_is_idempotent_and_keeps_what_people_changed() -> None:
         session.delete(deleted)
         session.commit()
     seed_demo_data(engine, settings(demo_password="another-pass"))
-    assert counts(engine) == (2, 23, 4)  # John's deletion stands; nobody seeded twice
+    assert counts(engine) == (2, 23, 5)  # John's deletion stands; nobody seeded twice
     with Session(engine) as session:
         john = session.exec(select(User).where(User.username == "john")).one()
         assert verify_password(john.password_hash, "demo-pass")
@@ -185,7 +185,7 @@ def test_seed_twice_gives_the_same_counts() -> None:
     seed_demo_data(engine, settings())
     first = counts(engine)
     seed_demo_data(engine, settings())
-    assert counts(engine) == first == (2, 24, 4)
+    assert counts(engine) == first == (2, 24, 5)
 
 
 def test_seed_updates_the_clients_redirect_uris_and_secret_when_settings_change() -> None:
@@ -206,7 +206,7 @@ def test_seed_updates_the_clients_redirect_uris_and_secret_when_settings_change(
             "http://prints.example:9000/debugger/callback",
         ]
         assert client.secret_hash == hash_secret("s2")
-    assert counts(engine) == (2, 24, 4)
+    assert counts(engine) == (2, 24, 5)
 
 
 def test_seed_from_two_workers_at_once_seeds_once(tmp_path) -> None:
@@ -226,6 +226,6 @@ def test_seed_from_two_workers_at_once_seeds_once(tmp_path) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    assert counts(engines[0]) == (2, 24, 4)
+    assert counts(engines[0]) == (2, 24, 5)
     for engine in engines:
         engine.dispose()
