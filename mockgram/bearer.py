@@ -174,6 +174,21 @@ def insufficient_scope(scope: str) -> BearerError:
     )
 
 
+def person_of(access: AccessToken) -> int:
+    """The person a token speaks for; a client's own token (RFC 6749 §4.4) speaks for nobody.
+
+    Such a token is valid, but too weak for a person's data: RFC 6750 §3.1's 403
+    insufficient_scope ("requires higher privileges"), never a 500 or someone else's photos."""
+    if access.user_id is None:
+        raise BearerError(
+            403,
+            "insufficient_scope",
+            "This token was issued to the app itself (client credentials): it speaks for no "
+            "person, so it reaches nobody's photos or profile.",
+        )
+    return access.user_id
+
+
 @dataclass(frozen=True)
 class PresentedToken:
     """A bearer token whose signature and claims check out; whether it is still active (not

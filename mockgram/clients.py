@@ -30,7 +30,15 @@ from shared.response_types import RESPONSE_TYPES  # OIDC Core §3, in canonical 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 ID_TOKEN_ALGS = ("RS256", "ES256")  # never "none" (OIDC Core §2)
 DEFAULT_ID_TOKEN_ALG = "RS256"
-GRANT_TYPES = ("authorization_code", "implicit", "refresh_token")
+GRANT_TYPES = (
+    "authorization_code",
+    "implicit",
+    "refresh_token",
+    "client_credentials",  # RFC 6749 §4.4: the app for itself, no person
+    "urn:ietf:params:oauth:grant-type:token-exchange",  # RFC 8693
+)
+# Grants that send a person's browser somewhere: only they need redirect URIs and response types.
+REDIRECTING_GRANTS = frozenset({"authorization_code", "implicit"})
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # What a client registered without `scope` may ask for (RFC 7591 §2: the server's default):
 # "Log in with Mockgram" (OIDC Core §5.4) and reading photos, never writing them.
@@ -189,8 +197,24 @@ def allowed_response_types(client: Client) -> list[str]:
     ]
 
 
-def validate_response_types(value: object) -> str:
-    """RFC 7591 §2 response_types (default ["code"]) → the words the client may combine."""
+def is_machine_client(grant_types: object) -> bool:
+    """Registered only for grants without a browser (client credentials, token exchange): such a
+    client needs no redirect URI and no response type (RFC 7591 §2: they go with the code and
+    implicit grants)."""
+    return (
+        isinstance(grant_types, list)
+        and bool(grant_types)
+        and not set(grant_types) & REDIRECTING_GRANTS
+    )
+
+
+def validate_response_types(value: object, *, machine: bool = False) -> str:
+    """RFC 7591 §2 response_types (default ["code"]) → the words the client may combine.
+
+    `machine`: a client without redirecting grants, whose default (and only sensible value)
+    is no response type at all."""
+    if machine and value in (None, []):
+        return ""
     if value is None:
         return "code"
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
@@ -225,7 +249,7 @@ def allowed_grant_types(client: Client) -> set[str]:
     return set(grant_types_for(client.response_types))
 
 
-def validate_grant_types(value: object, *, response_types: str) -> str:
+def validate_grant_types(value: object, *, response_types: str, public: bool = False) -> str:
     """grant_types, when given, are supported and match response_types (RFC 7591 §2.1).
 
     Returns what to store: "" when none were given (the response types decide)."""
@@ -244,6 +268,11 @@ def validate_grant_types(value: object, *, response_types: str) -> str:
     if words & {"token", "id_token"} and "implicit" not in value:
         raise InvalidClientMetadataError(
             "token and id_token response types need grant type implicit."
+        )
+    # RFC 6749 §4.4: the client credentials grant is for confidential clients only.
+    if public and "client_credentials" in value:
+        raise InvalidClientMetadataError(
+            "grant type client_credentials needs a confidential client (it has no secret)."
         )
     return " ".join(dict.fromkeys(value))
 

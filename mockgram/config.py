@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from mockgram.clients import is_machine_client
 from mockgram.config_lines import locate
 from mockgram.demo.painter import SCENES
 from mockgram.keys import RS256, parse_pinned_key
@@ -125,13 +126,36 @@ class ClientConfig(Strict):
     token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] = (
         "client_secret_basic"
     )
-    redirect_uris: Annotated[
-        list[Annotated[str, AfterValidator(_absolute_uri)]], Field(min_length=1)
-    ]
+    # Required, unless the client is a machine (only grants without a browser, below).
+    redirect_uris: list[Annotated[str, AfterValidator(_absolute_uri)]] = []
     scopes: list[str] = ["openid", "profile", "email"]
-    response_types: list[str] = ["code"]
-    grant_types: list[Literal["authorization_code", "implicit", "refresh_token"]] | None = None
+    # None: ["code"], or none at all for a machine client.
+    response_types: list[str] | None = None
+    grant_types: (
+        list[
+            Literal[
+                "authorization_code",
+                "implicit",
+                "refresh_token",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ]
+        ]
+        | None
+    ) = None
     id_token_signed_response_alg: Literal["RS256", "ES256"] | None = None
+
+    @property
+    def machine(self) -> bool:
+        """Registered only for grants without a browser: no redirect URI, no response type."""
+        return is_machine_client(self.grant_types)
+
+    @property
+    def response_type_list(self) -> list[str]:
+        """response_types as written, or the default: ["code"], [] for a machine client."""
+        if self.response_types is not None:
+            return self.response_types
+        return [] if self.machine else ["code"]
 
 
 class ScopeConfig(Strict):
@@ -377,8 +401,12 @@ def _client_problem(client: ClientConfig, known_scopes: set[str]) -> tuple[Loc, 
     for position, scope in enumerate(client.scopes):
         if scope not in known_scopes:
             return ("scopes", position), f"unknown scope {scope!r}; add it under [[scopes]]"
+    if not client.redirect_uris and not client.machine:
+        return ("redirect_uris",), "at least one redirect URI (only a machine client has none)"
+    if public and "client_credentials" in (client.grant_types or []):
+        return ("grant_types",), "client_credentials needs a confidential client with a secret"
     words: set[str] = set()
-    for position, response_type in enumerate(client.response_types):
+    for position, response_type in enumerate(client.response_type_list):
         if response_type not in RESPONSE_TYPES:
             known = ", ".join(RESPONSE_TYPES)
             return ("response_types", position), f"unknown {response_type!r}; one of: {known}"

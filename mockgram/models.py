@@ -151,8 +151,11 @@ class IssuedToken(MockgramTable, table=True):
 
     jti: str = Field(primary_key=True, max_length=64)
     client_id: str = Field(foreign_key="client.client_id", index=True)
-    user_id: int = Field(foreign_key="user.id", index=True)
+    # None for a token the client got for itself (client credentials, RFC 6749 §4.4): no person.
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     scope: str
+    # RFC 8707 §2: the resource servers it is for (its `aud`, space-separated).
+    audience: str = ""
     code_hash: str | None = Field(default=None, index=True)
     issued_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime

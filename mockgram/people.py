@@ -26,6 +26,7 @@ from mockgram.clients import (
     AUTH_METHODS,
     DEFAULT_ID_TOKEN_ALG,
     ID_TOKEN_ALGS,
+    is_machine_client,
     validate_grant_types,
     validate_name,
     validate_response_types,
@@ -209,10 +210,15 @@ def upsert_client(
     when given, must match `response_types` (RFC 7591 §2.1). Raises PeopleError on invalid input.
     """
     uris = [check_redirect_uri(uri, owner=f"Client {client_id!r}") for uri in redirect_uris]
+    grants = None if grant_types is None else list(grant_types)
+    # A machine client (client credentials only) has no browser to send anywhere.
+    machine = is_machine_client(grants)
+    if not uris and not machine:
+        raise PeopleError(f"Client {client_id!r}: it needs at least one redirect URI.")
+    public = token_endpoint_auth_method == "none"
     try:
-        words = validate_response_types(list(response_types))
-        grants = None if grant_types is None else list(grant_types)
-        validate_grant_types(grants, response_types=words)
+        words = validate_response_types(list(response_types), machine=machine)
+        stored_grants = validate_grant_types(grants, response_types=words, public=public)
         display_name = validate_name(name, required=True)
     except OAuthError as exc:
         raise PeopleError(f"Client {client_id!r}: {exc.description}") from exc
@@ -228,7 +234,6 @@ def upsert_client(
             + ", ".join(ID_TOKEN_ALGS)
             + "."
         )
-    public = token_endpoint_auth_method == "none"
     if public and secret is not None:
         raise PeopleError(f"Client {client_id!r} is public (auth method none): no secret.")
     client = session.get(Client, client_id)
@@ -244,6 +249,7 @@ def upsert_client(
         "allowed_scopes": normalize_scope(allowed_scopes),
         "token_endpoint_auth_method": token_endpoint_auth_method,
         "response_types": words,
+        "grant_types": stored_grants,
         "id_token_signed_response_alg": id_token_signed_response_alg,
         "owner_user_id": owner_user_id,
         # Written by whoever runs this Mockgram (its file, its control plane), not a stranger.

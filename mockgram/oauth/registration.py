@@ -24,7 +24,9 @@ default, or ES256; anything else, `none` included, is invalid_client_metadata). 
 is a list of supported response types (default ["code"]); Mockgram stores the words they use
 and allows every combination of them, and the answer lists those combinations. grant_types,
 when sent, must match them (RFC 7591 §2.1: code ↔ authorization_code, token/id_token ↔
-implicit).
+implicit). A machine client, registered only for grants without a browser (`client_credentials`,
+token exchange), needs no redirect_uris and has no response types; client_credentials needs a
+confidential client (RFC 6749 §4.4).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from mockgram.bearer import BearerError, no_token, token_from_header
 from mockgram.clients import (
     allowed_response_types,
     grant_types_for,
+    is_machine_client,
     register_client,
     validate_auth_method,
     validate_grant_types,
@@ -90,13 +93,16 @@ def register(
         metadata = parse_metadata(body)
         name = validate_name(metadata.get("client_name"))
         auth_method = validate_auth_method(metadata.get("token_endpoint_auth_method"))
-        redirect_uris = validate_redirect_uris(
-            metadata.get("redirect_uris"), public=auth_method == "none"
-        )
+        public = auth_method == "none"
+        # A client with no browser-facing grant (client credentials) needs no redirect URI.
+        machine = is_machine_client(metadata.get("grant_types"))
+        uris = metadata.get("redirect_uris")
+        skip_uris = machine and uris in (None, [])
+        redirect_uris = [] if skip_uris else validate_redirect_uris(uris, public=public)
         scope = validate_scope(metadata.get("scope"))
-        response_types = validate_response_types(metadata.get("response_types"))
+        response_types = validate_response_types(metadata.get("response_types"), machine=machine)
         grant_types = validate_grant_types(
-            metadata.get("grant_types"), response_types=response_types
+            metadata.get("grant_types"), response_types=response_types, public=public
         )
         id_token_alg = validate_id_token_alg(metadata.get("id_token_signed_response_alg"))
     except OAuthError as exc:

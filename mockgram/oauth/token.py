@@ -45,6 +45,7 @@ from mockgram.events import CodeRedeemed, Events, RequestRefused, TokensIssued
 from mockgram.models import AuthorizationCode, Client, IssuedToken
 from mockgram.oauth import refresh
 from mockgram.oauth.back_channel import BackChannelCall, BackChannelDep, refuse_other_methods
+from mockgram.oauth.client_credentials import CLIENT_CREDENTIALS, client_credentials_grant
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
     InvalidGrantError,
@@ -97,6 +98,7 @@ def refresh_token_grant(call: BackChannelCall, client: Client, form: dict[str, s
 GRANTS: dict[str, GrantHandler] = {
     AUTHORIZATION_CODE: code_grant,
     REFRESH_TOKEN: refresh_token_grant,
+    CLIENT_CREDENTIALS: client_credentials_grant,  # RFC 6749 §4.4
 }
 
 
