@@ -56,6 +56,7 @@ from mockgram.oauth.errors import (
 )
 from mockgram.oauth.grants import issue_tokens, kinds_in, new_grant
 from mockgram.oauth.id_tokens import id_token_for_code
+from mockgram.oauth.token_exchange import TOKEN_EXCHANGE, token_exchange_grant
 from mockgram.scopes import has_openid
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
@@ -99,6 +100,7 @@ GRANTS: dict[str, GrantHandler] = {
     AUTHORIZATION_CODE: code_grant,
     REFRESH_TOKEN: refresh_token_grant,
     CLIENT_CREDENTIALS: client_credentials_grant,  # RFC 6749 §4.4
+    TOKEN_EXCHANGE: token_exchange_grant,  # RFC 8693
 }
 
 
