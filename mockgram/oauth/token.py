@@ -56,8 +56,10 @@ from mockgram.oauth.errors import (
 )
 from mockgram.oauth.grants import issue_tokens, kinds_in, new_grant
 from mockgram.oauth.id_tokens import id_token_for_code
+from mockgram.oauth.resources import known_resources, requested_resources, within
 from mockgram.oauth.token_exchange import TOKEN_EXCHANGE, token_exchange_grant
 from mockgram.scopes import has_openid
+from mockgram.settings import MockgramSettings
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
 from shared.hashing import hash_secret
@@ -134,7 +136,7 @@ def redeem_code(
     check_code_binding(record, client, form)
     check_code_verifier(session, provider, record, client, form)
     claim_once(session, provider, record, client)
-    body = issue_code_tokens(session, provider, record, client)
+    body = issue_code_tokens(session, provider, record, client, form)
     user_id, client_id = record.user_id, client.client_id
     provider.events.announce(session, CodeRedeemed(user_id=user_id, client_id=client_id))
     provider.events.announce(
@@ -225,7 +227,11 @@ def refuse(
 
 
 def issue_code_tokens(
-    session: Session, provider: Provider, record: AuthorizationCode, client: Client
+    session: Session,
+    provider: Provider,
+    record: AuthorizationCode,
+    client: Client,
+    form: dict[str, str],
 ) -> dict[str, str | int]:
     """§5.1: the access token, a refresh token when due, an id_token for OpenID (the body)."""
     # One grant, one family: the refresh tokens and every access token refreshed from them.
@@ -234,8 +240,10 @@ def issue_code_tokens(
         user_id=record.user_id,
         scope=record.scope,
         auth_time=record.auth_time,
+        resource=record.resource,
     )
     with_refresh_token = refresh.gets_refresh_token(client, record.scope)
+    audience = token_audience(form.get("resource"), record.resource, provider.settings)
     body = issue_tokens(
         session,
         provider,
@@ -243,11 +251,22 @@ def issue_code_tokens(
         scope=record.scope,
         with_refresh_token=with_refresh_token,
         code_hash=record.code_hash,
+        audience=audience,
     )
     if has_openid(record.scope):
         # OIDC Core §3.1.3.3: an OpenID request gets its id_token here (nonce, auth_time).
         body["id_token"] = id_token_for_code(session, provider, client, record)
     return body
+
+
+def token_audience(
+    requested: str | None, authorized: str | None, settings: MockgramSettings
+) -> list[str]:
+    """RFC 8707 §2.2: the resource named here, within what the authorization request named."""
+    allowed = [authorized] if authorized else known_resources(settings)
+    if requested is None:
+        return [authorized] if authorized else [settings.api_audience]
+    return within(requested_resources([requested], settings), allowed)
 
 
 def claim_code(session: Session, code_hash: str) -> bool:
