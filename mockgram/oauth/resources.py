@@ -24,7 +24,10 @@ def known_resources(settings: MockgramSettings) -> list[str]:
 def requested_resources(values: list[str], settings: MockgramSettings) -> list[str]:
     """RFC 8707 §2: each `resource` an absolute URI without fragment, one Mockgram knows."""
     for value in values:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # "http://[", say: not a URI at all
+            raise InvalidTargetError("resource is not a URI.") from None
         # §2: "MUST be an absolute URI … MUST NOT include a fragment component".
         if not parts.scheme or not parts.netloc or "#" in value:
             raise InvalidTargetError("resource must be an absolute URI without a fragment.")

@@ -95,7 +95,7 @@ def test_resource_becomes_the_audience_and_the_photos_api_refuses_it(client, mac
 
 
 @pytest.mark.parametrize(
-    "resource", ["https://elsewhere.test/api", "relative/path", f"{API}#fragment"]
+    "resource", ["https://elsewhere.test/api", "relative/path", f"{API}#fragment", "http://["]
 )
 def test_an_unknown_or_malformed_resource_is_invalid_target(client, machine, resource):
     assert_oauth_error(client_token(client, resource=resource), "invalid_target")
