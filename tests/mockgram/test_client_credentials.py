@@ -135,9 +135,18 @@ def test_introspection_and_revocation_of_a_machine_token(client, machine):
     assert api.status_code == 401 and api.json()["error"] == "invalid_token"
 
 
-def test_discovery_advertises_client_credentials(client):
+def test_discovery_advertises_exactly_the_grants_the_token_endpoint_answers(client, machine):
     metadata = client.get("/.well-known/oauth-authorization-server").json()
-    assert CLIENT_CREDENTIALS in metadata["grant_types_supported"]
+    advertised = metadata["grant_types_supported"]
+    assert CLIENT_CREDENTIALS in advertised
+    # Every advertised grant but implicit (never at the token endpoint) is answered there…
+    for grant_type in set(advertised) - {"implicit"}:
+        response = post_form(client, "/oauth/token", {"grant_type": grant_type}, BASIC)
+        assert response.json().get("error") != "unsupported_grant_type", grant_type
+    # …and grants it does not advertise are not.
+    for grant_type in ("password", "urn:ietf:params:oauth:grant-type:jwt-bearer"):
+        response = post_form(client, "/oauth/token", {"grant_type": grant_type}, BASIC)
+        assert_oauth_error(response, "unsupported_grant_type")
 
 
 # --- registering a machine client (RFC 7591) --------------------------------------------------

@@ -40,7 +40,13 @@ def test_metadata_lists_the_endpoints_and_what_is_supported(client):
     ]
     assert metadata["response_types_supported"] == RESPONSE_TYPES
     assert metadata["response_modes_supported"] == ["query", "fragment", "form_post"]
-    assert metadata["grant_types_supported"] == ["authorization_code", "implicit", "refresh_token"]
+    assert metadata["grant_types_supported"] == [
+        "authorization_code",
+        "implicit",
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    ]
     assert metadata["token_endpoint_auth_methods_supported"] == [
         "client_secret_basic",
         "client_secret_post",
