@@ -6,8 +6,9 @@ import base64
 import json
 
 import pytest
+from sqlmodel import select
 
-from mockgram.models import IssuedToken
+from mockgram.models import ActivityEvent, IssuedToken
 from mockgram.oauth.refresh import revoke_grant
 from tests.mockgram.conftest import ISSUER, settings_for
 from tests.mockgram.token_helpers import (
@@ -173,3 +174,9 @@ def test_revoking_johns_grant_revokes_the_exchanged_token_too(client, johns_toke
 def test_discovery_advertises_token_exchange(client):
     metadata = client.get("/.well-known/oauth-authorization-server").json()
     assert TOKEN_EXCHANGE in metadata["grant_types_supported"]
+
+
+def test_john_sees_the_exchange_on_his_activity_page(client, johns_token, db):
+    assert exchange(client, johns_token, scope="photos.read").status_code == 200
+    lines = db.exec(select(ActivityEvent).where(ActivityEvent.kind == "token_issued")).all()
+    assert any("token exchange" in line.detail for line in lines)
