@@ -29,6 +29,7 @@ from awesomeservice.pages import (
     accounts,
     connect,
     debugger,
+    debugger_machine,
     errors_explained,
     home,
     inspector,
@@ -85,6 +86,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     lab.router,
     inspector.router,
     debugger.router,
+    debugger_machine.router,  # the debugger's client credentials form (RFC 6749 §4.4)
     doctor_page.router,
     # Operations: GET /healthz for container health checks.
     health.router,
