@@ -3,7 +3,8 @@
 The back channel: AwesomeService's server trades the code, its secret and the PKCE verifier
 for an access token (and a refresh token, see mockgram/oauth/refresh.py). The endpoint reads
 as a checklist: client authentication → grant_type → the grant. The code grant, in this order:
-code → expiry → client binding → redirect_uri → PKCE → single use → tokens.
+code → expiry → client binding → redirect_uri → PKCE → resource (RFC 8707) → single use →
+tokens.
 
 Side jobs stay out of the way: what happened is announced (mockgram/events.py) for whoever
 listens, and the two defences the attack lab may waive are asked about once each, on the
@@ -135,8 +136,10 @@ def redeem_code(
         raise InvalidGrantError("The code is invalid.")
     check_code_binding(record, client, form)
     check_code_verifier(session, provider, record, client, form)
+    # RFC 8707 §2.2: checked before the code is spent, so a wrong resource does not burn it.
+    audience = token_audience(form.get("resource"), record.resource, provider.settings)
     claim_once(session, provider, record, client)
-    body = issue_code_tokens(session, provider, record, client, form)
+    body = issue_code_tokens(session, provider, record, client, audience)
     user_id, client_id = record.user_id, client.client_id
     provider.events.announce(session, CodeRedeemed(user_id=user_id, client_id=client_id))
     provider.events.announce(
@@ -231,7 +234,7 @@ def issue_code_tokens(
     provider: Provider,
     record: AuthorizationCode,
     client: Client,
-    form: dict[str, str],
+    audience: list[str],
 ) -> dict[str, str | int]:
     """§5.1: the access token, a refresh token when due, an id_token for OpenID (the body)."""
     # One grant, one family: the refresh tokens and every access token refreshed from them.
@@ -240,10 +243,9 @@ def issue_code_tokens(
         user_id=record.user_id,
         scope=record.scope,
         auth_time=record.auth_time,
-        resource=record.resource,
+        resource=audience[0],  # what its refreshed tokens are for too (RFC 8707 §2.2)
     )
     with_refresh_token = refresh.gets_refresh_token(client, record.scope)
-    audience = token_audience(form.get("resource"), record.resource, provider.settings)
     body = issue_tokens(
         session,
         provider,

@@ -46,13 +46,16 @@ def test_the_resource_named_at_authorize_is_the_tokens_audience_refresh_included
 def test_the_token_request_may_repeat_the_resource_but_not_change_it(client, printshop):
     code = get_code(client, resource=PRINT_LAB)["code"]
     assert_oauth_error(redeem(client, code, resource=API), "invalid_target")
-    code = get_code(client, resource=PRINT_LAB)["code"]
+    # The refusal did not spend the code: with the right resource it still works.
     assert aud(redeem(client, code, resource=PRINT_LAB).json()["access_token"]) == PRINT_LAB
 
 
 def test_without_resource_at_authorize_the_token_request_may_name_one(client, printshop):
-    code = get_code(client)["code"]
-    assert aud(redeem(client, code, resource=PRINT_LAB).json()["access_token"]) == PRINT_LAB
+    code = get_code(client, scope="offline_access photos.read")["code"]
+    body = redeem(client, code, resource=PRINT_LAB).json()
+    assert aud(body["access_token"]) == PRINT_LAB
+    # The grant is for that resource from now on: its refreshes too.
+    assert aud(refresh(client, body["refresh_token"]).json()["access_token"]) == PRINT_LAB
     code = get_code(client)["code"]
     assert aud(redeem(client, code).json()["access_token"]) == API  # the default
 
