@@ -18,7 +18,7 @@ from sqlmodel import Session, col, func, select
 from awesomeservice.backchannel import MockgramUnavailable, back_channel
 from awesomeservice.connections import print_shop_client
 from awesomeservice.db import DatabaseDep
-from awesomeservice.deps import DiscoveryDep, HttpDep, SettingsDep, TemplatesDep
+from awesomeservice.deps import DiscoveryDep, HttpDep, SettingsDep, TemplatesDep, UserDep
 from awesomeservice.errors import mockgram_unavailable
 from awesomeservice.events import EventsDep
 from awesomeservice.inspector import jwts
@@ -91,6 +91,7 @@ async def run_print_queue_job(
     discovery: DiscoveryDep,
     events: EventsDep,
     database: DatabaseDep,
+    _user: UserDep,  # signed-in visitors only: each run mints a token (and a row at Mockgram)
 ) -> Response:
     """Run the job: discover, ask for AwesomeService's own token, try it at the photos API."""
     form = await request.form()

@@ -25,6 +25,7 @@ def _json_blocks(page: str) -> list[dict]:
 
 def test_the_nightly_job_gets_a_token_for_itself_that_reads_nobodys_photos(world: World) -> None:
     browser = world.browser
+    _sign_in_to_awesomeservice(world)  # John is signed in to the shop; the job is not him
     page = browser.get(f"{AWESOME}/print-queue")
     assert page.status_code == 200 and "Run tonight" in page.text
     ran = browser.submit(find_form(page.text, "/print-queue/run"))
@@ -100,6 +101,15 @@ def test_the_print_lab_gets_an_exchanged_token_naming_the_print_shop(world: Worl
     assert connection.access_token not in handed.text
     inspector = browser.get(f"{AWESOME}/inspector")
     assert 'data-kind="token_exchange"' in inspector.text
+
+
+def test_running_the_job_needs_a_signed_in_visitor(world: World) -> None:
+    browser = world.browser
+    page = browser.get(f"{AWESOME}/print-queue")
+    refused = browser.submit(find_form(page.text, "/print-queue/run"))
+    assert refused.status_code in (302, 303, 401)  # sent to sign in; no token was asked for
+    with Session(world.mockgram.state.engine) as db:
+        assert db.exec(select(IssuedToken)).first() is None
 
 
 def test_someone_elses_order_is_not_handed_to_the_lab(world: World) -> None:
