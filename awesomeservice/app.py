@@ -29,6 +29,7 @@ from awesomeservice.pages import (
     accounts,
     connect,
     debugger,
+    debugger_machine,
     errors_explained,
     home,
     inspector,
@@ -37,8 +38,11 @@ from awesomeservice.pages import (
     login_with_mockgram,
     orders,
     photos,
+    print_lab,
+    print_queue,
     spa,
     tour,
+    which_flow,
 )
 from awesomeservice.pages import doctor as doctor_page
 from awesomeservice.seed import seed_demo_data
@@ -69,6 +73,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     connect.router,
     photos.router,
     orders.router,
+    print_lab.router,  # token exchange (RFC 8693): the print lab's narrower token
+    print_queue.router,  # client credentials (RFC 6749 §4.4): the nightly job's own token
     # OpenID Connect sign-in and the single-page app demos.
     login_with_mockgram.router,
     spa.router,
@@ -76,11 +82,13 @@ ROUTERS: tuple[APIRouter, ...] = (
     # Teaching: the tour, why a request was refused, the attack lab, the flow inspector,
     # the OAuth debugger and the issuer doctor.
     tour.router,
+    which_flow.router,  # which flow when: code, PKCE, implicit, client credentials, device…
     shared_tour.router,
     errors_explained.router,
     lab.router,
     inspector.router,
     debugger.router,
+    debugger_machine.router,  # the debugger's client credentials form (RFC 6749 §4.4)
     doctor_page.router,
     # Operations: GET /healthz for container health checks.
     health.router,

@@ -353,8 +353,9 @@ PROVIDER_ERRORS: dict[str, Reason] = {
     "unauthorized_client": Reason(
         "The provider does not allow AwesomeService this flow",
         "AwesomeService's registration at the provider does not include this grant or "
-        "response type.",
-        "The operator must register the client for the authorization code flow.",
+        "response type (the code flow, client credentials for the nightly job, token "
+        "exchange for the print lab).",
+        "The operator must register the client for the grant it uses (its grant_types).",
         "RFC 6749 §4.1.2.1, §5.2",
     ),
     "unsupported_grant_type": Reason(
@@ -375,6 +376,14 @@ PROVIDER_ERRORS: dict[str, Reason] = {
         "asked for more than was granted.",
         "Ask for the scopes the client is registered for (photos.read here), no more.",
         "RFC 6749 §3.3, §4.1.2.1, §5.2",
+    ),
+    "invalid_target": Reason(
+        "The provider will not issue a token for that server",
+        "AwesomeService named a resource or audience (RFC 8707, RFC 8693) the provider does "
+        "not know, or another one than it named when asking John.",
+        "The operator should name the photos API's identifier, as its own metadata gives it "
+        "(/.well-known/oauth-protected-resource/api).",
+        "RFC 8707 §2; RFC 8693 §2.2.2",
     ),
     "access_denied": Reason(
         "You said no",

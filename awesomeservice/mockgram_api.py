@@ -124,3 +124,10 @@ async def try_delete(http: httpx.AsyncClient, access_token: str, photo_id: int) 
     """DELETE /api/photos/{id} with our read-only token: Mockgram's answer, whatever it is."""
     response = await send(http, "DELETE", f"/api/photos/{photo_id}", headers=_bearer(access_token))
     return _answer(response)
+
+
+async def try_get(http: httpx.AsyncClient, access_token: str, path: str) -> ApiAnswer:
+    """GET an API path with a token: Mockgram's answer, whatever it is (for the teaching pages
+    that show what a machine token or an exchanged token can and cannot do)."""
+    response = await send(http, "GET", path, headers=_bearer(access_token))
+    return _answer(response)

@@ -24,6 +24,8 @@ CODE_ISSUED = "code_issued"
 CODE_REDEEMED = "code_redeemed"
 TOKEN_ISSUED = "token_issued"
 TOKEN_REVOKED = "token_revoked"
+# RFC 8693's grant type (mockgram/oauth/token_exchange.py), named here to keep this module apart.
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 REFUSED = "refused"
 SIGNED_OUT_BY_APP = "signed_out_by_app"
 DEVICE_APPROVED = "device_approved"
@@ -78,6 +80,10 @@ def on_tokens_issued(session: Session, event: events.TokensIssued) -> None:
     front-channel answer comes right after the consent the page already shows."""
     if event.grant in ("authorization_code", DEVICE_CODE):
         record(session, event, TOKEN_ISSUED, ", ".join(event.kinds))
+    elif event.grant == TOKEN_EXCHANGE:
+        # John should see that the app passed part of his access on (RFC 8693).
+        detail = "a narrower access token, exchanged for one of yours (token exchange)"
+        record(session, event, TOKEN_ISSUED, detail)
 
 
 def record(session: Session, event: events.Event, kind: str, detail: str = "") -> None:

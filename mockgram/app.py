@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mockgram import activity, bearer, capture, cors, lab
 from mockgram import keys as signing_keys
-from mockgram.api import photos
+from mockgram.api import photos, resource_metadata
 from mockgram.config import load_config
 from mockgram.control import plane as control_plane
 from mockgram.control.faults import Faults
@@ -152,6 +152,7 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
         shared_tour.router,
         # The photos API (the resource server, RFC 6750) and the container health check:
         photos.router,
+        resource_metadata.router,  # RFC 9728: the photos API describes itself
         health.router,
     ):
         app.include_router(router)

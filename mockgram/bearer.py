@@ -39,6 +39,9 @@ from mockgram.tokens import (
 )
 
 REALM = "mockgram"
+PHOTOS_API_PREFIX = "/api/"
+# RFC 9728 §3.1: the photos API's metadata (mockgram/api/resource_metadata.py).
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/api"
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -60,9 +63,13 @@ class BearerError(Exception):
         self.description = description
         self.scope = scope
 
-    def challenge(self) -> str:
-        """The WWW-Authenticate value (RFC 6750 §3); no error code when no token was sent."""
+    def challenge(self, resource_metadata: str | None = None) -> str:
+        """The WWW-Authenticate value (RFC 6750 §3); no error code when no token was sent.
+
+        `resource_metadata`: where the resource describes itself (RFC 9728 §5.1)."""
         parts = [f'Bearer realm="{REALM}"']
+        if resource_metadata:
+            parts.append(f'resource_metadata="{resource_metadata}"')
         if self.error:
             parts.append(f'error="{self.error}"')
             # RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
@@ -73,7 +80,7 @@ class BearerError(Exception):
             parts.append(f'error_uri="{error_uri(self.error)}"')  # RFC 6750 §3: the explain page
         return ", ".join(parts)
 
-    def response(self) -> Response:
+    def response(self, resource_metadata: str | None = None) -> Response:
         """The JSON error response with its challenge header."""
         body: dict[str, str] = {}
         if self.error:  # §3.1: no error code when no token was presented
@@ -83,7 +90,8 @@ class BearerError(Exception):
             body["scope"] = self.scope
         if self.error:
             body["error_uri"] = error_uri(self.error)
-        headers = {"WWW-Authenticate": self.challenge(), "Cache-Control": "no-store"}
+        challenge = self.challenge(resource_metadata)
+        headers = {"WWW-Authenticate": challenge, "Cache-Control": "no-store"}
         return JSONResponse(body, status_code=self.status_code, headers=headers)
 
 
@@ -102,8 +110,12 @@ def invalid_request(description: str) -> BearerError:
 
 
 async def bearer_error_handler(request: Request, exc: Exception) -> Response:
-    """Turn a BearerError into its RFC 6750 response."""
+    """Turn a BearerError into its RFC 6750 response; the photos API's names its metadata."""
     assert isinstance(exc, BearerError)
+    if request.url.path.startswith(PHOTOS_API_PREFIX):
+        # RFC 9728 §5.1: where a client learns which authorization server to ask.
+        issuer = request.app.state.settings.issuer
+        return exc.response(f"{issuer}{RESOURCE_METADATA_PATH}")
     return exc.response()
 
 
@@ -172,6 +184,21 @@ def insufficient_scope(scope: str) -> BearerError:
         f"This token may not do that: it needs the {scope} scope.",
         scope=scope,
     )
+
+
+def person_of(access: AccessToken) -> int:
+    """The person a token speaks for; a client's own token (RFC 6749 §4.4) speaks for nobody.
+
+    Such a token is valid, but too weak for a person's data: RFC 6750 §3.1's 403
+    insufficient_scope ("requires higher privileges"), never a 500 or someone else's photos."""
+    if access.user_id is None:
+        raise BearerError(
+            403,
+            "insufficient_scope",
+            "This token was issued to the app itself (client credentials): it speaks for no "
+            "person, so it reaches nobody's photos or profile.",
+        )
+    return access.user_id
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,18 @@ from shared.response_types import RESPONSE_TYPES  # OIDC Core §3, in canonical 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 ID_TOKEN_ALGS = ("RS256", "ES256")  # never "none" (OIDC Core §2)
 DEFAULT_ID_TOKEN_ALG = "RS256"
-GRANT_TYPES = ("authorization_code", "implicit", "refresh_token")
+GRANT_TYPES = (
+    "authorization_code",
+    "implicit",
+    "refresh_token",
+    "client_credentials",  # RFC 6749 §4.4: the app for itself, no person
+    "urn:ietf:params:oauth:grant-type:token-exchange",  # RFC 8693
+)
 # RFC 8628 §3.4: the device authorization grant (a kiosk or TV, approved on John's phone).
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 GRANT_TYPES += (DEVICE_CODE,)
+# Grants that send a person's browser somewhere: only they need redirect URIs and response types.
+REDIRECTING_GRANTS = frozenset({"authorization_code", "implicit"})
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # What a client registered without `scope` may ask for (RFC 7591 §2: the server's default):
 # "Log in with Mockgram" (OIDC Core §5.4) and reading photos, never writing them.
@@ -229,7 +237,7 @@ def without_front_channel(grant_types: object) -> bool:
     return (
         isinstance(grant_types, list)
         and bool(grant_types)
-        and not {"authorization_code", "implicit"} & set(grant_types)
+        and not REDIRECTING_GRANTS & set(grant_types)
     )
 
 
@@ -252,7 +260,7 @@ def allowed_grant_types(client: Client) -> set[str]:
     return set(grant_types_for(client.response_types))
 
 
-def validate_grant_types(value: object, *, response_types: str) -> str:
+def validate_grant_types(value: object, *, response_types: str, public: bool = False) -> str:
     """grant_types, when given, are supported and match response_types (RFC 7591 §2.1).
 
     Returns what to store: "" when none were given (the response types decide)."""
@@ -271,6 +279,11 @@ def validate_grant_types(value: object, *, response_types: str) -> str:
     if words & {"token", "id_token"} and "implicit" not in value:
         raise InvalidClientMetadataError(
             "token and id_token response types need grant type implicit."
+        )
+    # RFC 6749 §4.4: the client credentials grant is for confidential clients only.
+    if public and "client_credentials" in value:
+        raise InvalidClientMetadataError(
+            "grant type client_credentials needs a confidential client (it has no secret)."
         )
     return " ".join(dict.fromkeys(value))
 

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from mockgram.clients import without_front_channel
 from mockgram.config_lines import locate
 from mockgram.demo.painter import SCENES
 from mockgram.keys import RS256, parse_pinned_key
@@ -125,10 +126,11 @@ class ClientConfig(Strict):
     token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] = (
         "client_secret_basic"
     )
-    # Required unless response_types is [] (a device: RFC 8628, no browser comes back to it).
+    # Required, unless the client is a machine (only grants without a browser, below).
     redirect_uris: list[Annotated[str, AfterValidator(_absolute_uri)]] = []
     scopes: list[str] = ["openid", "profile", "email"]
-    response_types: list[str] = ["code"]
+    # None: ["code"], or none at all for a machine client.
+    response_types: list[str] | None = None
     grant_types: (
         list[
             Literal[
@@ -136,6 +138,8 @@ class ClientConfig(Strict):
                 "implicit",
                 "refresh_token",
                 "urn:ietf:params:oauth:grant-type:device_code",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
             ]
         ]
         | None
@@ -145,6 +149,18 @@ class ClientConfig(Strict):
     post_logout_redirect_uris: list[Annotated[str, AfterValidator(_absolute_uri)]] = []
     require_pushed_authorization_requests: bool = False
     fapi2_security_profile: bool = False
+
+    @property
+    def machine(self) -> bool:
+        """Registered only for grants without a browser: no redirect URI, no response type."""
+        return without_front_channel(self.grant_types)
+
+    @property
+    def response_type_list(self) -> list[str]:
+        """response_types as written, or the default: ["code"], [] for a machine client."""
+        if self.response_types is not None:
+            return self.response_types
+        return [] if self.machine else ["code"]
 
 
 class ScopeConfig(Strict):
@@ -390,18 +406,22 @@ def _client_problem(client: ClientConfig, known_scopes: set[str]) -> tuple[Loc, 
     for position, scope in enumerate(client.scopes):
         if scope not in known_scopes:
             return ("scopes", position), f"unknown scope {scope!r}; add it under [[scopes]]"
+    if public and "client_credentials" in (client.grant_types or []):
+        return ("grant_types",), "client_credentials needs a confidential client with a secret"
     words: set[str] = set()
-    for position, response_type in enumerate(client.response_types):
+    for position, response_type in enumerate(client.response_type_list):
         if response_type not in RESPONSE_TYPES:
             known = ", ".join(RESPONSE_TYPES)
             return ("response_types", position), f"unknown {response_type!r}; one of: {known}"
         words |= set(response_type.split())
-    if client.fapi2_security_profile and (public or client.response_types != ["code"]):
+    if client.fapi2_security_profile and (public or client.response_type_list != ["code"]):
         # FAPI 2.0 §5.3.2: confidential clients, response_type code only.
         return ("fapi2_security_profile",), "a FAPI 2.0 client is confidential and uses code only"
     # RFC 6749 §3.1.2.2: a client that uses the authorization endpoint registers where to return.
     if words and not client.redirect_uris:
-        return ("redirect_uris",), "at least one redirect URI (or response_types = [])"
+        return (
+            "redirect_uris",
+        ), "at least one redirect URI (only a device or machine client has none)"
     if client.grant_types is not None:
         # RFC 7591 §2.1: the grant types the response types need must be listed.
         if "code" in words and "authorization_code" not in client.grant_types:

@@ -133,6 +133,8 @@ class AuthorizationRequest(MockgramTable, table=True):
     prompt: str | None = None
     max_age: int | None = None
     login_hint: str | None = None
+    # RFC 8707 §2: the resource server the client named, if it named one.
+    resource: str | None = None
     # Set when prompt=login or max_age demands a new sign-in; cleared by that sign-in.
     force_login: bool = False
     created_at: datetime = Field(default_factory=utcnow)
@@ -170,6 +172,7 @@ class AuthorizationCode(MockgramTable, table=True):
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     auth_time: datetime | None = None
+    resource: str | None = None  # RFC 8707 §2: what the authorization request named
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     redeemed_at: datetime | None = None
@@ -207,8 +210,11 @@ class IssuedToken(MockgramTable, table=True):
 
     jti: str = Field(primary_key=True, max_length=64)
     client_id: str = Field(foreign_key="client.client_id", index=True)
-    user_id: int = Field(foreign_key="user.id", index=True)
+    # None for a token the client got for itself (client credentials, RFC 6749 §4.4): no person.
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     scope: str
+    # RFC 8707 §2: the resource servers it is for (its `aud`, space-separated).
+    audience: str = ""
     code_hash: str | None = Field(default=None, index=True)
     issued_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
@@ -261,6 +267,7 @@ class RefreshToken(MockgramTable, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     scope: str  # what John granted: a refresh may ask for this or less, never more (§6)
     auth_time: datetime | None = None  # when John signed in: the refreshed id_token's auth_time
+    resource: str | None = None  # RFC 8707: the resource the grant is for (None: the photos API)
     issued_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None

@@ -215,13 +215,18 @@ def upsert_client(
     logout_uris = [
         check_redirect_uri(uri, owner=f"Client {client_id!r}") for uri in post_logout_redirect_uris
     ]
+    grants = None if grant_types is None else list(grant_types)
+    public = token_endpoint_auth_method == "none"
     try:
-        words = validate_response_types(list(response_types))
-        grants = None if grant_types is None else list(grant_types)
-        grant_words = validate_grant_types(grants, response_types=words)
+        words = validate_response_types(list(response_types), grant_types=grants)
+        stored_grants = validate_grant_types(grants, response_types=words, public=public)
         display_name = validate_name(name, required=True)
     except OAuthError as exc:
         raise PeopleError(f"Client {client_id!r}: {exc.description}") from exc
+    # RFC 6749 §3.1.2: only a client that sends a browser to the authorization endpoint (one
+    # with a response type) needs somewhere to send it back; a device or a machine does not.
+    if not uris and words:
+        raise PeopleError(f"Client {client_id!r}: it needs at least one redirect URI.")
     if token_endpoint_auth_method not in AUTH_METHODS:
         raise PeopleError(
             f"Client {client_id!r}: token_endpoint_auth_method must be one of "
@@ -234,7 +239,6 @@ def upsert_client(
             + ", ".join(ID_TOKEN_ALGS)
             + "."
         )
-    public = token_endpoint_auth_method == "none"
     if public and secret is not None:
         raise PeopleError(f"Client {client_id!r} is public (auth method none): no secret.")
     client = session.get(Client, client_id)
@@ -250,7 +254,7 @@ def upsert_client(
         "allowed_scopes": normalize_scope(allowed_scopes),
         "token_endpoint_auth_method": token_endpoint_auth_method,
         "response_types": words,
-        "grant_types": grant_words,  # RFC 7591 §2: "" when none were named
+        "grant_types": stored_grants,
         "id_token_signed_response_alg": id_token_signed_response_alg,
         "owner_user_id": owner_user_id,
         # Written by whoever runs this Mockgram (its file, its control plane), not a stranger.

@@ -109,6 +109,11 @@ class MockgramSettings(BaseSettings):
         default=False,
         description="Lab mode: AwesomeService's attack lab may switch one defence off for one run.",
     )
+    extra_resources: list[str] = Field(
+        default_factory=list,
+        description="Resource servers besides the photos API that a client may name with "
+        "`resource` or `audience` (RFC 8707, RFC 8693): absolute URIs, as a JSON list.",
+    )
     # For other projects' test suites (mockgram/control/, mockgram/testing/): both off by default.
     control: bool | None = Field(
         default=None,

@@ -31,7 +31,7 @@ class AccessToken:
     """What the resource server learns from a valid access token."""
 
     jti: str
-    user_id: int
+    user_id: int | None  # None: the client's own token (client credentials), no person
     client_id: str
     scopes: frozenset[str]
     claims: dict[str, Any] = field(default_factory=dict)  # as signed: iat, exp, aud, iss, sub…
@@ -42,29 +42,45 @@ def issue_access_token(
     *,
     keys: SigningKeys,
     settings: MockgramSettings,
-    user_id: int,
+    user_id: int | None,
     client_id: str,
     scope: str,
     code_hash: str | None = None,
     grant_id: str | None = None,
+    audience: list[str] | None = None,
+    act: dict[str, Any] | None = None,
+    max_ttl: int | None = None,
 ) -> tuple[str, int]:
-    """Sign an access token and record its jti (the caller commits). Returns (token, expires_in)."""
+    """Sign an access token and record its jti (the caller commits). Returns (token, expires_in).
+
+    `user_id` None: the client's own token (RFC 6749 §4.4), whose `sub` is the client_id
+    (RFC 9068 §2.2). `audience`: the resources it is for (RFC 8707), the photos API by default.
+    `act`: who acts for the subject (RFC 8693 §4.1). `max_ttl`: a shorter life than usual."""
     now = utcnow()
     ttl = settings.access_token_ttl_seconds
+    if max_ttl is not None:
+        ttl = max(1, min(ttl, max_ttl))
     jti = new_token(16)
-    user = session.get(User, user_id)
+    user = None if user_id is None else session.get(User, user_id)
+    audience = audience or [settings.api_audience]
     # RFC 9068 §2.2.1: the person's rule may add identity claims; the protocol's own win.
     extra = {} if user is None else access_token_extra_claims(user, settings=settings)
+    # RFC 9068 §2.2: with no resource owner (client credentials), sub names the client.
+    person = str(user_id) if user is None else user.subject
+    subject = client_id if user_id is None else person
     claims = extra | {
         "iss": settings.issuer,
-        "sub": str(user_id) if user is None else user.subject,
-        "aud": settings.api_audience,
+        "sub": subject,
+        # RFC 9068 §3 / RFC 8707 §2.2: one audience as a string, several as a list.
+        "aud": audience[0] if len(audience) == 1 else audience,
         "client_id": client_id,
         "scope": scope,
         "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + ttl,
         "jti": jti,
     }
+    if act is not None:
+        claims["act"] = act  # RFC 8693 §4.1: the actor, beside the subject it acts for
     # RFC 9068 §2.1: signed with an asymmetric algorithm (RS256 unless configured), never none.
     key = keys.for_alg(settings.signing_alg)
     header = {"alg": settings.signing_alg, "typ": "at+jwt", "kid": str(key.kid)}
@@ -75,6 +91,7 @@ def issue_access_token(
             client_id=client_id,
             user_id=user_id,
             scope=scope,
+            audience=" ".join(audience),
             code_hash=code_hash,
             grant_id=grant_id,
             issued_at=now,
@@ -97,14 +114,23 @@ def signed_claims(token: str, *, keys: SigningKeys) -> dict[str, Any]:
     return dict(decoded.claims)
 
 
-def checked_claims(token: str, *, keys: SigningKeys, settings: MockgramSettings) -> dict[str, Any]:
-    """Signature, type, issuer, audience and expiry (RFC 9068 §4): all the token itself says."""
+def checked_claims(
+    token: str,
+    *,
+    keys: SigningKeys,
+    settings: MockgramSettings,
+    audiences: list[str] | None = None,
+) -> dict[str, Any]:
+    """Signature, type, issuer, audience and expiry (RFC 9068 §4): all the token itself says.
+
+    `audiences`: the resources whose tokens are welcome (the photos API when None)."""
     claims = signed_claims(token, keys=keys)
-    audiences = claims.get("aud")
-    audiences = audiences if isinstance(audiences, list) else [audiences]
+    aud = claims.get("aud")
+    aud = aud if isinstance(aud, list) else [aud]
     if claims.get("iss") != settings.issuer:
         raise InvalidAccessToken("The access token was issued by someone else.")
-    if settings.api_audience not in audiences:
+    # RFC 8707 §2.2 / RFC 9068 §4: a token for another resource server is not for us.
+    if not set(audiences or [settings.api_audience]) & set(aud):
         raise InvalidAccessToken("The access token is meant for another audience.")
     exp = claims.get("exp")
     if not isinstance(exp, int) or exp <= int(utcnow().timestamp()):
@@ -129,7 +155,13 @@ def active_token(session: Session, claims: dict[str, Any]) -> AccessToken:
 
 
 def verify_access_token(
-    session: Session, token: str, *, keys: SigningKeys, settings: MockgramSettings
+    session: Session,
+    token: str,
+    *,
+    keys: SigningKeys,
+    settings: MockgramSettings,
+    audiences: list[str] | None = None,
 ) -> AccessToken:
     """Check signature, type, issuer, audience, expiry and revocation (RFC 9068 §4)."""
-    return active_token(session, checked_claims(token, keys=keys, settings=settings))
+    claims = checked_claims(token, keys=keys, settings=settings, audiences=audiences)
+    return active_token(session, claims)

@@ -128,6 +128,35 @@ _BACK_CHANNEL: tuple[_Rule, ...] = (
         ),
     ),
     _Rule(
+        lambda path, form: (
+            path.endswith("/token") and form.get("grant_type") == "client_credentials"
+        ),
+        Label(
+            None,
+            "client_credentials",
+            "Client credentials: AwesomeService asks a token for itself, no person involved",
+            "RFC 6749 §4.4.2",
+            rfc_url(6749, "4.4.2"),
+            CLIENT,
+            AUTH_SERVER,
+        ),
+    ),
+    _Rule(
+        lambda path, form: (
+            path.endswith("/token")
+            and form.get("grant_type") == "urn:ietf:params:oauth:grant-type:token-exchange"
+        ),
+        Label(
+            None,
+            "token_exchange",
+            "Token exchange: John's token traded for a narrower one for the print lab",
+            "RFC 8693 §2.1",
+            rfc_url(8693, "2.1"),
+            CLIENT,
+            AUTH_SERVER,
+        ),
+    ),
+    _Rule(
         lambda path, form: path.endswith("/token"),
         Label(
             5,
@@ -209,6 +238,18 @@ _BACK_CHANNEL: tuple[_Rule, ...] = (
             rfc_url(7517, "5"),
             CLIENT,
             AUTH_SERVER,
+        ),
+    ),
+    _Rule(
+        lambda path, form: "/.well-known/oauth-protected-resource" in path,
+        Label(
+            None,
+            "resource_metadata",
+            "Resource metadata: the photos API says who issues its tokens",
+            "RFC 9728 §3",
+            rfc_url(9728, "3"),
+            CLIENT,
+            PHOTOS_API,
         ),
     ),
     _Rule(

@@ -77,6 +77,27 @@ FLOWS: list[Flow] = [
         "device flow A–F",
     ),
     Flow(
+        "The nightly print-queue job (client credentials)",
+        "/print-queue",
+        "No person at all: AwesomeService asks a token for itself with its secret (RFC 6749 "
+        "§4.4), and the photos API shows it reads nobody's photos.",
+        "back channel only",
+    ),
+    Flow(
+        "Hand a print job to the lab (token exchange)",
+        "/orders",
+        "Open one of your orders: AwesomeService trades John's token for a narrower one the "
+        "print lab reads the photos with, naming itself as the actor (RFC 8693).",
+        "after steps 1–6",
+    ),
+    Flow(
+        "Which flow when",
+        "/flows",
+        "Code, code + PKCE, implicit, client credentials, device and token exchange side by "
+        "side: who is present, where the token travels, what a thief can do with it.",
+        "all flows",
+    ),
+    Flow(
         "Flow inspector",
         "/inspector",
         "Every step of your own flows as it happened, secrets redacted, JWTs decoded.",

@@ -21,7 +21,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile as ParsedFile  # what the form parser hands over
 
-from mockgram.bearer import PresentedToken, present_token, require_scope
+from mockgram.bearer import PresentedToken, person_of, present_token, require_scope
 from mockgram.db import DatabaseDep, SessionDep
 from mockgram.deps import SettingsDep
 from mockgram.failures import error_uri
@@ -106,14 +106,14 @@ def bad_upload(description: str) -> JSONResponse:
 
 def owners_photos(session: Session, token: PresentedToken) -> list[Photo]:
     """The photos of an active token's owner (its revocation checked in the same session)."""
-    return list_photos(session, token.authorize(session).user_id)
+    return list_photos(session, person_of(token.authorize(session)))
 
 
 def owners_photo(
     session: Session, token: PresentedToken, raw_id: str, *, with_image: bool = False
 ) -> Photo | None:
     """One photo of an active token's owner, or None."""
-    owner_id = token.authorize(session).user_id
+    owner_id = person_of(token.authorize(session))
     return find_owned_photo(session, owner_id, raw_id, with_image=with_image)
 
 
@@ -169,7 +169,7 @@ def post_photo(
         info = inspect_upload(data)
     except BadImage as exc:
         return bad_upload(str(exc))
-    photo = new_photo(owner_id=token.user_id, caption=caption, info=info)
+    photo = new_photo(owner_id=person_of(token), caption=caption, info=info)
     session.add(photo)
     session.commit()
     session.refresh(photo)
@@ -181,7 +181,7 @@ def post_photo(
 @router.delete("/photos/{photo_id}", status_code=204, summary="Delete a photo (photos.write)")
 def delete_photo(photo_id: str, token: WriteToken, session: SessionDep) -> Response:
     """Delete one of the token owner's photos."""
-    photo = find_owned_photo(session, token.user_id, photo_id)
+    photo = find_owned_photo(session, person_of(token), photo_id)
     if photo is None:
         return not_found()
     session.delete(photo)

@@ -121,8 +121,12 @@ def upsert_client(
     existing = session.get(Client, client_id)
     if not public and secret is None and (existing is None or existing.secret_hash is None):
         secret = new_token(32)
+    grant_types: list[str] | None = None
     if existing is not None:
         scopes = scopes or existing.allowed_scopes
+        # The grants it registered stay, unless new response types need others (RFC 7591 §2.1).
+        if existing.grant_types and response_types in (None, existing.response_types):
+            grant_types = existing.grant_types.split()
         response_types = response_types or existing.response_types
         id_token_signed_response_alg = (
             id_token_signed_response_alg or existing.id_token_signed_response_alg
@@ -137,6 +141,7 @@ def upsert_client(
             token_endpoint_auth_method="none" if public else "client_secret_basic",
             allowed_scopes=(scopes or "openid profile email photos.read").split(),
             response_types=(response_types or "code").split(),
+            grant_types=grant_types,
             id_token_signed_response_alg=id_token_signed_response_alg or "RS256",
         )
     except people.PeopleError as exc:

@@ -187,7 +187,7 @@ def _write_client(session: Session, client: ClientConfig, loaded: LoadedConfig) 
         secret=client.secret,
         token_endpoint_auth_method=client.token_endpoint_auth_method,
         allowed_scopes=client.scopes,
-        response_types=client.response_types,
+        response_types=client.response_type_list,
         grant_types=client.grant_types,
         id_token_signed_response_alg=id_token_alg(client, loaded.config),
         post_logout_redirect_uris=client.post_logout_redirect_uris,

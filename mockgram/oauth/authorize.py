@@ -3,11 +3,12 @@
 The request is checked by small functions composed in order, like node-oidc-provider's
 actions: check_client → check_redirect_uri → check_response_mode → check_form_post_target,
 then in checked_request check_repeated_params → check_response_type → check_scope →
-check_openid_scope → check_nonce → check_pkce → check_prompt → check_max_age (→ check_silent
-for prompt=none). Until the client, its redirect URI and the response mode are known to be
-good, a failure is a 400 page (never a redirect); after that, errors go back to the client in
-the request's response mode (query, fragment or form_post) with error, error_description,
-error_uri, state and iss — once John has signed in, for an unverified client.
+check_resource (RFC 8707) → check_openid_scope → check_nonce → check_pkce → check_prompt →
+check_max_age (→ check_silent for prompt=none). Until the client, its redirect URI and the
+response mode are known to be good, a failure is a 400 page (never a redirect); after that,
+errors go back to the client in the request's response mode (query, fragment or form_post)
+with error, error_description, error_uri, state and iss — once John has signed in, for an
+unverified client.
 
 Decisions, written down:
 - redirect_uri is compared with the registered ones as an exact string (RFC 6749 §3.1.2.3,
@@ -105,6 +106,7 @@ from mockgram.oauth.fapi import allows_only_code, requires_par, requires_pkce
 from mockgram.oauth.pending import bind_to_session
 from mockgram.oauth.redirect_uris import differs_only_by_port, matching
 from mockgram.oauth.request_uris import RequestUriError, pushed_params
+from mockgram.oauth.resources import requested_resources
 from mockgram.oauth.responses import (
     FORM_POST,
     QUERY,
@@ -114,6 +116,7 @@ from mockgram.oauth.responses import (
     returns_token,
 )
 from mockgram.scopes import SCOPES, has_openid, normalize_scope
+from mockgram.settings import MockgramSettings
 from shared.clock import epoch_seconds, utcnow
 from shared.db import KEEP_EXPIRED, delete_older_than
 from shared.forms import FormBodyDep
@@ -140,6 +143,7 @@ KNOWN_PARAMS = (
     "prompt",
     "max_age",
     "login_hint",
+    "resource",
 )
 PROMPT_VALUES = ("none", "login", "consent")
 # The two types that need no nonce even with openid: the code flow, and OAuth 2.0 implicit.
@@ -219,6 +223,7 @@ def authorize(
             redirect_uri_in_request=redirect_uri_in_request,
             mode=mode,
             ttl_seconds=provider.settings.pending_request_ttl_seconds,
+            settings=provider.settings,
         )
     except OAuthError as exc:
         # RFC 9700 §4.11.2: an unverified client's redirect URI is anyone's; no bounce there.
@@ -248,9 +253,10 @@ def checked_request(
     redirect_uri_in_request: bool,
     mode: str,
     ttl_seconds: int,
+    settings: MockgramSettings,
 ) -> AuthorizationRequest:
     """The checks whose errors go back to the client, in order; the request to keep."""
-    checked = check_params(client, params)
+    checked = check_params(client, params, settings)
     prompt, login_hint, scope = checked.prompt, checked.login_hint, checked.scope
     user = get_current_user(request, session)
     force_login = needs_fresh_login(
@@ -274,6 +280,7 @@ def checked_request(
         max_age=checked.max_age,
         login_hint=login_hint[:MAX_LOGIN_HINT] if login_hint else None,
         force_login=force_login,
+        resource=checked.resource,
         expires_at=utcnow() + timedelta(seconds=ttl_seconds),
     )
 
@@ -290,13 +297,15 @@ class CheckedParams:
     prompt: frozenset[str]
     max_age: int | None
     login_hint: str | None
+    resource: str | None
 
 
-def check_params(client: Client, params: Params) -> CheckedParams:
+def check_params(client: Client, params: Params, settings: MockgramSettings) -> CheckedParams:
     """The checks on the parameters alone, in order (a pushed request too, RFC 9126 §2.1)."""
     check_repeated_params(params)
     words = check_response_type(client, params)
     scope = check_scope(client, params)
+    resource = check_resource(params, settings)
     check_openid_scope(words, scope)
     nonce = check_nonce(words, scope, params)
     code_challenge, code_challenge_method = check_pkce(client, words, params)
@@ -311,6 +320,7 @@ def check_params(client: Client, params: Params) -> CheckedParams:
         prompt=prompt,
         max_age=max_age,
         login_hint=single(params, "login_hint"),
+        resource=resource,
     )
 
 
@@ -600,6 +610,12 @@ def check_scope(client: Client, params: Params) -> str:
     if not_allowed:
         raise InvalidScopeError(f"This client may not ask for: {' '.join(sorted(not_allowed))}.")
     return normalize_scope(requested)
+
+
+def check_resource(params: Params, settings: MockgramSettings) -> str | None:
+    """RFC 8707 §2: a resource Mockgram knows, else invalid_target back to the client."""
+    resource = single(params, "resource")
+    return None if resource is None else requested_resources([resource], settings)[0]
 
 
 def check_openid_scope(words: frozenset[str], scope: str) -> None:

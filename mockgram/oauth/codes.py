@@ -38,6 +38,7 @@ def issue_code(session: Session, provider: Provider, approved: Approved) -> str:
             nonce=pending.nonce,
             code_challenge=pending.code_challenge,
             code_challenge_method=pending.code_challenge_method,
+            resource=pending.resource,
             auth_time=datetime.fromtimestamp(auth_time, UTC) if auth_time else None,
             created_at=now,
             expires_at=now + timedelta(seconds=provider.settings.code_ttl_seconds),

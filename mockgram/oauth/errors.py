@@ -83,6 +83,10 @@ class TemporarilyUnavailableError(OAuthError, error="temporarily_unavailable", s
 class RateLimitedError(OAuthError, error="temporarily_unavailable", status_code=429): ...
 
 
+# RFC 8707 §2, RFC 8693 §2.2.2: a resource or audience Mockgram does not know or will not serve.
+class InvalidTargetError(OAuthError, error="invalid_target"): ...
+
+
 # RFC 7591 §3.2.2
 class InvalidRedirectUriError(OAuthError, error="invalid_redirect_uri"): ...
 

@@ -35,11 +35,20 @@ class Grant:
     auth_time: datetime | None  # when John signed in: each id_token of the grant says so
     # The family's absolute end, set by its first refresh token; rotation carries it over.
     expires_at: datetime | None = None
+    # RFC 8707: the resource named at the authorization request; None: the photos API.
+    resource: str | None = None
 
 
-def new_grant(*, client_id: str, user_id: int, scope: str, auth_time: datetime | None) -> Grant:
+def new_grant(
+    *,
+    client_id: str,
+    user_id: int,
+    scope: str,
+    auth_time: datetime | None,
+    resource: str | None = None,
+) -> Grant:
     """A fresh family for the tokens of one code redemption."""
-    return Grant(new_token(16), client_id, user_id, scope, auth_time)
+    return Grant(new_token(16), client_id, user_id, scope, auth_time, resource=resource)
 
 
 def grant_of(token: RefreshToken) -> Grant:
@@ -51,6 +60,7 @@ def grant_of(token: RefreshToken) -> Grant:
         token.scope,
         token.auth_time,
         as_utc(token.expires_at),
+        token.resource,
     )
 
 
@@ -74,8 +84,10 @@ def issue_tokens(
     scope: str,
     with_refresh_token: bool,
     code_hash: str | None = None,
+    audience: list[str] | None = None,
 ) -> dict[str, str | int]:
-    """§5.1: an access token for `scope`, a refresh token when due (the caller commits)."""
+    """§5.1: an access token for `scope` (and `audience`, RFC 8707), a refresh token when due
+    (the caller commits)."""
     access_token, expires_in = issue_access_token(
         session,
         keys=provider.keys,
@@ -85,6 +97,7 @@ def issue_tokens(
         scope=scope,
         code_hash=code_hash,
         grant_id=grant.grant_id,
+        audience=audience,
     )
     body: dict[str, str | int] = {
         "access_token": access_token,

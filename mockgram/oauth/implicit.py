@@ -32,6 +32,8 @@ def implicit_access_token(
         client_id=approved.pending.client_id,
         scope=approved.scope,
         code_hash=hash_secret(code) if code else None,
+        # RFC 8707 §2: the resource the authorization request named becomes the audience.
+        audience=[approved.pending.resource] if approved.pending.resource else None,
     )
     return {
         "access_token": access_token,

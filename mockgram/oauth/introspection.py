@@ -40,6 +40,7 @@ from mockgram.oauth.errors import (
     json_error,
 )
 from mockgram.oauth.refresh import find_refresh_token
+from mockgram.oauth.resources import known_resources
 from mockgram.tokens import InvalidAccessToken, verify_access_token
 from shared.clock import as_utc, utcnow
 
@@ -96,22 +97,28 @@ def access_token_answer(
     session: Session, provider: Provider, token: str, client: Client
 ) -> dict[str, Any] | None:
     """Active claims of a valid access token of this client; INACTIVE or None (not one)."""
+    settings = provider.settings
     try:
-        # The resource server's own checks: signature, typ, iss, aud, exp, revocation.
-        access = verify_access_token(session, token, keys=provider.keys, settings=provider.settings)
+        # The resource server's own checks: signature, typ, iss, aud, exp, revocation; a token
+        # for any resource Mockgram serves (RFC 8707) is one it can speak about.
+        audiences = known_resources(settings)
+        keys = provider.keys
+        access = verify_access_token(
+            session, token, keys=keys, settings=settings, audiences=audiences
+        )
     except InvalidAccessToken:
         return None
     if access.client_id != client.client_id:
         return INACTIVE  # a foreign token: nothing to say about it
-    user = session.get(User, access.user_id)
-    if user is None:
+    # A client's own token (client credentials) has no person, hence no username.
+    user = None if access.user_id is None else session.get(User, access.user_id)
+    if access.user_id is not None and user is None:
         return INACTIVE
     claims = access.claims
-    return {
+    answer: dict[str, Any] = {
         "active": True,
         "scope": str(claims.get("scope", "")),
         "client_id": access.client_id,
-        "username": user.username,
         "token_type": "Bearer",
         "exp": claims.get("exp"),
         "iat": claims.get("iat"),
@@ -120,6 +127,11 @@ def access_token_answer(
         "iss": claims.get("iss"),
         "jti": access.jti,
     }
+    if user is not None:
+        answer["username"] = user.username
+    if "act" in claims:
+        answer["act"] = claims["act"]  # RFC 8693 §4.1: who acts for the subject
+    return answer
 
 
 def refresh_token_answer(

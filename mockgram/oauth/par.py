@@ -71,7 +71,7 @@ def pushed_authorization_request_endpoint(call: BackChannelDep) -> Response:
             check_form_post_target(redirect_uri, mode)
         except AuthorizePageError as exc:
             raise InvalidRequestError(f"{exc.title} ({exc.rfc}).") from exc
-        check_params(client, params)
+        check_params(client, params, settings)
         limit = rate_limits.Limit(
             rate_limits.AUTHORIZATION_REQUESTS, settings.authorization_requests_per_hour
         )

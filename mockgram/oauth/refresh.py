@@ -46,6 +46,7 @@ from mockgram.oauth.errors import (
 )
 from mockgram.oauth.grants import grant_of, issue_tokens, kinds_in
 from mockgram.oauth.id_tokens import issue_id_token, numeric_date
+from mockgram.oauth.resources import within
 from mockgram.scopes import has_openid, normalize_scope
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
@@ -107,7 +108,13 @@ def refresh_grant(
         raise InvalidGrantError("The person this grant belongs to no longer exists.")
     # §6: the new refresh token keeps the grant's whole scope and the family's expiry.
     grant = grant_of(record)
-    body = issue_tokens(session, provider, grant, scope=scope, with_refresh_token=True)
+    # RFC 8707 §2.2: a refresh may name the grant's resource (or none), never another.
+    authorized = grant.resource or provider.settings.api_audience
+    requested = form.get("resource")
+    audience = within([requested] if requested else [authorized], [authorized])
+    body = issue_tokens(
+        session, provider, grant, scope=scope, with_refresh_token=True, audience=audience
+    )
     if has_openid(scope):
         # OIDC Core §12.2: same iss, sub, aud; auth_time of the original sign-in; no nonce.
         access_token, auth_time = str(body["access_token"]), numeric_date(grant.auth_time)

@@ -24,7 +24,9 @@ default, or ES256; anything else, `none` included, is invalid_client_metadata). 
 is a list of supported response types (default ["code"]); Mockgram stores the words they use
 and allows every combination of them, and the answer lists those combinations. grant_types,
 when sent, must match them (RFC 7591 §2.1: code ↔ authorization_code, token/id_token ↔
-implicit).
+implicit). A machine client, registered only for grants without a browser (`client_credentials`,
+token exchange), needs no redirect_uris and has no response types; client_credentials needs a
+confidential client (RFC 6749 §4.4).
 """
 
 from __future__ import annotations
@@ -93,17 +95,17 @@ def register(
         metadata = parse_metadata(body)
         name = validate_name(metadata.get("client_name"))
         auth_method = validate_auth_method(metadata.get("token_endpoint_auth_method"))
+        public = auth_method == "none"
         response_types = validate_response_types(
             metadata.get("response_types"), grant_types=metadata.get("grant_types")
         )
+        # RFC 7591 §2: a client with no response type (a device, a machine) needs no redirect URI.
         redirect_uris = validate_redirect_uris(
-            metadata.get("redirect_uris"),
-            public=auth_method == "none",
-            response_types=response_types,
+            metadata.get("redirect_uris"), public=public, response_types=response_types
         )
         scope = validate_scope(metadata.get("scope"))
         grant_types = validate_grant_types(
-            metadata.get("grant_types"), response_types=response_types
+            metadata.get("grant_types"), response_types=response_types, public=public
         )
         id_token_alg = validate_id_token_alg(metadata.get("id_token_signed_response_alg"))
         # RP-Initiated Logout §3.1, RFC 9126 §6, and Mockgram's FAPI 2.0 switch.

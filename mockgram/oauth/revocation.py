@@ -106,9 +106,9 @@ def revoke_refresh_token(session: Session, provider: Provider, token: str, clien
 
 
 def announce_revoked(
-    session: Session, events: Events, user_id: int, client: Client, what: str
+    session: Session, events: Events, user_id: int | None, client: Client, what: str
 ) -> None:
-    """Say which of John's tokens the app gave up."""
+    """Say which of John's tokens the app gave up (user_id None: the app's own token)."""
     revoked = TokensRevoked(
         user_id=user_id, client_id=client.client_id, what=f"{what}, by the app (RFC 7009)"
     )

@@ -3,7 +3,8 @@
 The back channel: AwesomeService's server trades the code, its secret and the PKCE verifier
 for an access token (and a refresh token, see mockgram/oauth/refresh.py). The endpoint reads
 as a checklist: client authentication → grant_type → the grant. The code grant, in this order:
-code → expiry → client binding → redirect_uri → PKCE → single use → tokens.
+code → expiry → client binding → redirect_uri → PKCE → resource (RFC 8707) → single use →
+tokens.
 
 Side jobs stay out of the way: what happened is announced (mockgram/events.py) for whoever
 listens, and the two defences the attack lab may waive are asked about once each, on the
@@ -45,6 +46,7 @@ from mockgram.events import CodeRedeemed, Events, RequestRefused, TokensIssued
 from mockgram.models import AuthorizationCode, Client, IssuedToken
 from mockgram.oauth import refresh
 from mockgram.oauth.back_channel import BackChannelCall, BackChannelDep, refuse_other_methods
+from mockgram.oauth.client_credentials import CLIENT_CREDENTIALS, client_credentials_grant
 from mockgram.oauth.device import device_code_grant
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
@@ -56,7 +58,10 @@ from mockgram.oauth.errors import (
 )
 from mockgram.oauth.grants import issue_tokens, kinds_in, new_grant
 from mockgram.oauth.id_tokens import id_token_for_code
+from mockgram.oauth.resources import known_resources, requested_resources, within
+from mockgram.oauth.token_exchange import TOKEN_EXCHANGE, token_exchange_grant
 from mockgram.scopes import has_openid
+from mockgram.settings import MockgramSettings
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
 from shared.hashing import hash_secret
@@ -99,6 +104,8 @@ GRANTS: dict[str, GrantHandler] = {
     AUTHORIZATION_CODE: code_grant,
     REFRESH_TOKEN: refresh_token_grant,
     DEVICE_CODE: device_code_grant,  # RFC 8628 §3.4 (mockgram/oauth/device.py)
+    CLIENT_CREDENTIALS: client_credentials_grant,  # RFC 6749 §4.4
+    TOKEN_EXCHANGE: token_exchange_grant,  # RFC 8693
 }
 
 
@@ -131,8 +138,10 @@ def redeem_code(
         raise InvalidGrantError("The code is invalid.")
     check_code_binding(record, client, form)
     check_code_verifier(session, provider, record, client, form)
+    # RFC 8707 §2.2: checked before the code is spent, so a wrong resource does not burn it.
+    audience = token_audience(form.get("resource"), record.resource, provider.settings)
     claim_once(session, provider, record, client)
-    body = issue_code_tokens(session, provider, record, client)
+    body = issue_code_tokens(session, provider, record, client, audience)
     user_id, client_id = record.user_id, client.client_id
     provider.events.announce(session, CodeRedeemed(user_id=user_id, client_id=client_id))
     provider.events.announce(
@@ -223,7 +232,11 @@ def refuse(
 
 
 def issue_code_tokens(
-    session: Session, provider: Provider, record: AuthorizationCode, client: Client
+    session: Session,
+    provider: Provider,
+    record: AuthorizationCode,
+    client: Client,
+    audience: list[str],
 ) -> dict[str, str | int]:
     """§5.1: the access token, a refresh token when due, an id_token for OpenID (the body)."""
     # One grant, one family: the refresh tokens and every access token refreshed from them.
@@ -232,6 +245,7 @@ def issue_code_tokens(
         user_id=record.user_id,
         scope=record.scope,
         auth_time=record.auth_time,
+        resource=audience[0],  # what its refreshed tokens are for too (RFC 8707 §2.2)
     )
     with_refresh_token = refresh.gets_refresh_token(client, record.scope)
     body = issue_tokens(
@@ -241,11 +255,22 @@ def issue_code_tokens(
         scope=record.scope,
         with_refresh_token=with_refresh_token,
         code_hash=record.code_hash,
+        audience=audience,
     )
     if has_openid(record.scope):
         # OIDC Core §3.1.3.3: an OpenID request gets its id_token here (nonce, auth_time).
         body["id_token"] = id_token_for_code(session, provider, client, record)
     return body
+
+
+def token_audience(
+    requested: str | None, authorized: str | None, settings: MockgramSettings
+) -> list[str]:
+    """RFC 8707 §2.2: the resource named here, within what the authorization request named."""
+    allowed = [authorized] if authorized else known_resources(settings)
+    if requested is None:
+        return [authorized] if authorized else [settings.api_audience]
+    return within(requested_resources([requested], settings), allowed)
 
 
 def claim_code(session: Session, code_hash: str) -> bool:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from mockgram.bearer import BearerError, PresentedToken, present_token
+from mockgram.bearer import BearerError, PresentedToken, person_of, present_token
 from mockgram.db import DatabaseDep
 from mockgram.deps import SettingsDep
 from mockgram.models import User
@@ -43,7 +43,7 @@ async def userinfo(token: OpenIdToken, database: DatabaseDep, settings: Settings
 def token_and_user(session: Session, token: PresentedToken) -> tuple[AccessToken, User]:
     """The active token and the user it speaks for, in one session."""
     access = token.authorize(session)
-    user = session.get(User, access.user_id)
+    user = session.get(User, person_of(access))
     if user is None:  # the account is gone: the token no longer speaks for anyone
         raise BearerError(401, "invalid_token", "The user of this access token no longer exists.")
     return access, user

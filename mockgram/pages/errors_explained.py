@@ -75,7 +75,9 @@ EXPLANATIONS: dict[str, Explanation] = {
     "unauthorized_client": Explanation(
         "This client may not use this flow",
         "The client is registered, but not for this response_type or grant_type — for "
-        "example the implicit flow for a client registered for the code flow only.",
+        "example the implicit flow for a client registered for the code flow only, or "
+        "client_credentials or token exchange for a client whose grant_types do not list them "
+        "(a public client can never use client_credentials).",
         "Use a flow the client is registered for, or register it for this one.",
         "RFC 6749 §4.1.2.1, §5.2",
         1,
@@ -96,6 +98,20 @@ EXPLANATIONS: dict[str, Explanation] = {
         "print shop needs photos.read, never photos.write.",
         "RFC 6749 §3.3, §4.1.2.1, §5.2",
         1,
+    ),
+    "invalid_target": Explanation(
+        "Mockgram issues no tokens for that resource",
+        "The request named a resource (RFC 8707) or an audience (RFC 8693) that is not a "
+        "resource server Mockgram knows — the photos API, or one the operator added — or "
+        "the resource is not an absolute URI, or a token request named another resource than "
+        "its authorization request did. A token is only ever minted for a server Mockgram "
+        "vouches for, so a token meant for one server cannot be replayed at another.",
+        "Name the photos API's identifier (the `resource` in "
+        "/.well-known/oauth-protected-resource/api), or leave resource out: the photos API is "
+        "the default audience. At the token endpoint, repeat the authorization request's "
+        "resource or send none.",
+        "RFC 8707 §2, §2.2; RFC 8693 §2.2.2; RFC 9728 §2",
+        5,
     ),
     "access_denied": Explanation(
         "The request was denied",

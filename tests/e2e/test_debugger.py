@@ -211,3 +211,20 @@ def test_debugger_completes_an_id_token_token_flow_by_fragment(world: World) -> 
     assert f"{AWESOME}/debugger/callback#" in timeline and "access_token=" in timeline
     assert not re.search(r"/debugger/callback\?[^\s\"<]*access_token", timeline)
     assert "no code, token or error" not in timeline
+
+
+def test_debugger_runs_client_credentials_against_mockgram(world: World) -> None:
+    browser = world.browser
+    page = browser.get(f"{AWESOME}/debugger")
+    form = find_form(page.text, "/debugger/client-credentials")
+    answer = browser.submit(form, scope="photos.read", resource=f"{MOCKGRAM}/api")
+    assert answer.status_code == 200, answer.text
+    text = unescape(answer.text)
+    assert "client credentials (RFC 6749 §4.4)" in text
+    assert f'"sub": "{DEBUGGER_CLIENT_ID}"' in text and f'"aud": "{MOCKGRAM}/api"' in text
+    assert DEBUGGER_CLIENT_SECRET not in text  # the seeded secret was used, never shown
+    refused = browser.submit(
+        find_form(browser.get(f"{AWESOME}/debugger").text, "/debugger/client-credentials"),
+        scope="openid",
+    )
+    assert refused.status_code == 400 and "invalid_scope" in refused.text

@@ -42,6 +42,7 @@ ERROR_CODES = frozenset(
         "unauthorized_client",
         "unsupported_grant_type",
         "invalid_scope",
+        "invalid_target",  # RFC 8707 §2, RFC 8693 §2.2.2
         "unsupported_token_type",
         "invalid_redirect_uri",
         "invalid_client_metadata",
@@ -58,6 +59,9 @@ values = st.one_of(
             "authorization_code",
             "refresh_token",
             "client_credentials",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+            "urn:ietf:params:oauth:token-type:access_token",
+            "http://mockgram.test/api",
             "code",
             "token",
             "id_token",
@@ -90,6 +94,12 @@ FIELDS = {
         "scope",
         "client_id",
         "client_secret",
+        "resource",
+        "audience",
+        "subject_token",
+        "subject_token_type",
+        "actor_token",
+        "requested_token_type",
     ],
     "/oauth/revoke": ["token", "token_type_hint", "client_id", "client_secret"],
     "/oauth/introspect": ["token", "token_type_hint", "client_id", "client_secret"],
@@ -106,6 +116,7 @@ FIELDS = {
         "prompt",
         "max_age",
         "login_hint",
+        "resource",
     ],
 }
 

@@ -17,7 +17,11 @@ from shared.clock import utcnow
 from tests.mockgram.conftest import ISSUER
 from tests.mockgram.resource_helpers import bearer, issue
 
-CHALLENGE_NO_TOKEN = 'Bearer realm="mockgram"'
+# RFC 9728 §5.1: the photos API names its metadata in every challenge.
+RESOURCE_METADATA = f'resource_metadata="{ISSUER}/.well-known/oauth-protected-resource/api"'
+CHALLENGE_NO_TOKEN = f'Bearer realm="mockgram", {RESOURCE_METADATA}'
+# Photos API challenges name it; userinfo's (the authorization server's own) do not.
+REALM = r'Bearer realm="mockgram", (resource_metadata="[^"]+", )?'
 # RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
 DESCRIPTION = r'error_description="[\x20\x21\x23-\x5b\x5d-\x7e]+"'
 # RFC 6750 §3: the page explaining the error (mockgram/failures.py).
@@ -33,18 +37,14 @@ def assert_invalid_token(response) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
     challenge = response.headers["www-authenticate"]
-    assert re.fullmatch(
-        r'Bearer realm="mockgram", error="invalid_token", ' + DESCRIPTION + ERROR_URI, challenge
-    )
+    assert re.fullmatch(REALM + r'error="invalid_token", ' + DESCRIPTION + ERROR_URI, challenge)
 
 
 def assert_invalid_request(response) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     challenge = response.headers["www-authenticate"]
-    assert re.fullmatch(
-        r'Bearer realm="mockgram", error="invalid_request", ' + DESCRIPTION + ERROR_URI, challenge
-    )
+    assert re.fullmatch(REALM + r'error="invalid_request", ' + DESCRIPTION + ERROR_URI, challenge)
 
 
 def signed(app, claims: dict, header: dict | None = None, key=None) -> str:  # type: ignore[no-untyped-def]
@@ -245,7 +245,8 @@ def test_item_27_missing_scope_is_403_insufficient_scope_naming_the_scope(
     assert response.json()["error"] == "insufficient_scope"
     assert response.json()["scope"] == "photos.write"
     assert re.fullmatch(
-        r'Bearer realm="mockgram", error="insufficient_scope", '
+        REALM
+        + r'error="insufficient_scope", '
         + DESCRIPTION
         + r', scope="photos\.write"'
         + ERROR_URI,

@@ -338,3 +338,28 @@ def test_the_demo_file_ships_inside_the_package() -> None:
     assert DEMO_CONFIG.relative_to(root / "mockgram").as_posix() in {
         pattern.replace("*", "mockgram") for pattern in data
     }
+
+
+NIGHTLY_JOB = """
+[[clients]]
+client_id = "nightly-job"
+secret = "nightly-secret"
+scopes = ["photos.read"]
+grant_types = ["client_credentials"]
+"""
+
+
+def test_a_machine_client_needs_no_redirect_uri_and_uses_only_its_grant(configured):
+    browser = configured(ALICE + PRINTSHOP + NIGHTLY_JOB)
+    auth = ("nightly-job", "nightly-secret")
+    token = browser.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=auth)
+    assert token.status_code == 200, token.text
+    assert claims_of(browser, token.json()["access_token"])["sub"] == "nightly-job"
+    code = browser.post("/oauth/token", data={"grant_type": "authorization_code"}, auth=auth)
+    assert code.json()["error"] == "unauthorized_client"
+    # printshop listed no grant_types: the code flow only, no client credentials.
+    printshop = (CLIENT_ID, CLIENT_SECRET)
+    refused = browser.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=printshop
+    )
+    assert refused.json()["error"] == "unauthorized_client"

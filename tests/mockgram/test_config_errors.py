@@ -135,6 +135,19 @@ CASES = {
         "signing.key",
         "not an RSA private key",
     ),
+    "a client with no redirect URI that is no machine": (
+        '[[clients]]\nclient_id = "shop"\nsecret = "s"\n',
+        1,  # the key is absent: the line of its table
+        "clients[0].redirect_uris",
+        "at least one redirect URI",
+    ),
+    "client credentials for a public client": (
+        '[[clients]]\nclient_id = "job"\ntoken_endpoint_auth_method = "none"\n'
+        'grant_types = ["client_credentials"]\n',
+        4,
+        "clients[0].grant_types",
+        "confidential client",
+    ),
     "an unknown setting in a string": (
         GOOD_CLIENT.replace("https://shop.test/cb", "${shop_url}/cb"),
         5,

@@ -21,8 +21,9 @@ from mockgram import activity
 from mockgram.app import create_app
 from mockgram.control import middleware
 from mockgram.control.models import QueuedLogin
-from mockgram.models import ActivityEvent, User
+from mockgram.models import ActivityEvent, Client, User
 from mockgram.settings import MockgramSettings
+from shared.hashing import hash_secret
 from tests.mockgram.conftest import ISSUER, settings_for
 from tests.mockgram.oauth_helpers import authorize_params, redeem, single_query
 
@@ -144,6 +145,24 @@ def test_clients_call_registers_a_client_that_can_redeem_codes(client, make_user
     secret = answer.json()["client_secret"]
     code = code_for(client)["code"]
     assert redeem(client, code, auth=("printshop", secret)).status_code == 200
+
+
+def test_changing_a_client_keeps_the_grants_it_registered(client, db):
+    row = Client(
+        client_id="shop",
+        name="Shop",
+        secret_hash=hash_secret("s"),
+        redirect_uris="http://client.test/callback",
+        grant_types="authorization_code refresh_token client_credentials",
+    )
+    db.add(row)
+    db.commit()
+    body = {"client_id": "shop", "redirect_uris": ["http://client.test/other"], "secret": "s"}
+    assert control(client, "POST", "clients", body).status_code == 200
+    db.expire_all()
+    assert db.get(Client, "shop").grant_types == (
+        "authorization_code refresh_token client_credentials"
+    )
 
 
 def test_clients_call_refuses_a_redirect_uri_with_a_fragment(client):

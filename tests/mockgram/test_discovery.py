@@ -56,12 +56,14 @@ def test_the_fields_the_contract_lists(client):
     assert document["introspection_endpoint"] == f"{ISSUER}/oauth/introspect"
     assert document["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
     assert document["response_modes_supported"] == ["query", "fragment", "form_post"]
-    assert document["grant_types_supported"][:3] == [
+    assert document["grant_types_supported"] == [
         "authorization_code",
         "implicit",
         "refresh_token",
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
     ]
-    assert "urn:ietf:params:oauth:grant-type:device_code" in document["grant_types_supported"]
     assert document["prompt_values_supported"] == ["none", "login", "consent"]
     methods = ["client_secret_basic", "client_secret_post", "none"]
     assert document["token_endpoint_auth_methods_supported"] == methods

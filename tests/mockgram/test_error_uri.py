@@ -27,6 +27,7 @@ ALL_CODES = [
     "server_error", "temporarily_unavailable", "invalid_token", "insufficient_scope",
     "login_required", "consent_required", "interaction_required", "invalid_redirect_uri",
     "invalid_client_metadata", "unsupported_token_type", "not_found",
+    "invalid_target",  # RFC 8707 §2, RFC 8693 §2.2.2
 ]  # fmt: skip
 # On Mockgram's own pages the link is local (item 31: no absolute URL on them).
 EXPLAIN_LINK = re.compile(

@@ -40,13 +40,15 @@ def test_metadata_lists_the_endpoints_and_what_is_supported(client):
     ]
     assert metadata["response_types_supported"] == RESPONSE_TYPES
     assert metadata["response_modes_supported"] == ["query", "fragment", "form_post"]
-    assert metadata["grant_types_supported"][:3] == [
+    assert metadata["grant_types_supported"] == [
         "authorization_code",
         "implicit",
         "refresh_token",
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
     ]
     # RFC 8628 §4: the device grant, with its endpoint.
-    assert "urn:ietf:params:oauth:grant-type:device_code" in metadata["grant_types_supported"]
     assert metadata["device_authorization_endpoint"] == f"{ISSUER}/oauth/device_authorization"
     assert metadata["token_endpoint_auth_methods_supported"] == [
         "client_secret_basic",

@@ -301,7 +301,7 @@ def test_item_21_grant_not_allowed_for_the_client_is_unauthorized_client(client,
 
 def test_item_21_unknown_grant_type_is_unsupported_even_with_a_refresh_token(client, printshop):
     token = code_grant(client)["refresh_token"]
-    response = refresh(client, token, grant_type="client_credentials")
+    response = refresh(client, token, grant_type="password")
     assert_oauth_error(response, "unsupported_grant_type")
 
 
