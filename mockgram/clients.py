@@ -259,6 +259,15 @@ def validate_id_token_alg(value: object) -> str:
     return str(value)
 
 
+def validate_dpop_bound(value: object) -> bool:
+    """dpop_bound_access_tokens: a JSON boolean, false when absent (RFC 9449 §5.2)."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidClientMetadataError("dpop_bound_access_tokens must be true or false.")
+    return value
+
+
 def register_client(
     session: Session,
     *,
@@ -271,6 +280,7 @@ def register_client(
     grant_types: str = "",
     id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG,
     verified: bool = False,
+    dpop_bound_access_tokens: bool = False,
 ) -> tuple[Client, str | None]:
     """Store a validated client; returns it with its clear secret (None for a public client)."""
     public = token_endpoint_auth_method == "none"
@@ -288,6 +298,7 @@ def register_client(
         id_token_signed_response_alg=id_token_signed_response_alg,
         owner_user_id=owner_user_id,
         verified=verified,
+        dpop_bound_access_tokens=dpop_bound_access_tokens,
     )
     session.add(client)
     session.commit()

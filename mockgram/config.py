@@ -132,6 +132,8 @@ class ClientConfig(Strict):
     response_types: list[str] = ["code"]
     grant_types: list[Literal["authorization_code", "implicit", "refresh_token"]] | None = None
     id_token_signed_response_alg: Literal["RS256", "ES256"] | None = None
+    # RFC 9449 §5.2: every token request of this client must carry a DPoP proof.
+    dpop_bound_access_tokens: bool = False
 
 
 class ScopeConfig(Strict):

@@ -200,6 +200,7 @@ def upsert_client(
     grant_types: Sequence[str] | None = None,
     id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG,
     owner_user_id: int | None = None,
+    dpop_bound_access_tokens: bool = False,
 ) -> Client:
     """Create the client `client_id`, or make the existing one exactly as described.
 
@@ -246,6 +247,7 @@ def upsert_client(
         "response_types": words,
         "id_token_signed_response_alg": id_token_signed_response_alg,
         "owner_user_id": owner_user_id,
+        "dpop_bound_access_tokens": dpop_bound_access_tokens,  # RFC 9449 §5.2
         # Written by whoever runs this Mockgram (its file, its control plane), not a stranger.
         "verified": True,
     }

@@ -77,6 +77,15 @@ class MockgramSettings(BaseSettings):
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     id_token_ttl_seconds: int = 600  # OIDC Core §2 exp: the id_token is read once, at sign-in
     pending_request_ttl_seconds: int = 1800
+    # RFC 9449 (DPoP, mockgram/oauth/dpop.py): how old a proof's iat may be, and whether every
+    # proof must carry a nonce Mockgram handed out (§8, §9).
+    dpop_proof_max_age_seconds: int = Field(
+        default=300, ge=10, le=3600, description="How long a DPoP proof is accepted after its iat."
+    )
+    dpop_require_nonce: bool = Field(
+        default=False,
+        description="Every DPoP proof must carry a DPoP-Nonce from Mockgram (RFC 9449 §8, §9).",
+    )
     # The configuration file (mockgram/config.py): people, clients, scopes, keys, lifetimes.
     # What it sets fills in the settings below that the environment or the caller left unset.
     config: Path | None = Field(

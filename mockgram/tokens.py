@@ -47,6 +47,7 @@ def issue_access_token(
     scope: str,
     code_hash: str | None = None,
     grant_id: str | None = None,
+    jkt: str | None = None,
 ) -> tuple[str, int]:
     """Sign an access token and record its jti (the caller commits). Returns (token, expires_in)."""
     now = utcnow()
@@ -65,6 +66,9 @@ def issue_access_token(
         "exp": int(now.timestamp()) + ttl,
         "jti": jti,
     }
+    if jkt is not None:
+        # RFC 9449 §6.1: bound to the client's DPoP key, by the key's thumbprint (RFC 7638).
+        claims["cnf"] = {"jkt": jkt}
     # RFC 9068 §2.1: signed with an asymmetric algorithm (RS256 unless configured), never none.
     key = keys.for_alg(settings.signing_alg)
     header = {"alg": settings.signing_alg, "typ": "at+jwt", "kid": str(key.kid)}

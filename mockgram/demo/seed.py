@@ -189,4 +189,5 @@ def _write_client(session: Session, client: ClientConfig, loaded: LoadedConfig) 
         response_types=client.response_types,
         grant_types=client.grant_types,
         id_token_signed_response_alg=id_token_alg(client, loaded.config),
+        dpop_bound_access_tokens=client.dpop_bound_access_tokens,
     )

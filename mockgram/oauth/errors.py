@@ -97,6 +97,14 @@ class LoginRequiredError(OAuthError, error="login_required"): ...
 class ConsentRequiredError(OAuthError, error="consent_required"): ...
 
 
+# RFC 9449 §5, §12.2: a missing, malformed or unacceptable DPoP proof; a proof without the
+# nonce the server asks for (§8), sent with a DPoP-Nonce header.
+class InvalidDpopProofError(OAuthError, error="invalid_dpop_proof"): ...
+
+
+class UseDpopNonceError(OAuthError, error="use_dpop_nonce"): ...
+
+
 def safe_description(text: str) -> str:
     """Replace characters RFC 6749 §4.1.2.1 does not allow in error_description."""
     return _OUTSIDE_DESCRIPTION_CHARSET.sub("?", text)

@@ -35,6 +35,8 @@ class Grant:
     auth_time: datetime | None  # when John signed in: each id_token of the grant says so
     # The family's absolute end, set by its first refresh token; rotation carries it over.
     expires_at: datetime | None = None
+    # RFC 9449 §5: the DPoP key a public client's refresh tokens are bound to.
+    jkt: str | None = None
 
 
 def new_grant(*, client_id: str, user_id: int, scope: str, auth_time: datetime | None) -> Grant:
@@ -51,6 +53,7 @@ def grant_of(token: RefreshToken) -> Grant:
         token.scope,
         token.auth_time,
         as_utc(token.expires_at),
+        token.jkt,
     )
 
 
@@ -74,8 +77,12 @@ def issue_tokens(
     scope: str,
     with_refresh_token: bool,
     code_hash: str | None = None,
+    jkt: str | None = None,
 ) -> dict[str, str | int]:
-    """§5.1: an access token for `scope`, a refresh token when due (the caller commits)."""
+    """§5.1: an access token for `scope`, a refresh token when due (the caller commits).
+
+    `jkt`: the DPoP key the request proved; the access token is bound to it (RFC 9449 §5).
+    """
     access_token, expires_in = issue_access_token(
         session,
         keys=provider.keys,
@@ -85,10 +92,12 @@ def issue_tokens(
         scope=scope,
         code_hash=code_hash,
         grant_id=grant.grant_id,
+        jkt=jkt,
     )
     body: dict[str, str | int] = {
         "access_token": access_token,
-        "token_type": "Bearer",
+        # RFC 9449 §5: a DPoP-bound token says so, so the client sends it with the DPoP scheme.
+        "token_type": "Bearer" if jkt is None else "DPoP",
         "expires_in": expires_in,
         "scope": scope,
     }

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from mockgram.clients import AUTH_METHODS, ID_TOKEN_ALGS, RESPONSE_TYPES
 from mockgram.deps import KeysDep, SettingsDep
+from mockgram.oauth.dpop import ALGS as DPOP_ALGS
 from mockgram.oauth.responses import RESPONSE_MODES
 from mockgram.oauth.token import AUTHORIZATION_CODE, GRANTS
 from mockgram.scopes import catalog
@@ -80,6 +81,8 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "service_documentation": f"{issuer}/developers",
+        # RFC 9449 §5.1: DPoP proofs Mockgram verifies, at its token endpoint and its APIs.
+        "dpop_signing_alg_values_supported": list(DPOP_ALGS),
     }
     return metadata
 

@@ -24,7 +24,8 @@ default, or ES256; anything else, `none` included, is invalid_client_metadata). 
 is a list of supported response types (default ["code"]); Mockgram stores the words they use
 and allows every combination of them, and the answer lists those combinations. grant_types,
 when sent, must match them (RFC 7591 §2.1: code ↔ authorization_code, token/id_token ↔
-implicit).
+implicit). RFC 9449 §5.2 adds `dpop_bound_access_tokens` (a boolean, default false): such a
+client must send a DPoP proof with every token request.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from mockgram.clients import (
     grant_types_for,
     register_client,
     validate_auth_method,
+    validate_dpop_bound,
     validate_grant_types,
     validate_id_token_alg,
     validate_name,
@@ -99,6 +101,7 @@ def register(
             metadata.get("grant_types"), response_types=response_types
         )
         id_token_alg = validate_id_token_alg(metadata.get("id_token_signed_response_alg"))
+        dpop_bound = validate_dpop_bound(metadata.get("dpop_bound_access_tokens"))
     except OAuthError as exc:
         return json_error(exc)
 
@@ -115,6 +118,7 @@ def register(
         response_types=response_types,
         grant_types=grant_types,
         id_token_signed_response_alg=id_token_alg,
+        dpop_bound_access_tokens=dpop_bound,
     )
     # RFC 7591 §3.2.1: the credentials plus every registered metadata value.
     body: dict[str, object] = {"client_id": client.client_id}
@@ -130,6 +134,7 @@ def register(
         "response_types": allowed_response_types(client),
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "scope": client.allowed_scopes,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,  # RFC 9449 §5.2
     }
     return JSONResponse(body, status_code=201, headers=NO_STORE_HEADERS)
 
