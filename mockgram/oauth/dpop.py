@@ -247,9 +247,13 @@ def remember_proof(session: Session, proof: Proof) -> None:
         session.add(DpopProofSeen(key=key, expires_at=expires_at))
         session.flush()
         return
-    statement = insert(DpopProofSeen).values(key=key, expires_at=expires_at)
-    inserted = session.exec(statement.on_conflict_do_nothing(index_elements=["key"]))  # type: ignore[call-overload]
-    if inserted.rowcount != 1:
+    statement = (
+        insert(DpopProofSeen)
+        .values(key=key, expires_at=expires_at)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(DpopProofSeen.key))
+    )
+    if session.exec(statement).first() is None:  # type: ignore[call-overload]
         raise InvalidDpopProofError("This DPoP proof was used before; make a new one.")
 
 
