@@ -197,3 +197,40 @@ def _denied(page: object, awesome_url: str, mockgram_url: str, flow: str) -> Non
     assert page.locator("#spa-photos figure").count() == 0  # type: ignore[attr-defined]
     assert page.evaluate("Object.keys(sessionStorage)") == []  # type: ignore[attr-defined]
     assert errors == []
+
+
+def test_pkce_spa_binds_its_token_to_a_non_extractable_dpop_key(servers: tuple[str, str]) -> None:
+    in_browser(lambda page: _dpop(page, *servers))
+
+
+def _dpop(page: object, awesome_url: str, mockgram_url: str) -> None:
+    errors: list[str] = []
+    api_calls: list[dict[str, str]] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.on(  # type: ignore[attr-defined]
+        "request",
+        lambda request: (
+            api_calls.append(request.headers)
+            if request.url.startswith(f"{mockgram_url}/api/") and request.method == "GET"
+            else None
+        ),
+    )
+    page.goto(f"{awesome_url}/spa/pkce")  # type: ignore[attr-defined]
+    page.check("#spa-dpop")  # type: ignore[attr-defined]
+    page.click("#spa-start")  # type: ignore[attr-defined]
+    _sign_in_and_decide(page, mockgram_url)
+    page.wait_for_url(f"{awesome_url}/spa/pkce**")  # type: ignore[attr-defined]
+    page.wait_for_selector('#spa-photos img[src^="blob:"]', timeout=15_000)  # type: ignore[attr-defined]
+    assert "read 12 photos" in (page.text_content("#spa-status") or "")  # type: ignore[attr-defined]
+    note = page.text_content("#spa-dpop-note") or ""  # type: ignore[attr-defined]
+    assert "not extractable" in note and "token_type DPoP" in note
+    # The proofs the page sent, decoded on the page: the token request's, then the API's.
+    proofs = page.text_content("#spa-dpop-proofs") or ""  # type: ignore[attr-defined]
+    assert '"typ": "dpop+jwt"' in proofs and '"alg": "ES256"' in proofs
+    assert f'"htu": "{mockgram_url}/oauth/token"' in proofs and '"ath":' in proofs
+    assert '"d":' not in proofs  # the public key only
+    # Every API call used the DPoP scheme with a proof of its own.
+    assert api_calls and all(h["authorization"].startswith("DPoP ") for h in api_calls)
+    assert len({h["dpop"] for h in api_calls}) == len(api_calls)
+    assert page.evaluate("Object.keys(sessionStorage)") == []  # type: ignore[attr-defined]
+    assert errors == []
