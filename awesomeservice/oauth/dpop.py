@@ -22,9 +22,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from joserfc import jwt
 from joserfc.jwk import ECKey
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
 
 ALG = "ES256"
 NONCE_HEADER = "DPoP-Nonce"
+KEY_NAME = "dpop_private_jwk"
 
 
 def access_token_hash(token: str) -> str:
@@ -89,3 +93,36 @@ def decoded(proof: str) -> dict[str, Any]:
         return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
     return {"header": part(header_part), "claims": part(claims_part)}
+
+
+def load_dpop_key(engine: Engine, model: type[SQLModel]) -> DpopKey:
+    """The print shop's DPoP key, made once and kept in the database: every worker and restart
+    signs with the same key, so a token bound to it keeps working (RFC 9449 §11.4).
+
+    `model` is the app's secrets table (`name`, `value`); of two workers racing to create the
+    key, the primary key lets one insert win and both read that one.
+    """
+    with Session(engine) as session:
+        row = session.get(model, KEY_NAME)
+        if row is None:
+            private = DpopKey.generate().key.as_dict(private=True)
+            session.add(model(name=KEY_NAME, value=json.dumps(private)))  # type: ignore[call-arg]
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+            row = session.get(model, KEY_NAME)
+        assert row is not None
+        return DpopKey.from_json(json.loads(row.value))  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DpopSender:
+    """What signs the proofs of one kind of call: the key, and Mockgram's public URL for htu."""
+
+    key: DpopKey
+    public_url: str  # Mockgram's issuer: htu names it, whatever address the back end calls
+
+    def proof(self, method: str, path_or_url: str, **extra: Any) -> str:
+        url = path_or_url if "://" in path_or_url else self.public_url + path_or_url
+        return self.key.proof(method, url, **extra)
