@@ -63,3 +63,9 @@ def test_connect_gets_a_dpop_bound_token_and_the_photos_come_with_proofs(
         "/api/photos", headers={"Authorization": f"Bearer {connection.access_token}"}
     )
     assert stolen.status_code == 401
+    # The inspector shows each proof the back end sent, decoded, and the token redacted.
+    inspector = world.browser.get(f"{AWESOME}/inspector").text.replace("&#34;", '"')
+    assert "DPoP proof (RFC 9449 §4.2)" in inspector
+    assert f'"htu": "{MOCKGRAM}/oauth/token"' in inspector
+    assert f'"htu": "{MOCKGRAM}/api/photos"' in inspector and '"ath":' in inspector
+    assert connection.access_token not in inspector
