@@ -323,3 +323,11 @@ def test_the_demo_file_ships_inside_the_package() -> None:
     assert DEMO_CONFIG.relative_to(root / "mockgram").as_posix() in {
         pattern.replace("*", "mockgram") for pattern in data
     }
+
+
+def test_a_client_configured_with_dpop_bound_access_tokens_must_prove_a_key(configured):
+    # RFC 9449 §5.2, as the TOML file says it: a token request without a DPoP proof is refused.
+    browser = configured(ALICE + PRINTSHOP + "dpop_bound_access_tokens = true\n")
+    code = get_code(browser, username="alice", scope="openid")["code"]
+    response = redeem(browser, code)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_dpop_proof"
