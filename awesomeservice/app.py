@@ -25,6 +25,7 @@ from awesomeservice.inspector.install import install_inspector
 from awesomeservice.lab import switches as lab_switches
 from awesomeservice.models import AppSecret, AwesomeTable, BrowserSession
 from awesomeservice.oauth.discovery import Discovery
+from awesomeservice.oauth.dpop import load_dpop_key
 from awesomeservice.pages import (
     accounts,
     connect,
@@ -143,6 +144,8 @@ def create_app(
     app.state.database = Database(engine)
     app.state.http = _make_http(settings, http_transport)
     app.state.discovery = Discovery(settings)
+    # RFC 9449: the print shop's DPoP key, one for every worker (None: plain bearer tokens).
+    app.state.dpop_key = load_dpop_key(engine, AppSecret) if settings.use_dpop else None
     app.state.destination_guard = DestinationGuard(settings)  # the debugger's SSRF check
     # The protocol announces; the inspector records, step-through pauses, the lab switches.
     app.state.events = Events()

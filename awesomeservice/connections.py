@@ -11,6 +11,7 @@ awesomeservice/oauth/token_endpoint.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -21,6 +22,7 @@ from awesomeservice.backchannel import MockgramUnavailable, back_channel
 from awesomeservice.events import Events
 from awesomeservice.models import MockgramConnection
 from awesomeservice.oauth.discovery import Discovery, ProviderMetadata
+from awesomeservice.oauth.dpop import DpopKey, DpopSender
 from awesomeservice.oauth.id_token import IdTokenRejected
 from awesomeservice.oauth.token_endpoint import (
     Client,
@@ -39,9 +41,15 @@ from shared.clock import as_utc, utcnow
 from shared.db import Database
 
 
-def print_shop_client(metadata: ProviderMetadata, settings: AwesomeServiceSettings) -> Client:
-    """AwesomeService's own client at Mockgram (Connect, refresh, revocation)."""
-    return client_for(metadata, settings.client_id, settings.client_secret)
+def print_shop_client(
+    metadata: ProviderMetadata, settings: AwesomeServiceSettings, dpop_key: DpopKey | None = None
+) -> Client:
+    """AwesomeService's own client at Mockgram (Connect, refresh, revocation); with a DPoP key
+    (AWESOMESERVICE_USE_DPOP) its token calls prove it (RFC 9449 §5)."""
+    client = client_for(metadata, settings.client_id, settings.client_secret)
+    if dpop_key is None:
+        return client
+    return replace(client, dpop=DpopSender(dpop_key, settings.mockgram_url))
 
 
 # Refresh a little early, so a token does not expire on its way to the API.
@@ -199,6 +207,7 @@ async def fresh_connection(
     user_id: int,
     *,
     events: Events,
+    dpop_key: DpopKey | None = None,
 ) -> MockgramConnection | None:
     """The user's connection with an unexpired access token, refreshed if needed; or None."""
     connection = await database.run(get_connection, user_id)
@@ -214,7 +223,9 @@ async def fresh_connection(
             return current  # the other request finished first
         raise RefreshBusy
     try:
-        return await refresh_connection(database, http, events, settings, discovery, connection)
+        return await refresh_connection(
+            database, http, events, settings, discovery, connection, dpop_key=dpop_key
+        )
     except MockgramUnavailable:
         # Nothing learned: let a later request try again.
         await database.run(_release_claim, connection)
@@ -228,6 +239,8 @@ async def refresh_connection(
     settings: AwesomeServiceSettings,
     discovery: Discovery,
     connection: MockgramConnection,
+    *,
+    dpop_key: DpopKey | None = None,
 ) -> MockgramConnection | None:
     """RFC 6749 §6: the refresh_token grant; the stored tokens replaced in one commit (None
     when the connection was disconnected while the refresh was on its way)."""
@@ -238,7 +251,7 @@ async def refresh_connection(
             http,
             events,
             back_channel(metadata.token_endpoint, settings),
-            print_shop_client(metadata, settings),
+            print_shop_client(metadata, settings, dpop_key),
             refresh_token=connection.refresh_token,
             scope=connection.scope,
         )

@@ -334,6 +334,24 @@ PROVIDER_ERRORS: dict[str, Reason] = {
         "(step-through mode, the debugger), undo the change and start again.",
         "RFC 6749 §4.1.2.1, §5.2",
     ),
+    "invalid_dpop_proof": Reason(
+        "The provider refused the DPoP proof",
+        "With DPoP (RFC 9449) the token is bound to a key the client holds, and every request "
+        "carries a fresh proof signed by it: this method, this URL, now, once, and at the API "
+        "the token's hash. The provider found the proof missing, stale, replayed, made for "
+        "another request, or signed by another key than the token is bound to.",
+        "Start again: a new proof is signed for every request. If it persists, check that the "
+        "clocks agree and that the proof names the provider's public URL.",
+        "RFC 9449 §4.3, §5, §7.1",
+    ),
+    "use_dpop_nonce": Reason(
+        "The provider asked for its nonce in the DPoP proof",
+        "The provider requires a nonce it handed out (the DPoP-Nonce header) in each proof, so "
+        "that proofs cannot be made in advance. A client signs a new proof with it and tries "
+        "once more; this time that was not enough.",
+        "Try again: the next proof carries the newest nonce.",
+        "RFC 9449 §8, §9",
+    ),
     "invalid_client": Reason(
         "The provider did not accept AwesomeService's credentials",
         "At the token endpoint AwesomeService proves who it is with its client_id and secret "

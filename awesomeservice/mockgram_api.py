@@ -1,7 +1,9 @@
 """Step 6 — AwesomeService calls Mockgram's photos API with the access token (RFC 6750 §2.1).
 
 The token goes in the Authorization header, over the back channel only; the browser never
-holds it (images are proxied through AwesomeService's back end).
+holds it (images are proxied through AwesomeService's back end). A DPoP-bound token goes as
+`Authorization: DPoP …` with a fresh proof by the print shop's key, carrying the token's hash
+(RFC 9449 §7.1); asked for a nonce, the call is signed again with it, once (§9).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import httpx
 
 from awesomeservice.backchannel import MockgramUnavailable, json_object, send
+from awesomeservice.oauth.dpop import NONCE_HEADER, DpopSender
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,28 @@ class ApiRefused(Exception):
 def _bearer(access_token: str) -> dict[str, str]:
     # RFC 6750 §2.1: the Authorization request header field, never the query string.
     return {"Authorization": f"Bearer {access_token}"}
+
+
+async def _call(
+    http: httpx.AsyncClient,
+    method: str,
+    path: str,
+    access_token: str,
+    dpop: DpopSender | None,
+) -> httpx.Response:
+    """One API call: Bearer, or DPoP with a proof (and a nonce when Mockgram asks, once)."""
+    if dpop is None:
+        return await send(http, method, path, headers=_bearer(access_token))
+    nonce: str | None = None
+    for _attempt in range(2):
+        proof = dpop.proof(method, path, access_token=access_token, nonce=nonce)
+        headers = {"Authorization": f"DPoP {access_token}", "DPoP": proof}
+        response = await send(http, method, path, headers=headers)
+        nonce = response.headers.get(NONCE_HEADER)
+        challenge = response.headers.get("www-authenticate", "")
+        if response.status_code != 401 or not nonce or "use_dpop_nonce" not in challenge:
+            break
+    return response
 
 
 def _answer(response: httpx.Response) -> ApiAnswer:
@@ -96,9 +121,11 @@ def _photo(item: Any) -> Photo:
     )
 
 
-async def list_photos(http: httpx.AsyncClient, access_token: str) -> list[Photo]:
+async def list_photos(
+    http: httpx.AsyncClient, access_token: str, dpop: DpopSender | None = None
+) -> list[Photo]:
     """GET /api/photos: the token owner's photos, newest first."""
-    response = await send(http, "GET", "/api/photos", headers=_bearer(access_token))
+    response = await _call(http, "GET", "/api/photos", access_token, dpop)
     _raise_for_refusal(response)
     photos = json_object(response).get("photos")
     if not isinstance(photos, list):
@@ -107,12 +134,10 @@ async def list_photos(http: httpx.AsyncClient, access_token: str) -> list[Photo]
 
 
 async def fetch_image(
-    http: httpx.AsyncClient, access_token: str, photo_id: int
+    http: httpx.AsyncClient, access_token: str, photo_id: int, dpop: DpopSender | None = None
 ) -> tuple[bytes, str]:
     """GET /api/photos/{id}/image: the bytes and their content type."""
-    response = await send(
-        http, "GET", f"/api/photos/{photo_id}/image", headers=_bearer(access_token)
-    )
+    response = await _call(http, "GET", f"/api/photos/{photo_id}/image", access_token, dpop)
     _raise_for_refusal(response)
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if not content_type.startswith("image/"):
@@ -120,9 +145,11 @@ async def fetch_image(
     return response.content, content_type
 
 
-async def try_delete(http: httpx.AsyncClient, access_token: str, photo_id: int) -> ApiAnswer:
+async def try_delete(
+    http: httpx.AsyncClient, access_token: str, photo_id: int, dpop: DpopSender | None = None
+) -> ApiAnswer:
     """DELETE /api/photos/{id} with our read-only token: Mockgram's answer, whatever it is."""
-    response = await send(http, "DELETE", f"/api/photos/{photo_id}", headers=_bearer(access_token))
+    response = await _call(http, "DELETE", f"/api/photos/{photo_id}", access_token, dpop)
     return _answer(response)
 
 

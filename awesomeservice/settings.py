@@ -77,6 +77,11 @@ class AwesomeServiceSettings(BaseSettings):
         default=False,
         description="Lab mode: the attack lab may switch one defence off for one run (red banner).",
     )
+    use_dpop: bool = Field(
+        default=False,
+        description="Connect Mockgram asks for DPoP-bound tokens and proves its key on every "
+        "call (RFC 9449); the key is kept in the database, so every worker signs with it.",
+    )
     lab_mockgram_username: str = Field(
         default="jane", description="The Mockgram demo account the attack lab signs in as."
     )

@@ -35,6 +35,7 @@ from mockgram.oauth import (
     token,
     userinfo,
 )
+from mockgram.oauth.dpop import DpopNonces
 from mockgram.pages import activity as activity_page
 from mockgram.pages import apps, avatars, consent, developers, errors_explained, home, login
 from mockgram.pages import device as device_pages
@@ -48,6 +49,7 @@ from shared.db import (
     Database,
     create_schema,
     forbid_on_event_loop,
+    load_or_create_secret,
     make_engine,
     use_database_threads,
 )
@@ -106,6 +108,8 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.database = Database(engine)
     app.state.keys = signing_keys.load_or_create(engine, signing_keys.pinned_key(settings))
+    # RFC 9449 §8, §9: DPoP nonces, signed with a secret every worker reads from the database.
+    app.state.dpop_nonces = DpopNonces(load_or_create_secret(engine, AppSecret, "dpop_nonce"))
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
     app.state.templates = templates

@@ -15,6 +15,12 @@ and a JSON body `{"error", "error_description"}` for programs. With no token at 
 challenge carries no error code (§3.1: "SHOULD NOT include an error code"), and the body says
 so too: only `error_description`, because every `error` value RFC 6750 defines means a token
 (or a request) was wrong, and none was sent.
+
+DPoP (RFC 9449 §7): a token bound to a key (`cnf.jkt`) comes as `Authorization: DPoP <token>`
+with a `DPoP` proof header, checked by mockgram/oauth/dpop.py: signed by the bound key, for this
+method and URL, with `ath` the token's hash, used once. Its refusals carry a
+`WWW-Authenticate: DPoP` challenge listing the accepted `algs` (§7.1). A DPoP-bound token sent
+as a Bearer token is refused (§7.2): stolen, it would otherwise work like any bearer token.
 """
 
 from __future__ import annotations
@@ -29,8 +35,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from mockgram.db import SessionDep
-from mockgram.deps import KeysDep, SettingsDep
+from mockgram.deps import DpopNoncesDep, KeysDep, SettingsDep
 from mockgram.failures import error_uri
+from mockgram.oauth import dpop
+from mockgram.oauth.errors import OAuthError, UseDpopNonceError
+from mockgram.settings import MockgramSettings
 from mockgram.tokens import (
     AccessToken,
     InvalidAccessToken,
@@ -56,12 +65,14 @@ class BearerError(Exception):
         error: str | None = None,
         description: str = "",
         scope: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(description or error or "no token")
         self.status_code = status_code
         self.error = error
         self.description = description
         self.scope = scope
+        self.headers = headers or {}
 
     def challenge(self, resource_metadata: str | None = None) -> str:
         """The WWW-Authenticate value (RFC 6750 §3); no error code when no token was sent.
@@ -92,7 +103,26 @@ class BearerError(Exception):
             body["error_uri"] = error_uri(self.error)
         challenge = self.challenge(resource_metadata)
         headers = {"WWW-Authenticate": challenge, "Cache-Control": "no-store"}
-        return JSONResponse(body, status_code=self.status_code, headers=headers)
+        return JSONResponse(body, status_code=self.status_code, headers={**headers, **self.headers})
+
+
+class DpopChallengeError(BearerError):
+    """A refusal under the DPoP scheme (RFC 9449 §7.1): its challenge names the accepted algs."""
+
+    def challenge(self, resource_metadata: str | None = None) -> str:
+        """`DPoP error=…, error_description=…, algs="ES256 …"` (RFC 9449 §7.1)."""
+        parts = ["DPoP"]
+        if self.error:
+            parts.append(f'error="{self.error}"')
+            parts.append(f'error_description="{_quotable(self.description)}"')
+        if self.scope:
+            parts.append(f'scope="{self.scope}"')
+        if self.error:
+            parts.append(f'error_uri="{error_uri(self.error)}"')
+        if resource_metadata:
+            parts.append(f'resource_metadata="{resource_metadata}"')  # RFC 9728 §5.1
+        parts.append(f'algs="{" ".join(dpop.ALGS)}"')
+        return parts[0] + " " + ", ".join(parts[1:])
 
 
 def _quotable(text: str) -> str:
@@ -126,14 +156,23 @@ def install(app: FastAPI) -> None:
 
 def token_from_header(values: list[str]) -> str | None:
     """The token in the Authorization header, None if there is no Bearer credential (§2.1)."""
+    found = credentials_from_header(values, schemes=("bearer",))
+    return None if found is None else found[1]
+
+
+def credentials_from_header(
+    values: list[str], *, schemes: tuple[str, ...] = ("bearer", "dpop")
+) -> tuple[str, str] | None:
+    """(scheme, token) from the Authorization header for one of `schemes`, lower-cased; or None."""
     if not values:
         return None
     if len(values) > 1:
         # RFC 6750 §3.1: repeating a parameter is malformed.
         raise invalid_request("Send one Authorization header.")
     scheme, _, rest = values[0].strip().partition(" ")
-    # RFC 7235 §2.1: the auth-scheme is case-insensitive; another scheme is no Bearer token at all.
-    if scheme.lower() != "bearer":
+    # RFC 7235 §2.1: the auth-scheme is case-insensitive; another scheme is no token at all.
+    scheme = scheme.lower()
+    if scheme not in schemes:
         return None
     credentials = rest.strip(" ")
     if not credentials:
@@ -142,12 +181,21 @@ def token_from_header(values: list[str]) -> str | None:
         raise invalid_request("The Authorization header must carry exactly one token.")
     if not _B64TOKEN.fullmatch(credentials):
         raise invalid_request("The bearer token contains characters a b64token cannot have.")
-    return credentials
+    return scheme, credentials
 
 
-async def bearer_token(request: Request) -> str:
-    """Find the one bearer token in the request, refusing every other place (RFC 6750 §2)."""
-    header_token = token_from_header(request.headers.getlist("authorization"))
+@dataclass(frozen=True)
+class Credentials:
+    """The access token and the scheme it came under: `bearer` or `dpop` (RFC 9449 §7.1)."""
+
+    scheme: str
+    token: str
+
+
+async def bearer_token(request: Request) -> Credentials:
+    """Find the one access token in the request, refusing every other place (RFC 6750 §2)."""
+    found = credentials_from_header(request.headers.getlist("authorization"))
+    header_token = None if found is None else found[1]
     # RFC 6750 §2.3 is refused: RFC 9700 §2.4 and OAuth 2.1 forbid tokens in the URI.
     in_query = "access_token" in request.query_params
     in_body = False
@@ -168,22 +216,83 @@ async def bearer_token(request: Request) -> str:
         raise invalid_request(
             "Access tokens in the request body are not accepted; use the Authorization header."
         )
-    if header_token is None:
+    if found is None:
         raise no_token()
-    return header_token
+    return Credentials(*found)
 
 
-BearerTokenDep = Annotated[str, Depends(bearer_token)]
+BearerTokenDep = Annotated[Credentials, Depends(bearer_token)]
 
 
-def insufficient_scope(scope: str) -> BearerError:
+def refusal(scheme: str, status_code: int, error: str, description: str) -> BearerError:
+    """A refusal whose challenge speaks the scheme the token came under (RFC 9449 §7.1)."""
+    kind = DpopChallengeError if scheme == "dpop" else BearerError
+    return kind(status_code, error, description)
+
+
+def insufficient_scope(scope: str, scheme: str = "bearer") -> BearerError:
     """RFC 6750 §3.1: insufficient_scope names the scope that would have been enough."""
-    return BearerError(
+    refused = refusal(
+        scheme,
         403,
         "insufficient_scope",
         f"This token may not do that: it needs the {scope} scope.",
-        scope=scope,
     )
+    refused.scope = scope
+    return refused
+
+
+def proof_for(
+    request: Request,
+    presented: Credentials,
+    claims: dict[str, Any],
+    *,
+    settings: MockgramSettings,
+    nonces: dpop.DpopNonces | None,
+) -> dpop.Proof | None:
+    """RFC 9449 §7: a DPoP-bound token comes with a valid proof by its key; others without."""
+    confirmation = claims.get("cnf")
+    bound = confirmation.get("jkt") if isinstance(confirmation, dict) else None
+    if presented.scheme == "bearer":
+        if bound is not None:
+            # §7.2: a DPoP-bound token presented as a bearer token is refused.
+            raise DpopChallengeError(
+                401,
+                "invalid_token",
+                "This access token is DPoP-bound: send it as Authorization: DPoP, with a proof.",
+            )
+        return None
+    # §7.1: the DPoP scheme is for DPoP-bound tokens only.
+    if not isinstance(bound, str):
+        raise DpopChallengeError(
+            401, "invalid_token", "This access token is not DPoP-bound; send it as Bearer."
+        )
+    try:
+        value = dpop.proof_from(request)
+        if value is None:
+            raise dpop.InvalidDpopProofError("A DPoP-bound token needs a DPoP proof header.")
+        uri = dpop.target_uri(settings, request)
+        proof = dpop.check_proof(
+            value,
+            method=request.method,
+            uri=uri,
+            settings=settings,
+            nonces=nonces,
+            access_token=presented.token,
+        )
+    except UseDpopNonceError as exc:
+        # §9: the resource server's nonce, asked for with 401 and a DPoP-Nonce header.
+        raise DpopChallengeError(401, exc.error, exc.description, headers=exc.headers) from exc
+    except OAuthError as exc:
+        raise DpopChallengeError(401, exc.error, exc.description) from exc
+    # §4.3 step 12: signed by the very key the token is bound to.
+    if proof.jkt != bound:
+        raise DpopChallengeError(
+            401,
+            "invalid_dpop_proof",
+            "The DPoP proof is signed by another key than the one this token is bound to.",
+        )
+    return proof
 
 
 def person_of(access: AccessToken) -> int:
@@ -208,15 +317,24 @@ class PresentedToken:
 
     claims: dict[str, Any]
     scope: str
+    scheme: str = "bearer"
+    proof: dpop.Proof | None = None  # RFC 9449: the checked proof, its jti not yet recorded
 
     def authorize(self, session: Session) -> AccessToken:
         """The active token holding the scope, or the RFC 6750 §3.1 error (401, then 403)."""
         try:
             access = active_token(session, self.claims)
         except InvalidAccessToken as exc:
-            raise BearerError(401, "invalid_token", str(exc)) from exc
+            raise refusal(self.scheme, 401, "invalid_token", str(exc)) from exc
         if self.scope not in access.scopes:
-            raise insufficient_scope(self.scope)
+            raise insufficient_scope(self.scope, self.scheme)
+        if self.proof is not None:
+            # RFC 9449 §11.1: each proof once, as every replica sees it.
+            try:
+                dpop.remember_proof(session, self.proof)
+            except OAuthError as exc:
+                raise DpopChallengeError(401, exc.error, exc.description) from exc
+            session.commit()
         return access
 
 
@@ -228,14 +346,19 @@ def present_token(scope: str) -> Callable[..., Awaitable[PresentedToken]]:
     """
 
     async def dependency(
-        token: BearerTokenDep, keys: KeysDep, settings: SettingsDep
+        request: Request,
+        presented: BearerTokenDep,
+        keys: KeysDep,
+        settings: SettingsDep,
+        nonces: DpopNoncesDep,
     ) -> PresentedToken:
         try:
             # RFC 9068 §4: signature, typ, iss, aud, exp; revocation comes with the data.
-            claims = checked_claims(token, keys=keys, settings=settings)
+            claims = checked_claims(presented.token, keys=keys, settings=settings)
         except InvalidAccessToken as exc:
-            raise BearerError(401, "invalid_token", str(exc)) from exc
-        return PresentedToken(claims, scope)
+            raise refusal(presented.scheme, 401, "invalid_token", str(exc)) from exc
+        proof = proof_for(request, presented, claims, settings=settings, nonces=nonces)
+        return PresentedToken(claims, scope, presented.scheme, proof)
 
     return dependency
 

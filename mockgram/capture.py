@@ -319,7 +319,8 @@ def client_of(
 
 def _bearer(authorization: str | None) -> str | None:
     scheme, _, token = (authorization or "").strip().partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    # RFC 9449 §7.1: a DPoP-bound token names its client the same way.
+    return token.strip() or None if scheme.lower() in ("bearer", "dpop") else None
 
 
 def _answer_json(seen: Seen) -> dict[str, Any]:

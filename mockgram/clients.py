@@ -339,6 +339,15 @@ def validate_fapi2(fapi2: bool, *, response_types: str, auth_method: str) -> Non
         )
 
 
+def validate_dpop_bound(value: object) -> bool:
+    """dpop_bound_access_tokens: a JSON boolean, false when absent (RFC 9449 §5.2)."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidClientMetadataError("dpop_bound_access_tokens must be true or false.")
+    return value
+
+
 def register_client(
     session: Session,
     *,
@@ -354,6 +363,7 @@ def register_client(
     post_logout_redirect_uris: list[str] | None = None,
     require_pushed_authorization_requests: bool = False,
     fapi2_security_profile: bool = False,
+    dpop_bound_access_tokens: bool = False,
 ) -> tuple[Client, str | None]:
     """Store a validated client; returns it with its clear secret (None for a public client)."""
     public = token_endpoint_auth_method == "none"
@@ -374,6 +384,7 @@ def register_client(
         post_logout_redirect_uris="\n".join(post_logout_redirect_uris or []),
         require_pushed_authorization_requests=require_pushed_authorization_requests,
         fapi2_security_profile=fapi2_security_profile,
+        dpop_bound_access_tokens=dpop_bound_access_tokens,
     )
     session.add(client)
     session.commit()

@@ -162,6 +162,9 @@ class ClientConfig(Strict):
             return self.response_types
         return [] if self.machine else ["code"]
 
+    # RFC 9449 §5.2: every token request of this client must carry a DPoP proof.
+    dpop_bound_access_tokens: bool = False
+
 
 class ScopeConfig(Strict):
     name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_scope_name)]

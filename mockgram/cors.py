@@ -41,8 +41,9 @@ from shared.oauth_spec import JWKS_PATH, OAUTH_METADATA_PATH, OIDC_DISCOVERY_PAT
 
 CACHE_SECONDS = 10.0
 PREFLIGHT_MAX_AGE = "600"
-ALLOW_HEADERS = "Authorization, Content-Type"
-EXPOSE_HEADERS = "WWW-Authenticate"
+# RFC 9449: a browser app sends its DPoP proof and reads the server's next nonce.
+ALLOW_HEADERS = "Authorization, Content-Type, DPoP"
+EXPOSE_HEADERS = "WWW-Authenticate, DPoP-Nonce"
 # Public documents any page may read: discovery and the keys (RFC 8414 §3, OIDC Discovery §4).
 PUBLIC_PATHS = frozenset({OIDC_DISCOVERY_PATH, OAUTH_METADATA_PATH, JWKS_PATH})
 DEFAULT_PORTS = {"http": 80, "https": 443}

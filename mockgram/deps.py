@@ -15,6 +15,7 @@ from mockgram.defences import Defences
 from mockgram.events import Events
 from mockgram.keys import SigningKeys
 from mockgram.models import User
+from mockgram.oauth.dpop import DpopNonces
 from mockgram.settings import MockgramSettings
 
 SESSION_USER_KEY = "user_id"
@@ -49,12 +50,14 @@ class Provider:
     events: Events
     defences: Defences
     faults: Faults = field(default_factory=Faults)
+    dpop_nonces: DpopNonces | None = None  # RFC 9449 §8: None when no nonce is ever asked for
 
 
 async def get_provider(request: Request) -> Provider:
     """The app's parts, read afresh: a test that replaces one on app.state is heard at once."""
     state = request.app.state
-    return Provider(state.settings, state.keys, state.events, state.defences, state.faults)
+    nonces = getattr(state, "dpop_nonces", None)
+    return Provider(state.settings, state.keys, state.events, state.defences, state.faults, nonces)
 
 
 def get_current_user(request: Request, session: SessionDep) -> User | None:
@@ -63,9 +66,14 @@ def get_current_user(request: Request, session: SessionDep) -> User | None:
     return session.get(User, user_id) if isinstance(user_id, int) else None
 
 
+async def get_dpop_nonces(request: Request) -> DpopNonces | None:
+    return getattr(request.app.state, "dpop_nonces", None)
+
+
 SettingsDep = Annotated[MockgramSettings, Depends(get_settings)]
 KeysDep = Annotated[SigningKeys, Depends(get_keys)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 EventsDep = Annotated[Events, Depends(get_events)]
 ProviderDep = Annotated[Provider, Depends(get_provider)]
+DpopNoncesDep = Annotated[DpopNonces | None, Depends(get_dpop_nonces)]
 CurrentUserDep = Annotated[User | None, Depends(get_current_user)]

@@ -84,6 +84,8 @@ class Client(MockgramTable, table=True):
     grant_types: str = ""
     # OIDC Dynamic Client Registration §2: RS256 (default) or ES256.
     id_token_signed_response_alg: str = "RS256"
+    # RFC 9449 §5.2: every token request of this client must carry a DPoP proof.
+    dpop_bound_access_tokens: bool = False
     owner_user_id: int | None = Field(default=None, foreign_key="user.id")
     # False for apps anyone registered (RFC 7591, the developer portal): Mockgram checked
     # neither their name nor their redirect URIs. Seeded and configured clients are verified.
@@ -272,6 +274,8 @@ class RefreshToken(MockgramTable, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # RFC 9449 §5: a public client's refresh token is bound to its DPoP key (the thumbprint).
+    jkt: str | None = Field(default=None, max_length=64)
 
 
 class ActivityEvent(MockgramTable, table=True):
@@ -318,3 +322,16 @@ class RateLimitCount(MockgramTable, table=True):
     window_start: datetime
     window_end: datetime = Field(index=True)
     count: int = 0
+
+
+class DpopProofSeen(MockgramTable, table=True):
+    """A DPoP proof's `jti`, remembered until the proof would be too old anyway (RFC 9449 §11.1).
+
+    In the database, not in memory, so every worker and replica refuses the same replay; a row
+    is swept once `expires_at` has passed (mockgram/oauth/dpop.py).
+    """
+
+    __tablename__ = "dpop_proof_seen"
+
+    key: str = Field(primary_key=True, max_length=64)  # SHA-256 of the key thumbprint and jti
+    expires_at: datetime = Field(index=True)

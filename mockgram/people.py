@@ -203,6 +203,7 @@ def upsert_client(
     post_logout_redirect_uris: Sequence[str] = (),
     require_pushed_authorization_requests: bool = False,
     fapi2_security_profile: bool = False,
+    dpop_bound_access_tokens: bool = False,
 ) -> Client:
     """Create the client `client_id`, or make the existing one exactly as described.
 
@@ -257,6 +258,7 @@ def upsert_client(
         "grant_types": stored_grants,
         "id_token_signed_response_alg": id_token_signed_response_alg,
         "owner_user_id": owner_user_id,
+        "dpop_bound_access_tokens": dpop_bound_access_tokens,  # RFC 9449 §5.2
         # Written by whoever runs this Mockgram (its file, its control plane), not a stranger.
         "verified": True,
         "post_logout_redirect_uris": "\n".join(logout_uris),

@@ -89,6 +89,15 @@ class MockgramSettings(BaseSettings):
     device_code_ttl_seconds: int = Field(default=600, ge=1, le=1800)
     device_poll_interval_seconds: int = Field(default=5, ge=1, le=60)
     user_code_entries_per_hour: int = Field(default=20, ge=0)
+    # RFC 9449 (DPoP, mockgram/oauth/dpop.py): how old a proof's iat may be, and whether every
+    # proof must carry a nonce Mockgram handed out (§8, §9).
+    dpop_proof_max_age_seconds: int = Field(
+        default=300, ge=10, le=3600, description="How long a DPoP proof is accepted after its iat."
+    )
+    dpop_require_nonce: bool = Field(
+        default=False,
+        description="Every DPoP proof must carry a DPoP-Nonce from Mockgram (RFC 9449 §8, §9).",
+    )
     # The configuration file (mockgram/config.py): people, clients, scopes, keys, lifetimes.
     # What it sets fills in the settings below that the environment or the caller left unset.
     config: Path | None = Field(

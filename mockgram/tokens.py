@@ -50,6 +50,7 @@ def issue_access_token(
     audience: list[str] | None = None,
     act: dict[str, Any] | None = None,
     max_ttl: int | None = None,
+    jkt: str | None = None,
 ) -> tuple[str, int]:
     """Sign an access token and record its jti (the caller commits). Returns (token, expires_in).
 
@@ -81,6 +82,9 @@ def issue_access_token(
     }
     if act is not None:
         claims["act"] = act  # RFC 8693 §4.1: the actor, beside the subject it acts for
+    if jkt is not None:
+        # RFC 9449 §6.1: bound to the client's DPoP key, by the key's thumbprint (RFC 7638).
+        claims["cnf"] = {"jkt": jkt}
     # RFC 9068 §2.1: signed with an asymmetric algorithm (RS256 unless configured), never none.
     key = keys.for_alg(settings.signing_alg)
     header = {"alg": settings.signing_alg, "typ": "at+jwt", "kid": str(key.kid)}

@@ -67,6 +67,23 @@ def looks_like_jwt(value: object) -> bool:
     return header is not None and "alg" in header
 
 
+def dpop_proof(value: str) -> DecodedJwt | None:
+    """A DPoP proof the back end sent (RFC 9449 §4.2), decoded: it names its own public key,
+    so there is nothing to look up; Mockgram checked the signature with that key."""
+    if not looks_like_jwt(value):
+        return None
+    header, claims = parts(value)
+    return DecodedJwt(
+        label="DPoP proof (RFC 9449 §4.2)",
+        header=header,
+        claims=claims,
+        signature="Signed with the private key whose public half is in the header (jwk); "
+        "the token is bound to that key's thumbprint (cnf.jkt).",
+        signature_ok=None,
+        preview=f"for {claims.get('htm', '?')} {claims.get('htu', '?')}",
+    )
+
+
 def parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims, unverified; empty dicts where they do not decode."""
     segments = token.split(".")

@@ -287,6 +287,9 @@ async def _record_exchange(ctx: Any, request: httpx.Request, response: httpx.Res
         else {},
     )
     decoded = await _decode_tokens(ctx, request, response)
+    # RFC 9449 §4.2: the DPoP proof sent with the request, decoded for the reader.
+    if (proof := jwts.dpop_proof(request.headers.get("dpop", ""))) is not None:
+        decoded.insert(0, proof)
     await _store(
         label,
         method=request.method,

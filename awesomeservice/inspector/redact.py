@@ -85,8 +85,8 @@ def redact_authorization(header: str) -> str:
             return f"Basic {HIDDEN} (not valid Base64)"
         client_id, _, _ = decoded.partition(":")
         return f"Basic {HIDDEN}  (client_id “{unquote_plus(client_id)}”, secret hidden)"
-    if scheme.lower() == "bearer":
-        return f"Bearer {truncated_token(credentials.strip())}"
+    if scheme.lower() in ("bearer", "dpop"):  # RFC 9449 §7.1: DPoP-bound tokens, the same way
+        return f"{scheme} {truncated_token(credentials.strip())}"
     return f"{scheme} {HIDDEN}"
 
 

@@ -1,4 +1,4 @@
-"""The eight attacks of the lab, each run for real, each answered by one defence.
+"""The nine attacks of the lab, each run for real, each answered by one defence.
 
 Every attack returns an Outcome: the requests sent and the answers got (secrets masked),
 whether the defence held, and what that means. Attacks that need a code get a fresh one from
@@ -18,6 +18,7 @@ from awesomeservice.backchannel import send
 from awesomeservice.lab.browser import authorize_as_jane
 from awesomeservice.lab.exchanges import Exchange, mask, mask_url
 from awesomeservice.oauth.authorization_request import connect_request
+from awesomeservice.oauth.dpop import NONCE_HEADER, DpopKey
 from awesomeservice.oauth.token_endpoint import client_secret_basic
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.db import Database
@@ -405,6 +406,113 @@ async def mix_up(ctx: LabContext) -> Outcome:
     )
 
 
+# ── 9. A stolen access token, replayed from another machine ─────────────────────────────────
+
+
+async def dpop_redeem(ctx: LabContext, form: dict[str, str], key: DpopKey) -> httpx.Response:
+    """The print shop's token request with a DPoP proof; once more with the nonce if asked."""
+    url = f"{ctx.settings.mockgram_url}{TOKEN}"  # htu: Mockgram's public URL (RFC 9449 §4.2)
+    headers = basic(ctx.settings) | {"DPoP": key.proof("POST", url)}
+    response = await send(ctx.http, "POST", TOKEN, data=form, headers=headers)
+    if error_of(response) == "use_dpop_nonce":  # RFC 9449 §8: retry with the server's nonce
+        nonce = response.headers.get(NONCE_HEADER)
+        headers["DPoP"] = key.proof("POST", url, nonce=nonce)
+        response = await send(ctx.http, "POST", TOKEN, data=form, headers=headers)
+    return response
+
+
+async def photos_with(
+    ctx: LabContext, label: str, token: str, *, key: DpopKey | None = None, scheme: str = "Bearer"
+) -> tuple[httpx.Response, Exchange]:
+    """GET /api/photos with a token, as Bearer or under DPoP with a proof by `key`."""
+    headers = {"Authorization": f"{scheme} {token}"}
+    shown = [("Authorization", f"{scheme} {mask(token)}")]
+    if key is not None:
+        url = f"{ctx.settings.mockgram_url}/api/photos"
+        headers["DPoP"] = key.proof("GET", url, access_token=token)
+        shown.append(("DPoP", f"a proof signed by the key {key.jkt[:10]}… (ES256)"))
+    response = await send(ctx.http, "GET", "/api/photos", headers=headers)
+    return response, Exchange.of(label, response, headers=shown)
+
+
+async def stolen_token(ctx: LabContext) -> Outcome:
+    def form(code: str, verifier: str, redirect_uri: str) -> dict[str, str]:
+        return {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        }
+
+    # A. An ordinary bearer token, copied from a log or a proxy: it works anywhere.
+    code, verifier, redirect_uri = await jane_code(ctx)
+    issued, issued_x = await redeem(
+        ctx,
+        "A. The print shop gets a plain Bearer token",
+        form(code, verifier, redirect_uri),
+        with_secret=True,
+    )
+    bearer_token = issued.json().get("access_token", "") if issued.status_code == 200 else ""
+    if not bearer_token:
+        return Outcome([issued_x], False, "Could not get a token to try with.")
+    replay, replay_x = await photos_with(
+        ctx, "A. The thief, on another machine, replays the bearer token", bearer_token
+    )
+    # B. The same, with the token bound to the print shop's DPoP key.
+    shop_key, thief_key = DpopKey.generate(), DpopKey.generate()
+    code, verifier, redirect_uri = await jane_code(ctx)
+    bound = await dpop_redeem(ctx, form(code, verifier, redirect_uri), shop_key)
+    bound_x = Exchange.of(
+        "B. The print shop asks for a DPoP-bound token (its proof in the DPoP header)",
+        bound,
+        body=list(form(code, verifier, redirect_uri).items()),
+        headers=[
+            *SHOWN_BASIC,
+            ("DPoP", f"a proof signed by the print shop's key {shop_key.jkt[:10]}…"),
+        ],
+    )
+    dpop_token = bound.json().get("access_token", "") if bound.status_code == 200 else ""
+    if not dpop_token:
+        return Outcome([issued_x, replay_x, bound_x], False, "Could not get a DPoP-bound token.")
+    as_bearer, as_bearer_x = await photos_with(
+        ctx, "B. The thief replays the DPoP-bound token as a bearer token", dpop_token
+    )
+    own_proof, own_proof_x = await photos_with(
+        ctx,
+        "B. The thief signs a proof with a key of their own",
+        dpop_token,
+        key=thief_key,
+        scheme="DPoP",
+    )
+    shop, shop_x = await photos_with(
+        ctx, "B. The print shop itself, with its key", dpop_token, key=shop_key, scheme="DPoP"
+    )
+    bearer_accepted = replay.status_code == 200
+    held = (
+        as_bearer.status_code == 401
+        and own_proof.status_code == 401
+        and error_of(own_proof) == "invalid_dpop_proof"
+        and shop.status_code == 200
+    )
+    exchanges = [issued_x, replay_x, bound_x, as_bearer_x, own_proof_x, shop_x]
+    return Outcome(
+        exchanges,
+        held,
+        (
+            "A: the stolen bearer token read Jane's photos from the thief's machine"
+            if bearer_accepted
+            else "A: the bearer token was refused (unexpectedly)"
+        )
+        + (
+            ". B: the DPoP-bound token was refused both ways — as a bearer token (invalid_token)"
+            " and with the thief's own proof (invalid_dpop_proof) — while the print shop, "
+            "holding the key, still reads the photos."
+            if held
+            else ". B: the DPoP-bound token was not refused as it should be."
+        ),
+    )
+
+
 ATTACKS: list[Attack] = [
     Attack(
         "stolen-code",
@@ -507,6 +615,21 @@ ATTACKS: list[Attack] = [
         mix_up,
         needs_sign_in=True,
         switchable="iss",
+    ),
+    Attack(
+        "stolen-token",
+        9,
+        "A stolen access token, replayed from another machine",
+        "DPoP: a token bound to the print shop's key → 401 without that key's proof",
+        "A bearer token is like cash: whoever holds it can spend it — copied from a log, a "
+        "proxy or a compromised server, it works from any machine until it expires. With DPoP "
+        "the print shop keeps a private key and signs a small proof for every request (this "
+        "method, this URL, now, this token); Mockgram binds the token to that key (cnf.jkt). "
+        "Stolen, the token is refused as a bearer token, and no proof the thief can sign "
+        "matches the key. Both outcomes are shown: first an ordinary bearer token, then a "
+        "DPoP-bound one.",
+        "RFC 9449 §1, §4.3, §7; RFC 9700 §4.10.1",
+        stolen_token,
     ),
 ]
 BY_SLUG = {attack.slug: attack for attack in ATTACKS}

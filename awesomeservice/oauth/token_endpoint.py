@@ -7,6 +7,9 @@ public client (§2.1). Then one of three calls:
 - the refresh_token grant (RFC 6749 §6), whose refreshed id_token must keep `iss` and `sub`
   (OIDC Core §12.2, SECURITY.md C9);
 - revocation of a token at the revocation endpoint (RFC 7009 §2).
+With DPoP (AWESOMESERVICE_USE_DPOP, RFC 9449 §5) the token calls carry a proof by the print
+shop's key, once more with the server's nonce when it asks (§8), and a `DPoP` token_type is
+expected back.
 The answer is checked as §5.1 and §5.2 say before anything is kept.
 """
 
@@ -29,6 +32,7 @@ from awesomeservice.events import (
     TokenRevoked,
 )
 from awesomeservice.oauth.discovery import Discovery, ProviderMetadata
+from awesomeservice.oauth.dpop import NONCE_HEADER, DpopSender
 from awesomeservice.oauth.id_token import IdToken, validate_id_token
 from shared.clock import utcnow
 
@@ -71,6 +75,7 @@ class Client:
     client_id: str
     secret: str  # "" for a public client
     auth_method: str  # "client_secret_basic", "client_secret_post" or "none"
+    dpop: DpopSender | None = None  # RFC 9449: prove the key at the token endpoint
 
 
 def auth_method(offered: object, *, has_secret: bool = True) -> str:
@@ -106,7 +111,11 @@ def authentication(client: Client) -> tuple[dict[str, str], dict[str, str]]:
 
 
 async def post(
-    http: httpx.AsyncClient, url: str, client: Client, form: dict[str, str]
+    http: httpx.AsyncClient,
+    url: str,
+    client: Client,
+    form: dict[str, str],
+    extra_headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """One authenticated POST to the token or revocation endpoint (`url` on the back channel)."""
     headers, fields = authentication(client)
@@ -115,8 +124,25 @@ async def post(
         "POST",
         url,
         data={**form, **fields},
-        headers={"Accept": "application/json", **headers},
+        headers={"Accept": "application/json", **headers, **(extra_headers or {})},
     )
+
+
+async def post_with_proof(
+    http: httpx.AsyncClient, url: str, client: Client, form: dict[str, str]
+) -> httpx.Response:
+    """The token call, with a DPoP proof when the client has a key (RFC 9449 §5)."""
+    if client.dpop is None:
+        return await post(http, url, client, form)
+    # htu is Mockgram's public URL with the endpoint's path, whatever address we call.
+    path = httpx.URL(url).path
+    response = await post(http, url, client, form, {"DPoP": client.dpop.proof("POST", path)})
+    nonce = response.headers.get(NONCE_HEADER)
+    if response.status_code == 400 and nonce and b"use_dpop_nonce" in response.content:
+        # RFC 9449 §8: the server wants its nonce in the proof; sign again, once.
+        proof = client.dpop.proof("POST", path, nonce=nonce)
+        response = await post(http, url, client, form, {"DPoP": proof})
+    return response
 
 
 # ── The token call (RFC 6749 §5) ────────────────────────────────────────────────────────────
@@ -134,7 +160,7 @@ def _expiry(expires_in: object) -> datetime | None:
     return None
 
 
-def token_set(response: httpx.Response, requested_scope: str) -> TokenSet:
+def token_set(response: httpx.Response, requested_scope: str, *, dpop: bool = False) -> TokenSet:
     """The token endpoint's answer, checked (RFC 6749 §5.1), or its error (§5.2)."""
     body = json_object(response)
     if response.status_code != 200:
@@ -147,14 +173,16 @@ def token_set(response: httpx.Response, requested_scope: str) -> TokenSet:
         )
     access_token = body.get("access_token")
     token_type = body.get("token_type")
-    # RFC 6749 §5.1: access_token and token_type are required; we only know how to use Bearer.
+    # RFC 6749 §5.1: access_token and token_type are required; we know Bearer, and DPoP when
+    # we sent a proof (RFC 9449 §5).
     if not isinstance(access_token, str) or not access_token:
         raise MockgramUnavailable("bad_answer", "The token response had no access_token.")
-    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+    known = {"bearer": "Bearer"} | ({"dpop": "DPoP"} if dpop else {})
+    if not isinstance(token_type, str) or token_type.lower() not in known:
         raise MockgramUnavailable("bad_answer", "The token response was not a Bearer token.")
     return TokenSet(
         access_token=access_token,
-        token_type="Bearer",
+        token_type=known[token_type.lower()],
         # RFC 6749 §5.1: an omitted scope means the scope requested.
         scope=_text(body, "scope") or requested_scope,
         expires_at=_expiry(body.get("expires_in")),
@@ -173,7 +201,8 @@ async def _token_call(
 ) -> TokenSet:
     """POST the grant, read the answer; a refusal is announced before it is raised."""
     try:
-        return token_set(await post(http, url, client, form), requested_scope)
+        response = await post_with_proof(http, url, client, form)
+        return token_set(response, requested_scope, dpop=client.dpop is not None)
     except TokenError as refused:
         await events.announce(RequestRefused(step=5, reason=refused.error))
         raise

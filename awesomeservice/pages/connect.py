@@ -214,7 +214,8 @@ async def callback(
             http,
             events,
             back_channel(metadata.token_endpoint, settings),
-            print_shop_client(metadata, settings),
+            # RFC 9449 §5: with AWESOMESERVICE_USE_DPOP the token is bound to our key.
+            print_shop_client(metadata, settings, request.app.state.dpop_key),
             code=received.code,
             redirect_uri=pending.redirect_uri,
             code_verifier=pending.code_verifier,

@@ -14,6 +14,7 @@ stays on this server, used only for step 5.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -44,6 +45,7 @@ from awesomeservice.oauth.discovery import (
     NotADiscoveryAddress,
     find_document,
 )
+from awesomeservice.oauth.dpop import DpopKey, DpopSender
 from awesomeservice.oauth.id_token import audiences_of, hash_check, nonce_matches
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
@@ -593,17 +595,26 @@ async def _trade(
     pending: DebuggerRequest,
     client: token_endpoint.Client,
     code: str,
-) -> tuple[dict[str, Any], int]:
-    """Step 5 (RFC 6749 §4.1.3): the answer to the code and verifier sent, and its status."""
+) -> tuple[dict[str, Any], int, str | None]:
+    """Step 5 (RFC 6749 §4.1.3): the answer to the code and verifier sent, its status, and the
+    DPoP proof sent with it (RFC 9449 §5) when the client has a key."""
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": pending.redirect_uri}
     if pending.code_verifier:
         form["code_verifier"] = pending.code_verifier  # RFC 7636 §4.5
     url = back_channel(pending.token_endpoint, settings)
     try:
-        response = await token_endpoint.post(http, url, client, form)
+        response = await token_endpoint.post_with_proof(http, url, client, form)
     except MockgramUnavailable as exc:
-        return {"error": "unreachable", "error_description": exc.kind}, 0
-    return _answer_of(response), response.status_code
+        return {"error": "unreachable", "error_description": exc.kind}, 0, None
+    return _answer_of(response), response.status_code, response.request.headers.get("dpop")
+
+
+def _proof_shown(proof: str | None) -> list[dict[str, Any]]:
+    """The DPoP proof sent with the token request, decoded for the page (RFC 9449 §4.2)."""
+    decoded = jwts.dpop_proof(proof) if proof else None
+    if decoded is None:
+        return []
+    return [decoded.as_dict() | {"expiry": "A proof is used once, within minutes of its iat."}]
 
 
 @router.post("/debugger/exchange")
@@ -638,7 +649,11 @@ async def exchange(
     offered = document.get("token_endpoint_auth_methods_supported")
     method = token_endpoint.auth_method(offered, has_secret=bool(pending.client_secret))
     client = token_endpoint.Client(pending.client_id, pending.client_secret, method)
-    answer, status = await _trade(http, settings, pending, client, code)
+    if text(form, "dpop"):
+        # RFC 9449 §5: a fresh key for this one exchange; htu names the public token endpoint.
+        origin = str(httpx.URL(pending.token_endpoint).copy_with(path="/", query=None))
+        client = replace(client, dpop=DpopSender(DpopKey.generate(), origin.rstrip("/")))
+    answer, status, proof = await _trade(http, settings, pending, client, code)
     await database.run(_note_exchanged, pending)
     error = str(answer.get("error", ""))[:64]
     values = {
@@ -669,7 +684,8 @@ async def exchange(
             # A c_hash here is optional (OIDC Core §3.3.2.11), checked against the code sent.
             "jwts": await _decoded(
                 http, settings, pending, {**values, "code": code}, front_channel=False
-            ),
+            )
+            + _proof_shown(proof),
             "client_auth": _auth_note(method, offered),
             "exchange": {"status": status, "body": redact_json(answer)},
         },

@@ -1,4 +1,4 @@
-"""The attack lab: `/lab` lists eight attacks; each button runs one for real against the live
+"""The attack lab: `/lab` lists nine attacks; each button runs one for real against the live
 apps (Mockgram over the back channel, AwesomeService in-process) and shows the requests, the
 defence's answer and why the attack fails.
 
@@ -33,7 +33,7 @@ router = APIRouter()
 
 @router.get("/lab")
 def lab(request: Request, templates: TemplatesDep, settings: SettingsDep) -> Response:
-    """The eight attacks, each with its button."""
+    """The nine attacks, each with its button."""
     return templates.TemplateResponse(
         request,
         "lab.html",
@@ -58,7 +58,7 @@ async def run_attack(
     attack = BY_SLUG.get(slug)
     if attack is None:
         return render_error(
-            request, status_code=404, title="No such attack", message="The lab has eight."
+            request, status_code=404, title="No such attack", message="The lab has nine."
         )
     form = await request.form()
     if not csrf_ok(request, text(form, "csrf_token")):

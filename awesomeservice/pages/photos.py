@@ -41,6 +41,7 @@ from awesomeservice.mockgram_api import (
 )
 from awesomeservice.models import MockgramConnection, User
 from awesomeservice.oauth.discovery import Discovery
+from awesomeservice.oauth.dpop import DpopSender
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.csrf import csrf_ok
 from shared.db import Database
@@ -108,6 +109,16 @@ def refresh_busy(request: Request) -> Response:
     return response
 
 
+def api_dpop(
+    request: Request, settings: AwesomeServiceSettings, connection: MockgramConnection
+) -> DpopSender | None:
+    """RFC 9449 §7.1: a DPoP-bound token is sent with a proof by our key; a Bearer one without."""
+    key = request.app.state.dpop_key
+    if connection.token_type != "DPoP" or key is None:
+        return None
+    return DpopSender(key, settings.mockgram_url)
+
+
 async def connection_or_page(reader: PhotoReader) -> MockgramConnection | Response:
     """The user's connection with a live access token (refreshed when expired), or the page
     that says why there is none."""
@@ -120,6 +131,7 @@ async def connection_or_page(reader: PhotoReader) -> MockgramConnection | Respon
             reader.discovery,
             reader.user.id,
             events=reader.events,
+            dpop_key=reader.request.app.state.dpop_key,
         )
     except RefreshFailed as exc:
         return connect_needed(reader, refresh_failed=exc)
@@ -197,7 +209,8 @@ async def fetch_photos(
     ):
         return paused
     try:
-        return connection, await list_photos(reader.http, connection.access_token)
+        dpop = api_dpop(reader.request, reader.settings, connection)
+        return connection, await list_photos(reader.http, connection.access_token, dpop)
     except TokenRejected:
         return await token_rejected(reader)
     except ApiRefused as exc:
@@ -234,13 +247,20 @@ async def photo_image(
     discovery: DiscoveryDep,
     events: EventsDep,
     user: CurrentUserDep,
+    request: Request,
 ) -> Response:
     """Proxy one image, so the browser never holds (or needs) the token."""
     if user is None or user.id is None:
         return Response(status_code=401)
     try:
         connection = await fresh_connection(
-            database, http, settings, discovery, user.id, events=events
+            database,
+            http,
+            settings,
+            discovery,
+            user.id,
+            events=events,
+            dpop_key=request.app.state.dpop_key,
         )
     except RefreshFailed:
         return Response(status_code=401)
@@ -251,7 +271,8 @@ async def photo_image(
     if connection is None:
         return Response(status_code=404)
     try:
-        content, content_type = await fetch_image(http, connection.access_token, photo_id)
+        dpop = api_dpop(request, settings, connection)
+        content, content_type = await fetch_image(http, connection.access_token, photo_id, dpop)
     except TokenRejected:
         await database.run(forget_connection, user.id)
         return Response(status_code=401)
@@ -276,7 +297,8 @@ async def photo_try_delete(photo_id: int, request: Request, reader: PhotoReaderD
     if isinstance(connection, Response):
         return connection
     try:
-        answer = await try_delete(reader.http, connection.access_token, photo_id)
+        dpop = api_dpop(reader.request, reader.settings, connection)
+        answer = await try_delete(reader.http, connection.access_token, photo_id, dpop)
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=6)
     if answer.status_code == 401:

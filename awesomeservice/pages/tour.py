@@ -98,6 +98,14 @@ FLOWS: list[Flow] = [
         "all flows",
     ),
     Flow(
+        "DPoP: a token bound to a key",
+        "/spa/pkce#dpop",
+        "RFC 9449: tick “Bind the token to a key” — a non-extractable Web Crypto key signs a "
+        "proof for each request (shown decoded), and the token (cnf.jkt) works only with it. "
+        "Attack 9 in the lab shows a stolen bearer token working and a bound one refused.",
+        "steps 5–6",
+    ),
+    Flow(
         "Flow inspector",
         "/inspector",
         "Every step of your own flows as it happened, secrets redacted, JWTs decoded.",
@@ -112,7 +120,7 @@ FLOWS: list[Flow] = [
     Flow(
         "Attack lab",
         "/lab",
-        "Eight attacks run for real against both apps, and the defence that stops each.",
+        "Nine attacks run for real against both apps, and the defence that stops each.",
         "steps 4–6",
     ),
 ]

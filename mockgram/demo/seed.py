@@ -193,4 +193,5 @@ def _write_client(session: Session, client: ClientConfig, loaded: LoadedConfig) 
         post_logout_redirect_uris=client.post_logout_redirect_uris,
         require_pushed_authorization_requests=client.require_pushed_authorization_requests,
         fapi2_security_profile=client.fapi2_security_profile,
+        dpop_bound_access_tokens=client.dpop_bound_access_tokens,
     )

@@ -55,6 +55,8 @@ class BackChannelCall:
     body: FormData | None
     session: Session
     provider: Provider
+    # RFC 9449 §5: the thumbprint of the DPoP key the token request proved, once checked.
+    dpop_jkt: str | None = None
 
     def form_and_client(self) -> tuple[dict[str, str], Client]:
         """The form, and the client it authenticates as (RFC 6749 §2.3; RFC 7009/7662 §2.1)."""

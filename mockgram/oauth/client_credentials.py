@@ -53,11 +53,12 @@ def client_credentials_grant(
         client_id=client.client_id,
         scope=scope,
         audience=audience,
+        jkt=call.dpop_jkt,  # RFC 9449 §5: bound to the key the request proved, if any
     )
     # §4.4.3: "A refresh token SHOULD NOT be included."
     body: dict[str, str | int] = {
         "access_token": token,
-        "token_type": "Bearer",
+        "token_type": "Bearer" if call.dpop_jkt is None else "DPoP",
         "expires_in": expires_in,
         "scope": scope,
     }

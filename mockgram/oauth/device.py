@@ -33,6 +33,7 @@ Decisions, written down:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -48,7 +49,7 @@ from mockgram.clients import DEVICE_CODE, allowed_grant_types
 from mockgram.deps import Provider
 from mockgram.events import TokensIssued
 from mockgram.models import Client, DeviceAuthorization, User
-from mockgram.oauth import refresh, user_codes
+from mockgram.oauth import dpop, refresh, user_codes
 from mockgram.oauth.back_channel import BackChannelCall, BackChannelDep, refuse_other_methods
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
@@ -194,7 +195,7 @@ def device_code_grant(call: BackChannelCall, client: Client, form: dict[str, str
     if record.status == DENIED:
         raise AccessDeniedError("The user denied the request.")
     if record.status == APPROVED:
-        return redeem(session, provider, record, client)
+        return redeem(session, provider, record, client, jkt=call.dpop_jkt)
     # Still pending: a poll sooner than the interval is slow_down, else authorization_pending.
     check_pace(session, record)
     raise AuthorizationPendingError("The user has not answered yet; keep polling.")
@@ -243,7 +244,12 @@ def check_pace(session: Session, record: DeviceAuthorization) -> None:
 
 
 def redeem(
-    session: Session, provider: Provider, record: DeviceAuthorization, client: Client
+    session: Session,
+    provider: Provider,
+    record: DeviceAuthorization,
+    client: Client,
+    *,
+    jkt: str | None = None,
 ) -> Response:
     """§3.5: John approved: claim the request once, then issue the tokens (RFC 6749 §5.1)."""
     this_row = col(DeviceAuthorization.device_code_hash) == record.device_code_hash
@@ -256,12 +262,15 @@ def redeem(
     grant = new_grant(
         client_id=client.client_id, user_id=user.id, scope=scope, auth_time=record.auth_time
     )
+    # RFC 9449 §5: a proof with the poll binds the tokens (a public device's refresh token too).
+    grant = replace(grant, jkt=dpop.refresh_binding(client, jkt))
     body = issue_tokens(
         session,
         provider,
         grant,
         scope=scope,
         with_refresh_token=refresh.gets_refresh_token(client, scope),
+        jkt=jkt,
     )
     if has_openid(scope):
         # OIDC Core §3.1.3.3 by analogy: who approved, and when he signed in.

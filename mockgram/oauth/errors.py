@@ -111,6 +111,14 @@ class SlowDownError(OAuthError, error="slow_down"): ...
 class ExpiredTokenError(OAuthError, error="expired_token"): ...
 
 
+# RFC 9449 §5, §12.2: a missing, malformed or unacceptable DPoP proof; a proof without the
+# nonce the server asks for (§8), sent with a DPoP-Nonce header.
+class InvalidDpopProofError(OAuthError, error="invalid_dpop_proof"): ...
+
+
+class UseDpopNonceError(OAuthError, error="use_dpop_nonce"): ...
+
+
 def safe_description(text: str) -> str:
     """Replace characters RFC 6749 §4.1.2.1 does not allow in error_description."""
     return _OUTSIDE_DESCRIPTION_CHARSET.sub("?", text)

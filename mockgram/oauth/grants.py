@@ -37,6 +37,8 @@ class Grant:
     expires_at: datetime | None = None
     # RFC 8707: the resource named at the authorization request; None: the photos API.
     resource: str | None = None
+    # RFC 9449 §5: the DPoP key a public client's refresh tokens are bound to.
+    jkt: str | None = None
 
 
 def new_grant(
@@ -61,6 +63,7 @@ def grant_of(token: RefreshToken) -> Grant:
         token.auth_time,
         as_utc(token.expires_at),
         token.resource,
+        token.jkt,
     )
 
 
@@ -85,9 +88,13 @@ def issue_tokens(
     with_refresh_token: bool,
     code_hash: str | None = None,
     audience: list[str] | None = None,
+    jkt: str | None = None,
 ) -> dict[str, str | int]:
     """§5.1: an access token for `scope` (and `audience`, RFC 8707), a refresh token when due
-    (the caller commits)."""
+    (the caller commits).
+
+    `jkt`: the DPoP key the request proved; the access token is bound to it (RFC 9449 §5).
+    """
     access_token, expires_in = issue_access_token(
         session,
         keys=provider.keys,
@@ -98,10 +105,12 @@ def issue_tokens(
         code_hash=code_hash,
         grant_id=grant.grant_id,
         audience=audience,
+        jkt=jkt,
     )
     body: dict[str, str | int] = {
         "access_token": access_token,
-        "token_type": "Bearer",
+        # RFC 9449 §5: a DPoP-bound token says so, so the client sends it with the DPoP scheme.
+        "token_type": "Bearer" if jkt is None else "DPoP",
         "expires_in": expires_in,
         "scope": scope,
     }

@@ -13,8 +13,9 @@ Decisions, written down:
   one, is `{"active": false}` (§2.2 leaves it to the AS; §4 warns against telling strangers).
 - Anything not active — unknown, malformed, forged, expired, revoked, rotated away, foreign —
   is exactly `{"active": false}` (§2.2: "SHOULD NOT include any additional information").
-- An active access token answers active, scope, client_id, username, token_type ("Bearer"),
-  exp, iat, sub, aud, iss and jti, as signed in the JWT. An active refresh token answers the
+- An active access token answers active, scope, client_id, username, token_type ("Bearer",
+  or "DPoP" with its `cnf` when DPoP-bound, RFC 9449 §6.2), exp, iat, sub, aud, iss and jti,
+  as signed in the JWT. An active refresh token answers the
   same minus aud and jti (it is not for the API) and minus token_type, which RFC 7662 defines
   as an access token type (RFC 6749 §7.1) and a refresh token does not have.
 - `token_type_hint` only changes which kind is looked up first (§2.1); unknown hints are ignored.
@@ -119,7 +120,8 @@ def access_token_answer(
         "active": True,
         "scope": str(claims.get("scope", "")),
         "client_id": access.client_id,
-        "token_type": "Bearer",
+        # RFC 9449 §6.2: a DPoP-bound token is of type DPoP, and shows the key it is bound to.
+        "token_type": "DPoP" if "cnf" in claims else "Bearer",
         "exp": claims.get("exp"),
         "iat": claims.get("iat"),
         "sub": claims.get("sub"),
@@ -131,6 +133,8 @@ def access_token_answer(
         answer["username"] = user.username
     if "act" in claims:
         answer["act"] = claims["act"]  # RFC 8693 §4.1: who acts for the subject
+    if "cnf" in claims:
+        answer["cnf"] = claims["cnf"]
     return answer
 
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from mockgram.clients import AUTH_METHODS, ID_TOKEN_ALGS, RESPONSE_TYPES
 from mockgram.deps import KeysDep, SettingsDep
 from mockgram.oauth.device import DEVICE_AUTHORIZATION_PATH
+from mockgram.oauth.dpop import ALGS as DPOP_ALGS
 from mockgram.oauth.end_session import END_SESSION_PATH
 from mockgram.oauth.par import PAR_PATH
 from mockgram.oauth.responses import RESPONSE_MODES
@@ -90,6 +91,8 @@ def build_metadata(settings: MockgramSettings) -> dict[str, object]:
         "pushed_authorization_request_endpoint": f"{issuer}{PAR_PATH}",
         "require_pushed_authorization_requests": settings.require_pushed_authorization_requests,
         "end_session_endpoint": f"{issuer}{END_SESSION_PATH}",  # RP-Initiated Logout §2.1
+        # RFC 9449 §5.1: DPoP proofs Mockgram verifies, at its token endpoint and its APIs.
+        "dpop_signing_alg_values_supported": list(DPOP_ALGS),
     }
     return metadata
 

@@ -38,6 +38,7 @@ from sqlmodel import Session, col
 from mockgram.deps import Provider
 from mockgram.events import Events, RefreshTokenReused, TokensIssued
 from mockgram.models import Client, IssuedToken, RefreshToken, User
+from mockgram.oauth import dpop
 from mockgram.oauth.errors import (
     NO_STORE_HEADERS,
     InvalidGrantError,
@@ -97,10 +98,20 @@ def reuse_detected(
 
 
 def refresh_grant(
-    session: Session, provider: Provider, *, client: Client, form: dict[str, str]
+    session: Session,
+    provider: Provider,
+    *,
+    client: Client,
+    form: dict[str, str],
+    jkt: str | None = None,
 ) -> JSONResponse:
-    """The refresh_token grant, check by check (RFC 6749 §6); the client is authenticated."""
+    """The refresh_token grant, check by check (RFC 6749 §6); the client is authenticated.
+
+    `jkt`: the DPoP key the request proved (RFC 9449 §5), if any.
+    """
     record = find_presented(session, form, client, provider.events)
+    # RFC 9449 §5: a refresh token bound to a DPoP key needs a proof by that key.
+    dpop.check_refresh_binding(record.jkt, jkt)
     scope = narrowed_scope(record, form)
     rotate(session, record, client, provider.events)
     user = session.get(User, record.user_id)
@@ -113,7 +124,13 @@ def refresh_grant(
     requested = form.get("resource")
     audience = within([requested] if requested else [authorized], [authorized])
     body = issue_tokens(
-        session, provider, grant, scope=scope, with_refresh_token=True, audience=audience
+        session,
+        provider,
+        grant,
+        scope=scope,
+        with_refresh_token=True,
+        audience=audience,
+        jkt=jkt,
     )
     if has_openid(scope):
         # OIDC Core §12.2: same iss, sub, aud; auth_time of the original sign-in; no nonce.

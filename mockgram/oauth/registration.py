@@ -26,7 +26,8 @@ and allows every combination of them, and the answer lists those combinations. g
 when sent, must match them (RFC 7591 §2.1: code ↔ authorization_code, token/id_token ↔
 implicit). A machine client, registered only for grants without a browser (`client_credentials`,
 token exchange), needs no redirect_uris and has no response types; client_credentials needs a
-confidential client (RFC 6749 §4.4).
+confidential client (RFC 6749 §4.4). RFC 9449 §5.2 adds `dpop_bound_access_tokens` (a boolean,
+default false): such a client must send a DPoP proof with every token request.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from mockgram.clients import (
     grant_types_for,
     register_client,
     validate_auth_method,
+    validate_dpop_bound,
     validate_fapi2,
     validate_flag,
     validate_grant_types,
@@ -118,6 +120,7 @@ def register(
         )
         fapi2 = validate_flag(metadata.get("fapi2_security_profile"), "fapi2_security_profile")
         validate_fapi2(fapi2, response_types=response_types, auth_method=auth_method)
+        dpop_bound = validate_dpop_bound(metadata.get("dpop_bound_access_tokens"))
     except OAuthError as exc:
         return json_error(exc)
 
@@ -137,6 +140,7 @@ def register(
         post_logout_redirect_uris=logout_uris,
         require_pushed_authorization_requests=require_par,
         fapi2_security_profile=fapi2,
+        dpop_bound_access_tokens=dpop_bound,
     )
     # RFC 7591 §3.2.1: the credentials plus every registered metadata value.
     body: dict[str, object] = {"client_id": client.client_id}
@@ -155,6 +159,7 @@ def register(
         "post_logout_redirect_uris": client.post_logout_redirect_uri_list,
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "fapi2_security_profile": client.fapi2_security_profile,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,  # RFC 9449 §5.2
     }
     return JSONResponse(body, status_code=201, headers=NO_STORE_HEADERS)
 

@@ -32,6 +32,7 @@ Decisions, written down:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -44,7 +45,7 @@ from mockgram.defences import PKCE, SINGLE_USE
 from mockgram.deps import Provider
 from mockgram.events import CodeRedeemed, Events, RequestRefused, TokensIssued
 from mockgram.models import AuthorizationCode, Client, IssuedToken
-from mockgram.oauth import refresh
+from mockgram.oauth import dpop, refresh
 from mockgram.oauth.back_channel import BackChannelCall, BackChannelDep, refuse_other_methods
 from mockgram.oauth.client_credentials import CLIENT_CREDENTIALS, client_credentials_grant
 from mockgram.oauth.device import device_code_grant
@@ -85,17 +86,27 @@ def token_endpoint(call: BackChannelDep) -> Response:
             raise queued
         form, client = call.form_and_client()
         handler = GRANTS[check_grant_type(client, form)]
-        return handler(call, client, form)
+        # RFC 9449 §5: a DPoP proof, when sent (always, by a client registered for it).
+        settings, nonces = call.provider.settings, call.provider.dpop_nonces
+        jkt = dpop.token_request_key(
+            call.request, call.session, client, settings=settings, nonces=nonces
+        )
+        response = handler(replace(call, dpop_jkt=jkt), client, form)
+        if settings.dpop_require_nonce and nonces is not None:
+            response.headers[dpop.NONCE_HEADER] = nonces.current()  # §8.2: the next one to use
+        return response
     except OAuthError as exc:
         return call.refused(exc)
 
 
 def code_grant(call: BackChannelCall, client: Client, form: dict[str, str]) -> Response:
-    return redeem_code(call.session, call.provider, client=client, form=form)
+    return redeem_code(call.session, call.provider, client=client, form=form, jkt=call.dpop_jkt)
 
 
 def refresh_token_grant(call: BackChannelCall, client: Client, form: dict[str, str]) -> Response:
-    return refresh.refresh_grant(call.session, call.provider, client=client, form=form)
+    return refresh.refresh_grant(
+        call.session, call.provider, client=client, form=form, jkt=call.dpop_jkt
+    )
 
 
 # Each grant_type Mockgram speaks at this endpoint, and what answers it. Discovery's
@@ -127,7 +138,12 @@ refuse_other_methods(router, "/oauth/token", "token")
 
 
 def redeem_code(
-    session: Session, provider: Provider, *, client: Client, form: dict[str, str]
+    session: Session,
+    provider: Provider,
+    *,
+    client: Client,
+    form: dict[str, str],
+    jkt: str | None = None,
 ) -> Response:
     """The authorization_code grant, check by check (RFC 6749 §4.1.3)."""
     record = find_code(session, form)
@@ -141,7 +157,7 @@ def redeem_code(
     # RFC 8707 §2.2: checked before the code is spent, so a wrong resource does not burn it.
     audience = token_audience(form.get("resource"), record.resource, provider.settings)
     claim_once(session, provider, record, client)
-    body = issue_code_tokens(session, provider, record, client, audience)
+    body = issue_code_tokens(session, provider, record, client, audience, jkt=jkt)
     user_id, client_id = record.user_id, client.client_id
     provider.events.announce(session, CodeRedeemed(user_id=user_id, client_id=client_id))
     provider.events.announce(
@@ -237,6 +253,8 @@ def issue_code_tokens(
     record: AuthorizationCode,
     client: Client,
     audience: list[str],
+    *,
+    jkt: str | None = None,
 ) -> dict[str, str | int]:
     """§5.1: the access token, a refresh token when due, an id_token for OpenID (the body)."""
     # One grant, one family: the refresh tokens and every access token refreshed from them.
@@ -247,6 +265,8 @@ def issue_code_tokens(
         auth_time=record.auth_time,
         resource=audience[0],  # what its refreshed tokens are for too (RFC 8707 §2.2)
     )
+    # RFC 9449 §5: a public client's refresh tokens are bound to the key it proved.
+    grant = replace(grant, jkt=dpop.refresh_binding(client, jkt))
     with_refresh_token = refresh.gets_refresh_token(client, record.scope)
     body = issue_tokens(
         session,
@@ -256,6 +276,7 @@ def issue_code_tokens(
         with_refresh_token=with_refresh_token,
         code_hash=record.code_hash,
         audience=audience,
+        jkt=jkt,
     )
     if has_openid(record.scope):
         # OIDC Core §3.1.3.3: an OpenID request gets its id_token here (nonce, auth_time).

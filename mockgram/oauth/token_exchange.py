@@ -68,12 +68,13 @@ def token_exchange_grant(call: BackChannelCall, client: Client, form: dict[str, 
         audience=audience,
         act=actor(client, subject.claims),
         max_ttl=remaining,
+        jkt=call.dpop_jkt,  # RFC 9449 §5: bound to the key the request proved, if any
     )
     # §2.2.1: issued_token_type is required; no refresh token for a hand-me-down.
     body: dict[str, str | int] = {
         "access_token": token,
         "issued_token_type": ACCESS_TOKEN_TYPE,
-        "token_type": "Bearer",
+        "token_type": "Bearer" if call.dpop_jkt is None else "DPoP",
         "expires_in": expires_in,
         "scope": scope,
     }

@@ -257,6 +257,35 @@ EXPLANATIONS: dict[str, Explanation] = {
         "RFC 8628 §3.5",
         kind="Device flow answer",
     ),
+    "invalid_dpop_proof": Explanation(
+        "The DPoP proof was refused",
+        "A DPoP-bound token works only together with a fresh proof, a small JWT signed by the "
+        "client's private key. This one was missing, malformed, or broke a rule: typ must be "
+        "dpop+jwt; alg asymmetric (ES256, RS256…, never none or HS256); jwk the public key "
+        "only; the signature must verify; htm and htu must be this request's method and URL "
+        "(query and fragment left out); iat within a few minutes of now; jti never seen "
+        "before. At the photos API, ath must be the hash of the access token and the key the "
+        "one the token is bound to (cnf.jkt). A client registered with "
+        "dpop_bound_access_tokens must send a proof with every token request, and a public "
+        "client's DPoP-bound refresh token is refreshed only with a proof by the same key.",
+        "Sign a new proof for every request with the key you hold: typ dpop+jwt, your public "
+        "jwk in the header, jti random, htm and htu this request's, iat now, and ath = "
+        "base64url(SHA-256(access token)) at the API. Send the token as Authorization: DPoP, "
+        "the proof in the DPoP header.",
+        "RFC 9449 §4.2, §4.3, §5, §7.1, §11.1",
+        5,
+    ),
+    "use_dpop_nonce": Explanation(
+        "Mockgram wants its nonce in the DPoP proof",
+        "This Mockgram requires a server-provided nonce in every DPoP proof "
+        "(MOCKGRAM_DPOP_REQUIRE_NONCE), so that a proof cannot be made in advance and kept "
+        "for later. The proof had none, or one that is no longer valid. The answer's DPoP-Nonce "
+        "header carries the nonce to use.",
+        "Sign a new proof with the nonce claim set to the DPoP-Nonce header's value and send "
+        "the request again; keep using the newest DPoP-Nonce Mockgram sends.",
+        "RFC 9449 §8, §9",
+        5,
+    ),
     "not_found": Explanation(
         "There is no such photo",
         "Not an OAuth error code: this is the photos API's plain HTTP 404. The token was "

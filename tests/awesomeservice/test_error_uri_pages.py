@@ -254,7 +254,7 @@ def test_token_error_still_builds_without_an_error_uri() -> None:
 def test_lab_page_without_lab_mode_has_no_switch(client) -> None:  # type: ignore[no-untyped-def]
     page = client.get("/lab")
     assert page.status_code == 200
-    assert page.text.count('action="/lab/') == 8
+    assert page.text.count('action="/lab/') == 9
     assert "defence_off" not in page.text and "lab-banner" not in page.text
 
 

@@ -34,9 +34,16 @@ class World:
 
 
 def build_apps(
-    mockgram_database_url: str, awesome_database_url: str, *, name: str, lab_mode: bool = False
+    mockgram_database_url: str,
+    awesome_database_url: str,
+    *,
+    name: str,
+    lab_mode: bool = False,
+    dpop: bool = False,
 ) -> tuple[FastAPI, FastAPI]:
-    """Mockgram, and AwesomeService reaching it through an ASGI transport; `name` keys cookies."""
+    """Mockgram, and AwesomeService reaching it through an ASGI transport; `name` keys cookies.
+
+    `dpop`: AwesomeService uses DPoP, and Mockgram asks for nonces (RFC 9449 §8, §9)."""
     mockgram = create_mockgram(
         MockgramSettings(
             issuer=MOCKGRAM,
@@ -47,6 +54,7 @@ def build_apps(
             awesomeservice_url=AWESOME,
             awesomeservice_client_secret=CLIENT_SECRET,
             lab_mode=lab_mode,
+            dpop_require_nonce=dpop,
         )
     )
     awesome = create_awesomeservice(
@@ -60,6 +68,7 @@ def build_apps(
             demo_password=AWESOME_PASSWORD,
             lab_mode=lab_mode,
             lab_mockgram_password=MOCKGRAM_PASSWORD,
+            use_dpop=dpop,
         ),
         http_transport=httpx.ASGITransport(app=mockgram),
     )

@@ -56,10 +56,10 @@ def shown(html: str) -> str:
     return html.replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
 
 
-def test_lab_lists_eight_attacks_each_with_a_button(lab: Browser) -> None:
+def test_lab_lists_nine_attacks_each_with_a_button(lab: Browser) -> None:
     page = lab.get(f"{AWESOME}/lab")
     assert page.status_code == 200
-    assert len(re.findall(r'action="/lab/[a-z-]+"', page.text)) == 8
+    assert len(re.findall(r'action="/lab/[a-z-]+"', page.text)) == 9
     assert "jane" in page.text  # the page says whose account the lab plays
 
 
@@ -248,3 +248,14 @@ def test_in_lab_mode_only_awesomeservice_itself_may_switch_a_mockgram_defence_of
     assert wrong.status_code == 401
     # Nothing was switched off: the stolen code still meets client authentication.
     assert "Defence held" in shown(run(lab, "stolen-code").text)
+
+
+def test_attack_9_a_stolen_token_works_as_bearer_and_not_when_dpop_bound(lab: Browser) -> None:
+    text = shown(run(lab, "stolen-token").text)
+    assert "Defence held" in text
+    # A: the bearer token replayed from elsewhere read the photos; B: refused both ways.
+    assert "the stolen bearer token read Jane's photos" in text
+    assert '"token_type": "DPoP"' in text
+    assert 'DPoP error="invalid_token"' in text
+    assert '"error": "invalid_dpop_proof"' in text
+    assert "RFC 9449" in text

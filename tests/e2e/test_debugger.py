@@ -228,3 +228,17 @@ def test_debugger_runs_client_credentials_against_mockgram(world: World) -> None
         scope="openid",
     )
     assert refused.status_code == 400 and "invalid_scope" in refused.text
+
+
+def test_debugger_exchanges_a_code_with_a_dpop_proof(world: World) -> None:
+    sent = _send(
+        world, client_id="awesomeservice", client_secret=CLIENT_SECRET, scope="photos.read"
+    )
+    answer = world.browser.follow(_sign_in_and_allow(world, sent))
+    assert "DPoP proof" in answer.text  # the option is offered beside the exchange button
+    exchanged = world.browser.submit(find_form(answer.text, "/debugger/exchange"), dpop="1")
+    text = exchanged.text.replace("&#34;", '"')
+    assert exchanged.status_code == 200, text[:2000]
+    assert '"token_type": "DPoP"' in text and '"cnf"' in text  # bound: cnf.jkt in the token
+    assert "DPoP proof (RFC 9449 §4.2)" in text and '"typ": "dpop+jwt"' in text
+    assert f'"htu": "{MOCKGRAM}/oauth/token"' in text

@@ -22,6 +22,7 @@ from tests.browser.chromium import CHROMIUM, launch_options
 from tests.e2e.servers import bind_free_port
 
 PASSWORD = "spa-browser-password"
+CLIENT_SECRET = "spa-browser-client-secret"  # the print shop's, for the attack lab's back channel
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
@@ -58,6 +59,7 @@ def servers(mockgram_database_url: str, awesome_database_url: str) -> Iterator[t
             secret_key="spa-browser-mockgram",
             demo_password=PASSWORD,
             awesomeservice_url=awesome_url,
+            awesomeservice_client_secret=CLIENT_SECRET,
         )
     )
     awesome = create_awesomeservice(
@@ -66,6 +68,8 @@ def servers(mockgram_database_url: str, awesome_database_url: str) -> Iterator[t
             database_url=awesome_database_url,
             mockgram_url=mockgram_url,
             secret_key="spa-browser-awesome",
+            client_secret=CLIENT_SECRET,
+            lab_mockgram_password=PASSWORD,  # the lab plays Jane, a seeded Mockgram account
         )
     )
     with _serve(mockgram, m_sock), _serve(awesome, a_sock):
@@ -197,3 +201,54 @@ def _denied(page: object, awesome_url: str, mockgram_url: str, flow: str) -> Non
     assert page.locator("#spa-photos figure").count() == 0  # type: ignore[attr-defined]
     assert page.evaluate("Object.keys(sessionStorage)") == []  # type: ignore[attr-defined]
     assert errors == []
+
+
+def test_pkce_spa_binds_its_token_to_a_non_extractable_dpop_key(servers: tuple[str, str]) -> None:
+    in_browser(lambda page: _dpop(page, *servers))
+
+
+def _dpop(page: object, awesome_url: str, mockgram_url: str) -> None:
+    errors: list[str] = []
+    api_calls: list[dict[str, str]] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.on(  # type: ignore[attr-defined]
+        "request",
+        lambda request: (
+            api_calls.append(request.headers)
+            if request.url.startswith(f"{mockgram_url}/api/") and request.method == "GET"
+            else None
+        ),
+    )
+    page.goto(f"{awesome_url}/spa/pkce")  # type: ignore[attr-defined]
+    page.check("#spa-dpop")  # type: ignore[attr-defined]
+    page.click("#spa-start")  # type: ignore[attr-defined]
+    _sign_in_and_decide(page, mockgram_url)
+    page.wait_for_url(f"{awesome_url}/spa/pkce**")  # type: ignore[attr-defined]
+    page.wait_for_selector('#spa-photos img[src^="blob:"]', timeout=15_000)  # type: ignore[attr-defined]
+    assert "read 12 photos" in (page.text_content("#spa-status") or "")  # type: ignore[attr-defined]
+    note = page.text_content("#spa-dpop-note") or ""  # type: ignore[attr-defined]
+    assert "not extractable" in note and "token_type DPoP" in note
+    # The proofs the page sent, decoded on the page: the token request's, then the API's.
+    proofs = page.text_content("#spa-dpop-proofs") or ""  # type: ignore[attr-defined]
+    assert '"typ": "dpop+jwt"' in proofs and '"alg": "ES256"' in proofs
+    assert f'"htu": "{mockgram_url}/oauth/token"' in proofs and '"ath":' in proofs
+    assert '"d":' not in proofs  # the public key only
+    # Every API call used the DPoP scheme with a proof of its own.
+    assert api_calls and all(h["authorization"].startswith("DPoP ") for h in api_calls)
+    assert len({h["dpop"] for h in api_calls}) == len(api_calls)
+    assert page.evaluate("Object.keys(sessionStorage)") == []  # type: ignore[attr-defined]
+    assert errors == []
+
+
+def test_lab_attack_9_stolen_token_clicked_through(servers: tuple[str, str]) -> None:
+    in_browser(lambda page: _stolen_token(page, servers[0]))
+
+
+def _stolen_token(page: object, awesome_url: str) -> None:
+    page.goto(f"{awesome_url}/lab")  # type: ignore[attr-defined]
+    page.click('form[action="/lab/stolen-token"] button[type="submit"]')  # type: ignore[attr-defined]
+    page.locator("text=Defence held").first.wait_for()  # type: ignore[attr-defined]
+    text = page.text_content("main") or ""  # type: ignore[attr-defined]
+    # Both outcomes on one page: the bearer token worked for the thief, the bound one did not.
+    assert "the stolen bearer token read Jane's photos" in text
+    assert "invalid_dpop_proof" in text and 'DPoP error="invalid_token"' in text

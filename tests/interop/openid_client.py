@@ -11,6 +11,7 @@ import fcntl
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,40 @@ def start_script(script: str, **params: Any) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def run_interactive(
+    script: str, answer_first_line: Callable[[dict[str, Any]], str], **params: Any
+) -> NodeAnswer:
+    """Run a script that prints one JSON line, wants one line back on stdin, then answers.
+
+    For flows with a person in the middle: the script prints, say, its authorization URL; the
+    test plays John and writes back the redirect it ended on (tests/interop/node/dpop_*.mjs).
+    """
+    ensure_installed()
+    with subprocess.Popen(  # noqa: S603
+        ["node", script, json.dumps(params)],  # noqa: S607
+        cwd=NODE_DIR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        first = json.loads(process.stdout.readline() or "{}")
+        if "error" in first:
+            process.kill()
+            return NodeAnswer(ok=False, body=first)
+        reply = answer_first_line(first)
+        try:
+            out, err = process.communicate(reply + "\n", timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    try:
+        body = json.loads(out)
+    except ValueError as exc:
+        raise AssertionError(
+            f"{script} printed no JSON (exit {process.returncode}):\n{out}\n{err}"
+        ) from exc
+    return NodeAnswer(ok=process.returncode == 0, body=body)

@@ -9,6 +9,7 @@ import pytest
 
 from mockgram.models import IssuedToken
 from tests.mockgram.conftest import ISSUER, settings_for
+from tests.mockgram.dpop_helpers import DpopKey
 from tests.mockgram.resource_helpers import add_photo, tiny_image
 from tests.mockgram.token_helpers import assert_oauth_error, introspect, post_form, revoke
 
@@ -189,3 +190,17 @@ def test_a_client_with_the_code_grant_still_needs_redirect_uris(client):
     metadata = {"grant_types": ["authorization_code", CLIENT_CREDENTIALS]}
     response = client.post("/oauth/register", json=metadata)
     assert_oauth_error(response, "invalid_redirect_uri")
+
+
+def test_a_dpop_proof_binds_the_machine_token_to_its_key(client, machine):
+    # RFC 9449 §5: every grant at the token endpoint binds to the key its request proved.
+    key = DpopKey()
+    answer = client.post(
+        "/oauth/token",
+        data={"grant_type": CLIENT_CREDENTIALS, "scope": "photos.read"},
+        auth=BASIC,
+        headers={"DPoP": key.proof()},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["token_type"] == "DPoP"
+    assert unverified_claims(answer.json()["access_token"])["cnf"] == {"jkt": key.jkt}

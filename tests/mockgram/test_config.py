@@ -363,3 +363,11 @@ def test_a_machine_client_needs_no_redirect_uri_and_uses_only_its_grant(configur
         "/oauth/token", data={"grant_type": "client_credentials"}, auth=printshop
     )
     assert refused.json()["error"] == "unauthorized_client"
+
+
+def test_a_client_configured_with_dpop_bound_access_tokens_must_prove_a_key(configured):
+    # RFC 9449 §5.2, as the TOML file says it: a token request without a DPoP proof is refused.
+    browser = configured(ALICE + PRINTSHOP + "dpop_bound_access_tokens = true\n")
+    code = get_code(browser, username="alice", scope="openid")["code"]
+    response = redeem(browser, code)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_dpop_proof"

@@ -223,6 +223,16 @@ def test_fapi2_client_may_not_use_hybrid(client, fapi_client):
     assert_oauth_error(refused, "unauthorized_client")
 
 
+def test_fapi2_client_must_prove_a_dpop_key_at_the_token_endpoint(client, fapi_client):
+    # FAPI 2.0 §5.3.2.1: sender-constrained tokens only, so no token request without a proof.
+    refused = client.post(
+        "/oauth/token",
+        data={"grant_type": "authorization_code", "code": "any", "code_verifier": "v" * 43},
+        auth=(fapi_client.client_id, CLIENT_SECRET),
+    )
+    assert_oauth_error(refused, "invalid_dpop_proof")
+
+
 def test_fapi2_happy_path_carries_iss(client, fapi_client):
     started = front_channel(client, pushed_uri(client))
     request_id = request_id_from(started.headers["location"])

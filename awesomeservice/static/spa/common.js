@@ -72,12 +72,20 @@ const SPA = (() => {
     return true;
   }
 
-  // Step 6 from the browser: the bearer token in the Authorization header (RFC 6750 §2.1),
-  // never in the URL. Images too: fetched with the header, shown through blob: URLs.
+  // One call to the photos API: the bearer token in the Authorization header (RFC 6750 §2.1),
+  // or, when the page made a DPoP key (dpop.js), the DPoP scheme with a proof (RFC 9449 §7).
+  function callApi(url, accessToken, label) {
+    if (typeof SPA_DPOP !== "undefined" && SPA_DPOP.enabled) {
+      return SPA_DPOP.send(url, {}, accessToken, label);
+    }
+    return fetch(url, { headers: { Authorization: "Bearer " + accessToken } });
+  }
+
+  // Step 6 from the browser: the token in the Authorization header, never in the URL.
+  // Images too: fetched with the header, shown through blob: URLs.
   async function showPhotos(accessToken) {
     say("Calling Mockgram's photos API from this page…", "info");
-    const headers = { Authorization: "Bearer " + accessToken };
-    const response = await fetch(config.api, { headers });
+    const response = await callApi(config.api, accessToken, "Step 6: the photo list");
     if (!response.ok) {
       say("Mockgram's API answered " + response.status + ": " +
           (response.headers.get("WWW-Authenticate") || ""), "error");
@@ -96,7 +104,7 @@ const SPA = (() => {
       caption.textContent = String(photo.caption || "");
       figure.append(img, caption);
       grid.append(figure);
-      fetch(config.api + "/" + encodeURIComponent(photo.id) + "/image", { headers })
+      callApi(config.api + "/" + encodeURIComponent(photo.id) + "/image", accessToken, "Step 6: an image")
         .then((r) => (r.ok ? r.blob() : Promise.reject(r.status)))
         .then((blob) => { img.src = URL.createObjectURL(blob); })
         .catch(() => { caption.textContent += " (image refused)"; });

@@ -5,6 +5,7 @@
 (() => {
   const STATE_KEY = "spa-pkce-state";
   const VERIFIER_KEY = "spa-pkce-verifier";
+  const DPOP_KEY = "spa-pkce-dpop"; // the reader ticked "bind the token to a key" (RFC 9449)
   const { config } = SPA;
 
   // RFC 7636 §4.2: code_challenge = BASE64URL(SHA256(ASCII(code_verifier))).
@@ -19,6 +20,8 @@
     const verifier = SPA.randomValue();
     sessionStorage.setItem(STATE_KEY, state);
     sessionStorage.setItem(VERIFIER_KEY, verifier);
+    const dpopBox = document.getElementById("spa-dpop");
+    if (dpopBox && dpopBox.checked) sessionStorage.setItem(DPOP_KEY, "1");
     window.location.assign(SPA.authorizationUrl({
       response_type: "code",
       client_id: config.clientId,
@@ -42,13 +45,27 @@
 
   const verifier = sessionStorage.getItem(VERIFIER_KEY);
   sessionStorage.removeItem(VERIFIER_KEY);
+  const useDpop = sessionStorage.getItem(DPOP_KEY) === "1";
+  sessionStorage.removeItem(DPOP_KEY);
   const stateOk = SPA.takeState(STATE_KEY, answer.get("state"));
   if (!SPA.answerOk(answer, stateOk, "The code was not redeemed.")) return;
 
   // Step 5 from the browser: a cross-origin POST that Mockgram allows for this origin (CORS).
   async function redeem() {
     SPA.say("Trading the code and the PKCE verifier for a token…", "info");
-    const response = await fetch(config.tokenEndpoint, {
+    const dpopNote = document.getElementById("spa-dpop-note");
+    if (useDpop) {
+      // RFC 9449 §5: the token request carries a proof; the token is bound to this key.
+      const extractable = await SPA_DPOP.newKey();
+      dpopNote.textContent = "This tab made an ES256 key pair with Web Crypto (private key " +
+        (extractable ? "extractable!" : "not extractable") + ") and signs a DPoP proof for " +
+        "each request; the proofs it sent are below, decoded.";
+      dpopNote.hidden = false;
+    }
+    const send = useDpop
+      ? (init) => SPA_DPOP.send(config.tokenEndpoint, init, null, "Step 5: the token request")
+      : (init) => fetch(config.tokenEndpoint, init);
+    const response = await send({
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
       body: new URLSearchParams({
@@ -64,6 +81,11 @@
       SPA.say("The token endpoint refused: " + (body.error || response.status) + " " +
               (body.error_description || ""), "error");
       return;
+    }
+    if (useDpop) {
+      // RFC 9449 §5: a bound token says so; sent as Bearer, Mockgram would refuse it (§7.2).
+      dpopNote.textContent += " Mockgram answered token_type " + body.token_type +
+        (body.token_type === "DPoP" ? ": the token is bound to this tab's key (cnf.jkt)." : ".");
     }
     await SPA.showPhotos(body.access_token);
   }
