@@ -27,6 +27,7 @@ from awesomeservice.models import AppSecret, AwesomeTable, BrowserSession
 from awesomeservice.oauth.discovery import Discovery
 from awesomeservice.pages import (
     accounts,
+    checkup,
     connect,
     debugger,
     errors_explained,
@@ -80,6 +81,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     inspector.router,
     debugger.router,
     doctor_page.router,
+    checkup.router,  # the provider check-up
     # Operations: GET /healthz for container health checks.
     health.router,
 )
