@@ -49,11 +49,12 @@ class CheckupRun(AwesomeTable, table=True):
 
 
 def create(session: Session, run: CheckupRun, outbound: Outbound) -> CheckupRun:
-    """Store a new run waiting at its first leg; the user's older runs stop waiting."""
+    """Store a new run waiting at its first leg; the user's older runs stop waiting, and
+    forget their secrets (nobody will finish them)."""
     session.exec(
         update(CheckupRun)
         .where(col(CheckupRun.user_id) == run.user_id, col(CheckupRun.awaiting).is_(True))
-        .values(awaiting=False)
+        .values(awaiting=False, client_secret="")
     )
     session.exec(  # secrets of runs nobody finished are forgotten
         update(CheckupRun)

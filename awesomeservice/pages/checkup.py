@@ -12,7 +12,6 @@ is open while the provider is called.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -144,17 +143,16 @@ async def _redirect_rows(
     registered: str,
     scope: str,
 ) -> dict[str, dict[str, str]]:
-    """The registered URI once (the control), then each near miss, all at once."""
+    """The registered URI once (the control), then each near miss, one after another (a
+    gentle caller: the provider sees six requests, never a burst)."""
     misses = probes.near_misses(registered)
-    answers = await asyncio.gather(
-        *(
-            probes.probe_authorization(
-                http, settings, endpoint, client_id=client_id, redirect_uri=uri, scope=scope
-            )
-            for uri in [registered] + [uri for _key, uri in misses]
+
+    async def probe(uri: str) -> probes.Probe:
+        return await probes.probe_authorization(
+            http, settings, endpoint, client_id=client_id, redirect_uri=uri, scope=scope
         )
-    )
-    control, rest = answers[0], answers[1:]
+
+    control = await probe(registered)
     if not probes.registered_uri_accepted(control):
         why = (
             f"Even the registered redirect URI {registered} was refused "
@@ -163,8 +161,8 @@ async def _redirect_rows(
         )
         return {key: result("not_run", why) for key, _uri in misses}
     return {
-        key: probes.judge_near_miss(answer, uri, registered, endpoint)
-        for (key, uri), answer in zip(misses, rest, strict=True)
+        key: probes.judge_near_miss(await probe(uri), uri, registered, endpoint)
+        for key, uri in misses
     }
 
 
