@@ -10,6 +10,7 @@ Every call goes through the app's one HTTP client (its timeout) on the back chan
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,16 @@ def near_misses(registered: str) -> list[tuple[str, str]]:
         ("redirect_other_host", build(netloc=_netloc("attacker.example", parts.port))),
         ("redirect_scheme", build(scheme=other_scheme)),
     ]
+
+
+def port_may_vary(registered: str) -> bool:
+    """RFC 8252 §7.3: a redirect URI on a loopback IP literal may come back on any port, so
+    another port is no near miss there (a name such as localhost gets no such leeway)."""
+    host = urlsplit(registered).hostname or ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _same_place(url: str, other: str) -> bool:
