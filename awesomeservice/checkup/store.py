@@ -119,8 +119,8 @@ def advance(
 
 
 def owned(session: Session, run_id: int, user_id: int) -> CheckupRun | None:
-    """The run, if it is this user's."""
-    run = session.get(CheckupRun, run_id)
+    """The run, if it is this user's (an id no column can hold is no run at all)."""
+    run = session.get(CheckupRun, run_id) if 0 < run_id < 2**62 else None
     return run if run is not None and run.user_id == user_id else None
 
 

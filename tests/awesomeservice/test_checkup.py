@@ -245,3 +245,20 @@ def test_in_demo_mode_a_provider_on_loopback_is_allowed(
     page = start(client, issuer="http://localhost:8080/realms/demo")
     assert "http://localhost:8080/realms/demo/.well-known/openid-configuration" in sloppy.seen
     assert page.status_code == 400 and "No usable discovery document" in page.text
+
+
+@pytest.mark.parametrize("run_id", ["0", "-1", str(2**70), "x"])
+def test_a_run_id_that_is_no_run_is_a_page_not_a_server_error(
+    client: TestClient, run_id: str
+) -> None:
+    login(client)
+    assert client.get(f"/checkup/runs/{run_id}").status_code in (400, 404)
+    skipped = client.post(f"/checkup/runs/{run_id}/skip", data={"csrf_token": csrf(client)})
+    assert skipped.status_code in (303, 400)
+
+
+def test_the_form_needs_an_issuer_and_a_client_id(client: TestClient) -> None:
+    login(client)
+    page = start(client, issuer="", client_id="")
+    assert page.status_code == 400 and "The issuer and the client_id are needed." in page.text
+    assert 'value="checkup-secret"' not in page.text  # a secret is never echoed back
