@@ -67,6 +67,7 @@ def _form_page(
             "redirect_uri": redirect_uri(settings),
             "runs": [(run, letter(run.outcome())) for run in runs],
             "rows": ROWS,
+            "legs_count": len(LEGS),
         },
         status_code=status_code,
         headers={"Cache-Control": "no-store"},
