@@ -17,6 +17,8 @@ from shared.clock import as_utc, utcnow
 # An unfinished run forgets its client secret after this long (nobody came back).
 KEEP_SECRET = timedelta(hours=1)
 SHOWN_RUNS = 20
+MAX_URL = 2000  # an issuer or endpoint longer than this is refused, not cut
+MAX_VALUE = 500  # client_id, client_secret, scope
 
 
 class CheckupRun(AwesomeTable, table=True):
@@ -26,14 +28,14 @@ class CheckupRun(AwesomeTable, table=True):
     user_id: int = Field(index=True)
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    issuer: str = Field(max_length=2000)
-    client_id: str = Field(max_length=500)
-    client_secret: str = Field(default="", max_length=500)
+    issuer: str = Field(max_length=MAX_URL)
+    client_id: str = Field(max_length=MAX_VALUE)
+    client_secret: str = Field(default="", max_length=MAX_VALUE)
     auth_method: str = Field(max_length=40)
-    authorization_endpoint: str = Field(max_length=2000)
-    token_endpoint: str = Field(max_length=2000)
-    redirect_uri: str = Field(max_length=2000)
-    scope: str = Field(max_length=500)
+    authorization_endpoint: str = Field(max_length=MAX_URL)
+    token_endpoint: str = Field(max_length=MAX_URL)
+    redirect_uri: str = Field(max_length=MAX_URL)
+    scope: str = Field(max_length=MAX_VALUE)
     iss_advertised: bool = False
     # The leg the browser is on (len(LEGS) when done), and whether its answer is awaited.
     leg: int = 0
@@ -48,7 +50,7 @@ class CheckupRun(AwesomeTable, table=True):
         return loaded if isinstance(loaded, dict) else {}
 
 
-def create(session: Session, run: CheckupRun, outbound: Outbound) -> CheckupRun:
+def create(session: Session, run: CheckupRun, outbound: Outbound | None) -> CheckupRun:
     """Store a new run waiting at its first leg; the user's older runs stop waiting, and
     forget their secrets (nobody will finish them)."""
     session.exec(

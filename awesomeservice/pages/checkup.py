@@ -100,6 +100,16 @@ def checkup_form(
     return _form_page(request, templates, settings, values, store.recent(session, user.id))
 
 
+def _form_problem(values: dict[str, str]) -> str:
+    """What is missing or too long in the form, in words ('' when nothing)."""
+    if not values["issuer"] or not values["client_id"]:
+        return "The issuer and the client_id are needed."
+    for name in ("client_id", "client_secret", "scope"):
+        if len(values[name]) > store.MAX_VALUE:
+            return f"The {name} is longer than {store.MAX_VALUE} characters."
+    return ""
+
+
 def _problem(exc: Exception) -> str:
     """Why no provider could be checked at the address given, in words."""
     if isinstance(exc, ForbiddenDestination):
@@ -113,6 +123,8 @@ def _problem(exc: Exception) -> str:
         )
     if isinstance(exc, NoDocument) and exc.reason == "unreachable":
         return f"Could not fetch {exc.url}: {exc.detail}."
+    if isinstance(exc, NoDocument) and exc.reason == "url_too_long":
+        return f"The {exc.detail} of {exc.url} is longer than {store.MAX_URL} characters."
     if isinstance(exc, NoDocument):
         return f"No usable discovery document at {exc.url} ({exc.reason} {exc.detail})."
     return str(exc)
@@ -130,6 +142,9 @@ async def _discover(
     _url, document = await find_document(http, settings, issuer, allowed=allowed)
     if not isinstance(document.get("token_endpoint"), str) or not document["token_endpoint"]:
         raise NoDocument("no_token_endpoint", issuer)
+    for name in ("issuer", "authorization_endpoint", "token_endpoint"):
+        if len(document[name]) > store.MAX_URL:
+            raise NoDocument("url_too_long", issuer, name)
     # The near-miss probes call the authorization endpoint from this server too.
     await guard.check(document["authorization_endpoint"], what="authorization_endpoint")
     return document
@@ -190,9 +205,9 @@ async def start(
     assert user.id is not None
     values = {name: text(form, name).strip()[:_MAX_FIELD] for name in FIELDS}
     shown = {**values, "client_secret": ""}  # never echoed back into the page
-    if not values["issuer"] or not values["client_id"]:
+    problem = _form_problem(values)
+    if problem:
         runs = await database.run(store.recent, user.id)
-        problem = "The issuer and the client_id are needed."
         return _form_page(
             request, templates, settings, shown, runs, problem=problem, status_code=400
         )

@@ -262,3 +262,9 @@ def test_the_form_needs_an_issuer_and_a_client_id(client: TestClient) -> None:
     page = start(client, issuer="", client_id="")
     assert page.status_code == 400 and "The issuer and the client_id are needed." in page.text
     assert 'value="checkup-secret"' not in page.text  # a secret is never echoed back
+
+
+def test_values_longer_than_their_columns_are_refused_in_words(client: TestClient) -> None:
+    login(client)
+    page = start(client, client_id="c" * 501)
+    assert page.status_code == 400 and "The client_id is longer than 500 characters." in page.text
