@@ -28,6 +28,7 @@ from awesomeservice.oauth.discovery import Discovery
 from awesomeservice.oauth.dpop import load_dpop_key
 from awesomeservice.pages import (
     accounts,
+    checkup,
     connect,
     debugger,
     debugger_machine,
@@ -91,6 +92,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     debugger.router,
     debugger_machine.router,  # the debugger's client credentials form (RFC 6749 §4.4)
     doctor_page.router,
+    checkup.router,  # the provider check-up
     # Operations: GET /healthz for container health checks.
     health.router,
 )

@@ -14,6 +14,9 @@ back to RFC 8414 §3) and compares:
 - its `authorization_endpoint` — where a browser is sent in step 1 — with the public URL's origin.
 Each finding is ok, a warning or an error, says what it saw in one sentence, and the fix.
 
+When "Log in with…" uses another provider (AWESOMESERVICE_LOGIN_ISSUER), its discovery document
+is fetched too and its `issuer` compared with that setting the same way (OIDC Discovery §4.3).
+
 It runs on the /doctor page, as `python -m awesomeservice doctor`, and once at start (a log
 warning, never a crash).
 """
@@ -43,6 +46,7 @@ DNS_FAILURE_MARKERS = (
 PUBLIC_VAR = "AWESOMESERVICE_MOCKGRAM_URL"
 INTERNAL_VAR = "AWESOMESERVICE_MOCKGRAM_INTERNAL_URL"
 ISSUER_VAR = "MOCKGRAM_ISSUER"
+LOGIN_ISSUER_VAR = "AWESOMESERVICE_LOGIN_ISSUER"
 
 log = logging.getLogger("awesomeservice.doctor")
 
@@ -354,6 +358,67 @@ def check_client_secret(settings: AwesomeServiceSettings) -> list[Finding]:
     ]
 
 
+async def check_login_issuer(
+    http: httpx.AsyncClient, settings: AwesomeServiceSettings, *, timeout: float
+) -> list[Finding]:
+    """ "Log in with…" at another provider: its discovery document must name exactly the
+    configured issuer (OIDC Discovery §4.3), or every id_token would be refused."""
+    issuer = settings.login_issuer
+    if issuer == settings.mockgram_url:
+        return []  # the same provider as above: already compared
+    name = settings.login_provider
+    # OIDC Discovery §4.1: the well-known path appended to the issuer.
+    url = issuer + OIDC_DISCOVERY_PATH
+    try:
+        response = await http.get(url, timeout=timeout)
+        document = response.json() if response.status_code == 200 else None
+    except httpx.TransportError as exc:
+        return [
+            Finding(
+                "error",
+                "Login issuer",
+                f"{name}'s discovery document at {url} could not be fetched "
+                f"({type(exc).__name__}): Log in with {name} will fail.",
+                f"Check that {LOGIN_ISSUER_VAR} is the provider's issuer and that this server "
+                "can reach it.",
+            )
+        ]
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or not isinstance(document.get("issuer"), str):
+        return [
+            Finding(
+                "error",
+                "Login issuer",
+                f"{url} answered HTTP {response.status_code} without a discovery document "
+                "naming an issuer (OIDC Discovery §4.2).",
+                f"{LOGIN_ISSUER_VAR} must be the issuer itself, the URL "
+                "/.well-known/openid-configuration is appended to.",
+            )
+        ]
+    named = document["issuer"]
+    if named == issuer:
+        return [
+            Finding(
+                "ok",
+                "Login issuer",
+                f"{name}'s discovery document names the issuer {named}, exactly "
+                f"{LOGIN_ISSUER_VAR}.",
+            )
+        ]
+    reasons = describe_difference(named, issuer, internal_host="")
+    return [
+        Finding(
+            "error",
+            "Login issuer",
+            f"{name}'s discovery document names the issuer {named}, but {LOGIN_ISSUER_VAR} is "
+            f"{issuer}: " + "; ".join(reasons) + ". Every login would be refused (OIDC "
+            "Discovery §4.3, OIDC Core §3.1.3.7).",
+            f"Set {LOGIN_ISSUER_VAR} to {named}, character for character.",
+        )
+    ]
+
+
 def _internal_host(settings: AwesomeServiceSettings) -> str:
     """The internal URL's host, when it differs from the public one (else nothing leaks)."""
     internal, public = _host(settings.back_channel_url), _host(settings.mockgram_url)
@@ -384,6 +449,7 @@ async def diagnose(
         )
         findings.append(check_issuer(issuer, settings))
         findings.append(check_authorization_endpoint(raw_endpoint, settings))
+    findings += await check_login_issuer(http, settings, timeout=timeout)
     return Diagnosis(
         public_url=settings.mockgram_url,
         internal_url=settings.back_channel_url,

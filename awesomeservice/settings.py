@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -99,6 +101,11 @@ class AwesomeServiceSettings(BaseSettings):
         default="", description="Client secret at the login provider; defaults to client_secret."
     )
     login_scope: str = "openid profile email"
+    login_provider_name: str = Field(
+        default="",
+        description="The name on 'Log in with …'; unset: Mockgram for Mockgram, else the "
+        "issuer's host.",
+    )
     discovery_ttl_seconds: int = Field(
         default=300, description="How long a discovery document and JWKS are cached in process."
     )
@@ -162,6 +169,15 @@ class AwesomeServiceSettings(BaseSettings):
     def back_channel_url(self) -> str:
         """Base URL for server-to-server calls to Mockgram."""
         return self.mockgram_internal_url or self.mockgram_url
+
+    @property
+    def login_provider(self) -> str:
+        """The login provider's name as pages show it ("Log in with …")."""
+        if self.login_provider_name:
+            return self.login_provider_name
+        if self.login_issuer == self.mockgram_url:
+            return "Mockgram"
+        return urlsplit(self.login_issuer).netloc or self.login_issuer
 
     @property
     def connect_redirect_uri(self) -> str:

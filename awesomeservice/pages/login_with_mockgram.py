@@ -9,6 +9,7 @@ These routes say what happened at every turn.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import partial
 
 import httpx
@@ -54,10 +55,12 @@ from shared.web import csrf_refused
 
 router = APIRouter()
 
+# {provider}: the login provider's name (settings.login_provider), Mockgram by default.
 OUTCOMES = {
-    "signed_in": "Signed in with Mockgram.",
-    "linked": "Your Mockgram account is now linked: next time “Log in with Mockgram” is enough.",
-    "created": "Welcome! We made you an AwesomeService account from your Mockgram profile.",
+    "signed_in": "Signed in with {provider}.",
+    "linked": "Your {provider} account is now linked: next time “Log in with {provider}” is "
+    "enough.",
+    "created": "Welcome! We made you an AwesomeService account from your {provider} profile.",
 }
 
 
@@ -109,7 +112,7 @@ async def login_with_mockgram(
         return templates.TemplateResponse(
             request,
             "login_link.html",
-            {"page_title": "Link your Mockgram account"},
+            {"page_title": f"Link your {settings.login_provider} account"},
         )
     return await _start(request, database, settings, http, discovery, events, None)
 
@@ -150,6 +153,18 @@ _LOGIN_WORDS = CallbackWords(
 )
 
 
+def _login_words(settings: AwesomeServiceSettings) -> CallbackWords:
+    """The callback's words with the login provider's own name (not always Mockgram)."""
+    name = settings.login_provider
+    if name == "Mockgram":
+        return _LOGIN_WORDS
+    return replace(
+        _LOGIN_WORDS,
+        denied_title=f"You chose not to log in with {name}",
+        error_title=f"{name} did not log you in",
+    )
+
+
 @router.get("/login/callback")
 async def login_callback(
     request: Request,
@@ -168,7 +183,7 @@ async def login_callback(
         discovery,
         issuer_url=settings.login_issuer,
         model=PendingLogin,
-        words=_LOGIN_WORDS,
+        words=_login_words(settings),
     )
     if isinstance(received, Response):
         return received
@@ -179,13 +194,13 @@ async def login_callback(
     except MockgramUnavailable as exc:
         return await mockgram_unavailable(request, exc, step=5)
     except TokenError as exc:
-        return await token_refused_page(request, _LOGIN_WORDS, exc)
+        return await token_refused_page(request, _login_words(settings), exc)
     except (IdTokenRejected, LoginRefused) as exc:
         return await _refused_page(request, exc)
     # A fresh session for the account (no session fixation); the code leaves the address bar.
     sign_in(request, user)
     remember_login(request, raw_id_token)  # for signing out at Mockgram too
-    push_flash(request, OUTCOMES[outcome], "ok")
+    push_flash(request, OUTCOMES[outcome].format(provider=settings.login_provider), "ok")
     return RedirectResponse("/login/mockgram/claims", status_code=303)
 
 
@@ -253,12 +268,19 @@ def signed_out(request: Request, state: str = "") -> Response:
 
 @router.get("/login/mockgram/claims")
 def claims_received(
-    request: Request, session: SessionDep, templates: TemplatesDep, user: UserDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    user: UserDep,
 ) -> Response:
     """What the last login received: the id_token's header and claims, and userinfo."""
     assert user.id is not None
     record = last_login(session, user.id)
-    context: dict[str, object] = {"page_title": "What Mockgram told us", "record": record}
+    context: dict[str, object] = {
+        "page_title": f"What {settings.login_provider} told us",
+        "record": record,
+    }
     if record is not None:
         claims = json.loads(record.id_token_claims)
         context |= {

@@ -56,8 +56,11 @@ async def fake_resolve(host: str, port: int) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def public_resolver(client: TestClient) -> None:
-    """No DNS here: the debugger's destination check resolves through this table instead."""
+    """No DNS here: the debugger's destination check resolves through this table instead.
+    These tests are about the guard outside demo mode (public https only); the app's settings
+    are demo mode's for the fake's published secret."""
     client.app.state.destination_guard.resolver = fake_resolve  # type: ignore[attr-defined]
+    client.app.state.destination_guard.allow_loopback = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

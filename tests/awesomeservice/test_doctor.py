@@ -423,3 +423,61 @@ def test_a_missing_client_secret_is_an_error_with_the_fix(
     assert "AWESOMESERVICE_CLIENT_SECRET" in finding.message
     assert "Mockgram printed" in finding.fix
     assert check_client_secret(make_settings(demo=False, client_secret="set-by-you")) == []
+
+
+# ── "Log in with…" at another provider (AWESOMESERVICE_LOGIN_ISSUER) ──────────────────────
+
+KEYCLOAK = "http://localhost:8080/realms/demo"
+
+
+def two_providers(login_document: dict[str, str]) -> Handler:
+    """Mockgram on its internal URL, and the login provider on its own."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "localhost" and request.url.port == 8080:
+            if request.url.path == "/realms/demo" + OIDC_DISCOVERY_PATH:
+                return httpx.Response(200, json=login_document)
+            return httpx.Response(404)
+        return serving(metadata())(request)
+
+    return handler
+
+
+def test_the_login_issuer_is_checked_too_when_it_is_another_provider(
+    run: Callable[..., Diagnosis],
+) -> None:
+    diagnosis = run(
+        two_providers(metadata(KEYCLOAK)), login_issuer=KEYCLOAK, login_provider_name="Keycloak"
+    )
+    assert levels(diagnosis)["Login issuer"] == "ok"
+    assert "Keycloak's discovery document names the issuer" in finding(diagnosis, "Login issuer")
+    assert diagnosis.healthy
+
+
+def test_a_login_issuer_its_provider_does_not_name_is_an_error_with_the_fix(
+    run: Callable[..., Diagnosis],
+) -> None:
+    diagnosis = run(two_providers(metadata(KEYCLOAK + "/")), login_issuer=KEYCLOAK)
+    said = finding(diagnosis, "Login issuer")
+    assert said.startswith("error:")
+    assert "differ only by a trailing slash" in said
+    assert "AWESOMESERVICE_LOGIN_ISSUER" in said and "localhost:8080's discovery" in said
+    assert not diagnosis.healthy
+
+
+def test_an_unreachable_login_provider_is_an_error(run: Callable[..., Diagnosis]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.port == 8080:
+            raise httpx.ConnectError("refused", request=request)
+        return serving(metadata())(request)
+
+    diagnosis = run(handler, login_issuer=KEYCLOAK)
+    assert finding(diagnosis, "Login issuer").startswith("error:")
+    assert "could not be fetched (ConnectError)" in finding(diagnosis, "Login issuer")
+
+
+def test_with_mockgram_as_the_login_provider_nothing_more_is_fetched(
+    run: Callable[..., Diagnosis],
+) -> None:
+    diagnosis = run(serving(metadata()))
+    assert "Login issuer" not in levels(diagnosis)
