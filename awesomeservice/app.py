@@ -28,6 +28,7 @@ from awesomeservice.oauth.discovery import Discovery
 from awesomeservice.pages import (
     accounts,
     connect,
+    console,
     debugger,
     errors_explained,
     home,
@@ -79,6 +80,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     lab.router,
     inspector.router,
     debugger.router,
+    console.router,  # the request console: your own tokens, hand-made requests to Mockgram
     doctor_page.router,
     # Operations: GET /healthz for container health checks.
     health.router,

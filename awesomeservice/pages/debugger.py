@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from awesomeservice.backchannel import MockgramUnavailable, back_channel
 from awesomeservice.db import DatabaseDep
-from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep
+from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep, browser_binding
 from awesomeservice.destinations import DestinationGuard, ForbiddenDestination
 from awesomeservice.events import AuthorizationRequestSent, CallbackReceived, EventsDep
 from awesomeservice.inspector import jwts
@@ -45,6 +45,7 @@ from awesomeservice.oauth.discovery import (
     find_document,
 )
 from awesomeservice.oauth.id_token import audiences_of, hash_check, nonce_matches
+from awesomeservice.pages.console import keep_debugger_tokens
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import utcnow
@@ -591,6 +592,13 @@ async def exchange(
     client = token_endpoint.Client(pending.client_id, pending.client_secret, method)
     answer, status = await _trade(http, settings, pending, client, code)
     await database.run(_note_exchanged, pending)
+    # Mockgram's tokens may be tried in the request console, by this browser session only.
+    console_ready = pending.issuer == settings.mockgram_url and isinstance(
+        answer.get("access_token"), str
+    )
+    if console_ready:
+        owner = f"browser:{browser_binding(request)}"
+        await database.run(keep_debugger_tokens, owner, pending.client_id, answer)
     error = str(answer.get("error", ""))[:64]
     values = {
         name: answer[name]
@@ -623,6 +631,7 @@ async def exchange(
             ),
             "client_auth": _auth_note(method, offered),
             "exchange": {"status": status, "body": redact_json(answer)},
+            "console_ready": console_ready,
         },
         status_code=200 if not error else 400,
         headers={"Cache-Control": "no-store"},
