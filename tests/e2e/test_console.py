@@ -127,3 +127,28 @@ def test_the_console_needs_a_signed_in_user_and_a_connection(world: World) -> No
     page = world.browser.get(f"{AWESOME}/console")
     assert page.status_code == 200 and "You have no Mockgram connection" in page.text
     assert "/console/send" not in page.text
+
+
+def test_the_debuggers_tokens_work_the_same_in_this_browser_only(world: World) -> None:
+    from tests.e2e.test_debugger import _send as debugger_send
+    from tests.e2e.test_debugger import _sign_in_and_allow
+
+    _sign_in_to_awesomeservice(world)
+    browser = world.browser
+    answer = browser.follow(_sign_in_and_allow(world, debugger_send(world)))
+    exchanged = browser.submit(find_form(answer.text, "/debugger/exchange"))
+    assert "/console?source=debugger" in exchanged.text
+
+    page = browser.get(f"{AWESOME}/console?source=debugger&preset=introspect_refresh")
+    assert page.status_code == 200 and "tokens the OAuth debugger obtained" in page.text
+    response = browser.submit(find_form(page.text, "/console/send"))
+    text = html.unescape(response.text)
+    assert response.status_code == 200 and '"active": true' in text
+    assert '"client_id": "oauth-debugger"' in text
+    assert "Basic **** (oauth-debugger:client secret, hidden)" in text
+
+    # Another browser (another session) signed in as John sees none of them.
+    world.awesome_client.cookies.clear()
+    _sign_in_to_awesomeservice(world)
+    page = world.browser.get(f"{AWESOME}/console?source=debugger")
+    assert "The debugger has obtained no token in this browser session" in page.text
