@@ -37,6 +37,7 @@ from awesomeservice.pages import (
     login_with_mockgram,
     orders,
     photos,
+    response_types,
     spa,
     tour,
 )
@@ -81,6 +82,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     inspector.router,
     debugger.router,
     console.router,  # the request console: your own tokens, hand-made requests to Mockgram
+    response_types.router,  # code, token and code id_token side by side
     doctor_page.router,
     # Operations: GET /healthz for container health checks.
     health.router,

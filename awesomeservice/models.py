@@ -247,3 +247,17 @@ class ConsoleTokens(AwesomeTable, table=True):
     refresh_token: str = ""
     old_refresh_token: str = ""
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ResponseTypeRun(AwesomeTable, table=True):
+    """What one response type's last run showed this browser (the "Which response type?" page):
+    the answer's parameters as they came through the browser, and the token endpoint's answer.
+
+    Values are shortened before they are kept (JSON lists of [name, shortened value])."""
+
+    inspector_id: str = Field(primary_key=True, max_length=64)
+    response_type: str = Field(primary_key=True, max_length=40)
+    mode: str = Field(default="", max_length=20)
+    front: str = "[]"
+    back: str = "[]"
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -46,6 +46,7 @@ from awesomeservice.oauth.discovery import (
 )
 from awesomeservice.oauth.id_token import audiences_of, hash_check, nonce_matches
 from awesomeservice.pages.console import keep_debugger_tokens
+from awesomeservice.pages.response_types import note_back_channel, note_front_channel
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import utcnow
@@ -404,6 +405,8 @@ async def _result_page(
 ) -> Response:
     values = dict(received)
     pending = await database.run(_find, values.get("state", ""))
+    if pending is not None:  # for the "Which response type?" comparison
+        await database.run(note_front_channel, pending.response_type, mode, received)
     error = values.get("error", "")[:64]
     return request.app.state.templates.TemplateResponse(
         request,
@@ -592,6 +595,7 @@ async def exchange(
     client = token_endpoint.Client(pending.client_id, pending.client_secret, method)
     answer, status = await _trade(http, settings, pending, client, code)
     await database.run(_note_exchanged, pending)
+    await database.run(note_back_channel, pending.response_type, answer)
     # Mockgram's tokens may be tried in the request console, by this browser session only.
     console_ready = pending.issuer == settings.mockgram_url and isinstance(
         answer.get("access_token"), str
