@@ -71,7 +71,7 @@ def test_the_console_refreshes_replays_and_refuses_another_origin(page: Any, app
     page.get_by_role("link", name="Continue to Mockgram").click()
     _mockgram_sign_in_and_allow(page, apps.mockgram)
     page.wait_for_url(at(apps.awesome, "/photos"))
-    page.get_by_role("link", name="request console").click()
+    page.get_by_role("link", name="request console", exact=True).click()
     expect(page.get_by_role("heading", name="Hands on the token")).to_be_visible()
     whole = page.locator("code.token-whole[data-token=access]")
     expect(whole).to_be_hidden()
@@ -99,13 +99,13 @@ def test_which_response_type_runs_for_real(page: Any, apps: Apps) -> None:
     # The fragment is read by the debugger's script and posted back.
     page.get_by_role("button", name="Exchange the code").click()
     expect(page.get_by_text("The token endpoint answered")).to_be_visible()
-    page.get_by_role("link", name=re.compile("Which response type")).click()
+    page.get_by_role("link", name=re.compile("Back to .Which response type")).click()
 
     page.get_by_role("button", name="Run token against Mockgram").click()
     page.wait_for_url(re.compile(re.escape(apps.mockgram) + "/consent|" + re.escape(apps.awesome)))
     if "/consent" in page.url:
         page.get_by_role("button", name="Allow").click()
-    page.get_by_role("link", name=re.compile("Which response type")).click()
+    page.get_by_role("link", name=re.compile("Back to .Which response type")).click()
 
     hybrid = page.locator('[data-response-type="code id_token"]')
     expect(hybrid.locator("table.front-channel")).to_contain_text("id_token")
