@@ -407,6 +407,16 @@ async def _result_page(
     pending = await database.run(_find, values.get("state", ""))
     if pending is not None:  # for the "Which response type?" comparison
         await database.run(note_front_channel, pending.response_type, mode, received)
+    # An access token straight from the front channel (token, code token…) may be tried in the
+    # request console too, by this browser session only.
+    console_ready = (
+        pending is not None
+        and pending.issuer == settings.mockgram_url
+        and bool(values.get("access_token"))
+    )
+    if console_ready and pending is not None:
+        owner = f"browser:{browser_binding(request)}"
+        await database.run(keep_debugger_tokens, owner, pending.client_id, values)
     error = values.get("error", "")[:64]
     return request.app.state.templates.TemplateResponse(
         request,
@@ -433,6 +443,7 @@ async def _result_page(
             "jwts": await _decoded(http, settings, pending, values, front_channel=True),
             "exchange": None,
             "client_auth": "",
+            "console_ready": console_ready,
         },
         status_code=400 if error else 200,
         headers={"Cache-Control": "no-store"},

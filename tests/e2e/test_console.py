@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import parse_qsl
 
 from sqlmodel import Session, select
 
@@ -152,3 +153,20 @@ def test_the_debuggers_tokens_work_the_same_in_this_browser_only(world: World) -
     _sign_in_to_awesomeservice(world)
     page = world.browser.get(f"{AWESOME}/console?source=debugger")
     assert "The debugger has obtained no token in this browser session" in page.text
+
+
+def test_a_token_from_the_debuggers_front_channel_works_too(world: World) -> None:
+    from tests.e2e.test_debugger import _send as debugger_send
+    from tests.e2e.test_debugger import _sign_in_and_allow
+
+    _sign_in_to_awesomeservice(world)
+    browser = world.browser
+    sent = debugger_send(world, response_type="token", scope="photos.read")
+    back = _sign_in_and_allow(world, sent)
+    fragment = back.headers["location"].split("#", 1)[1]
+    page = browser.follow(back)
+    answer = browser.submit(find_form(page.text, "/debugger/callback"), **dict(parse_qsl(fragment)))
+    assert "/console?source=debugger" in answer.text
+    page = browser.get(f"{AWESOME}/console?source=debugger&preset=photos")
+    response = browser.submit(find_form(page.text, "/console/send"))
+    assert response.status_code == 200 and "HTTP/1.1 200 OK" in response.text
