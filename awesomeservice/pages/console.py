@@ -14,7 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, col
 
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.connections import get_connection
@@ -40,7 +41,7 @@ from awesomeservice.deps import (
 from awesomeservice.inspector import jwts
 from awesomeservice.models import ConsoleTokens
 from awesomeservice.settings import AwesomeServiceSettings
-from shared.clock import utcnow
+from shared.clock import as_utc, utcnow
 from shared.csrf import csrf_ok
 from shared.forms import text
 from shared.web import csrf_refused
@@ -48,6 +49,7 @@ from shared.web import csrf_refused
 router = APIRouter()
 
 _MAX = 8000
+KEEP_SECONDS = 3600  # the debugger's tokens, for this long after they were obtained
 
 
 def _owner(request: Request, source: str, user_id: int) -> str:
@@ -63,6 +65,8 @@ def _load(
     if source == "debugger":
         if kept is None or not kept.access_token:
             return None
+        if as_utc(kept.updated_at) < utcnow() - timedelta(seconds=KEEP_SECONDS):
+            return None  # as the debugger forgets its requests after an hour
         secret = (
             settings.debugger_client_secret if kept.client_id == settings.debugger_client_id else ""
         )
@@ -88,7 +92,14 @@ def _load(
 
 
 def keep_debugger_tokens(db: Session, owner: str, client_id: str, answer: dict[str, Any]) -> None:
-    """The debugger's token answer, kept for the console of this browser session."""
+    """The debugger's token answer, kept for the console of this browser session; other
+    sessions' older ones are forgotten (tokens are kept no longer than the lesson needs)."""
+    db.exec(
+        delete(ConsoleTokens).where(
+            col(ConsoleTokens.owner).startswith("browser:"),
+            col(ConsoleTokens.updated_at) < utcnow() - timedelta(seconds=KEEP_SECONDS),
+        )
+    )
     row = db.get(ConsoleTokens, owner) or ConsoleTokens(owner=owner)
     row.client_id = client_id
     row.access_token = str(answer.get("access_token", ""))
