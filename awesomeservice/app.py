@@ -30,6 +30,7 @@ from awesomeservice.pages import (
     accounts,
     checkup,
     connect,
+    console,
     debugger,
     debugger_machine,
     errors_explained,
@@ -42,6 +43,7 @@ from awesomeservice.pages import (
     photos,
     print_lab,
     print_queue,
+    response_types,
     spa,
     tour,
     which_flow,
@@ -91,6 +93,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     inspector.router,
     debugger.router,
     debugger_machine.router,  # the debugger's client credentials form (RFC 6749 §4.4)
+    console.router,  # the request console: your own tokens, hand-made requests to Mockgram
+    response_types.router,  # code, token and code id_token side by side
     doctor_page.router,
     checkup.router,  # the provider check-up
     # Operations: GET /healthz for container health checks.

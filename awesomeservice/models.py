@@ -257,3 +257,34 @@ class TrustedSignInAddress(TrustedSignInAddressFields, AwesomeTable, table=True)
     """An address someone signed in to AwesomeService from (shared/login_throttle.py)."""
 
     __table_args__ = (UniqueConstraint("username_hash", "address_hash"),)
+
+
+class ConsoleTokens(AwesomeTable, table=True):
+    """Tokens the request console may use that the connection does not keep.
+
+    `owner` is "user:<id>" (John's connection: only the refresh token the console's own refresh
+    rotated away, kept so the reader can replay it) or "browser:<binding>" (tokens the OAuth
+    debugger obtained in that browser session, with the client they were issued to). Server side
+    only; the client secret is never stored here (settings hold the seeded clients' secrets).
+    """
+
+    owner: str = Field(primary_key=True, max_length=80)
+    client_id: str = ""
+    access_token: str = ""
+    refresh_token: str = ""
+    old_refresh_token: str = ""
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ResponseTypeRun(AwesomeTable, table=True):
+    """What one response type's last run showed this browser (the "Which response type?" page):
+    the answer's parameters as they came through the browser, and the token endpoint's answer.
+
+    Values are shortened before they are kept (JSON lists of [name, shortened value])."""
+
+    inspector_id: str = Field(primary_key=True, max_length=64)
+    response_type: str = Field(primary_key=True, max_length=40)
+    mode: str = Field(default="", max_length=20)
+    front: str = "[]"
+    back: str = "[]"
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -55,6 +55,7 @@ STEP_OF: dict[str, int | None] = {
     "revoke": None,
 }
 POST_KINDS = frozenset({"revoke"})  # paused form posts: Send posts the form again
+SENT_STATE_KEY = "stepping_sent_state"  # in the server-side session, for "You decide"
 
 
 def shortened(token: str) -> str:
@@ -136,6 +137,7 @@ def _paused_page(
     *,
     api_call: list[tuple[str, str]] | None = None,
     repost_to: str = "",
+    note: str = "",
 ) -> Response:
     """The page that shows the held call, its editable parameters, and what comes next."""
     kind = held.kind
@@ -190,6 +192,9 @@ def _paused_page(
             "repost_to": repost_to,
             "confirmed_field": CONFIRMED_FIELD,
             "step": STEP_OF[kind],
+            # "You decide": the state AwesomeService sent, beside the one that came back.
+            "sent_state": request.session.get(SENT_STATE_KEY, "") if kind == "callback" else "",
+            "note": note,
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -198,6 +203,9 @@ def _paused_page(
 async def pause_before_redirect(request: Request, database: Database, url: str) -> Response | None:
     """Step 1 paused: the authorization request, its state, redirect_uri and scope editable."""
     held = await database.run(_hold_when_stepping, "authorize", url)
+    if held:
+        # "You decide" at the callback compares the answer with this (the session is server side).
+        request.session[SENT_STATE_KEY] = dict(held.params).get("state", "")
     return _paused_page(request, held) if held else None
 
 
@@ -316,3 +324,44 @@ def resume(db: Session, edited: dict[str, str]) -> str | None:
     if kind == "authorize" and [list(p) for p in params] != original:
         recorder.record_edited_request(url)
     return url
+
+
+# ── "You decide": the paused callback, judged by the reader ─────────────────────────────────
+
+
+def held_now(db: Session) -> Held | None:
+    """The call paused in this browser, if any."""
+    ctx = current()
+    prefs = db.get(InspectorPrefs, ctx.inspector_id) if ctx else None
+    if prefs is None or not prefs.paused_kind:
+        return None
+    params = [(name, value) for name, value in json.loads(prefs.paused_params)]
+    return Held(prefs.paused_kind, prefs.paused_target, params)
+
+
+def discard(db: Session) -> None:
+    """Drop the paused call: nothing is sent (the reader stopped it)."""
+    ctx = current()
+    prefs = db.get(InspectorPrefs, ctx.inspector_id) if ctx else None
+    if prefs is not None:
+        prefs.paused_kind, prefs.paused_target, prefs.paused_params = "", "", "[]"
+        db.add(prefs)
+        db.commit()
+
+
+def replace_paused(db: Session, name: str, value: str) -> Held | None:
+    """Change one parameter of the paused callback (the forged answer of "You decide")."""
+    ctx = current()
+    prefs = db.get(InspectorPrefs, ctx.inspector_id) if ctx else None
+    if prefs is None or prefs.paused_kind != "callback":
+        return None
+    params = [(n, value if n == name else v) for n, v in json.loads(prefs.paused_params)]
+    prefs.paused_params = json.dumps(params)
+    db.add(prefs)
+    db.commit()
+    return Held(prefs.paused_kind, prefs.paused_target, params)
+
+
+def paused_page(request: Request, held: Held, *, note: str = "") -> Response:
+    """The paused page again, with a note above the values."""
+    return _paused_page(request, held, note=note)

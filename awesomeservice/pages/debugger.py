@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from awesomeservice.backchannel import MockgramUnavailable, back_channel, on_mockgram
 from awesomeservice.db import DatabaseDep
-from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep
+from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep, browser_binding
 from awesomeservice.destinations import DestinationGuard, ForbiddenDestination
 from awesomeservice.events import AuthorizationRequestSent, CallbackReceived, Events, EventsDep
 from awesomeservice.inspector import jwts
@@ -47,6 +47,8 @@ from awesomeservice.oauth.discovery import (
 )
 from awesomeservice.oauth.dpop import DpopKey, DpopSender
 from awesomeservice.oauth.id_token import audiences_of, hash_check, nonce_matches
+from awesomeservice.pages.console import keep_debugger_tokens
+from awesomeservice.pages.response_types import note_back_channel, note_front_channel
 from awesomeservice.settings import AwesomeServiceSettings
 from shared import pkce
 from shared.clock import utcnow
@@ -454,6 +456,18 @@ async def _result_page(
 ) -> Response:
     values = dict(received)
     pending = await database.run(_find, values.get("state", ""))
+    if pending is not None:  # for the "Which response type?" comparison
+        await database.run(note_front_channel, pending.response_type, mode, received)
+    # An access token straight from the front channel (token, code token…) may be tried in the
+    # request console too, by this browser session only.
+    console_ready = (
+        pending is not None
+        and pending.issuer == settings.mockgram_url
+        and bool(values.get("access_token"))
+    )
+    if console_ready and pending is not None:
+        owner = f"browser:{browser_binding(request)}"
+        await database.run(keep_debugger_tokens, owner, pending.client_id, values)
     error = values.get("error", "")[:64]
     return request.app.state.templates.TemplateResponse(
         request,
@@ -480,6 +494,7 @@ async def _result_page(
             "jwts": await _decoded(http, settings, pending, values, front_channel=True),
             "exchange": None,
             "client_auth": "",
+            "console_ready": console_ready,
         },
         status_code=400 if error else 200,
         headers={"Cache-Control": "no-store"},
@@ -655,6 +670,14 @@ async def exchange(
         client = replace(client, dpop=DpopSender(DpopKey.generate(), origin.rstrip("/")))
     answer, status, proof = await _trade(http, settings, pending, client, code)
     await database.run(_note_exchanged, pending)
+    await database.run(note_back_channel, pending.response_type, answer)
+    # Mockgram's tokens may be tried in the request console, by this browser session only.
+    console_ready = pending.issuer == settings.mockgram_url and isinstance(
+        answer.get("access_token"), str
+    )
+    if console_ready:
+        owner = f"browser:{browser_binding(request)}"
+        await database.run(keep_debugger_tokens, owner, pending.client_id, answer)
     error = str(answer.get("error", ""))[:64]
     values = {
         name: answer[name]
@@ -688,6 +711,7 @@ async def exchange(
             + _proof_shown(proof),
             "client_auth": _auth_note(method, offered),
             "exchange": {"status": status, "body": redact_json(answer)},
+            "console_ready": console_ready,
         },
         status_code=200 if not error else 400,
         headers={"Cache-Control": "no-store"},

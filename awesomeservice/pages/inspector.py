@@ -8,10 +8,11 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
+from sqlmodel import Session
 
 from awesomeservice.db import SessionDep
 from awesomeservice.deps import TemplatesDep
-from awesomeservice.inspector import diagram, exports, stepping, timeline
+from awesomeservice.inspector import decide, diagram, exports, stepping, timeline
 from awesomeservice.inspector.context import current
 from awesomeservice.inspector.labels import LANES
 from shared.csrf import csrf_ok
@@ -132,8 +133,50 @@ def step_send(request: Request, form: PageFormDep, session: SessionDep) -> Respo
         for key, value in form.multi_items()
         if key.startswith("p_") and isinstance(value, str)
     }
+    if decision := text(form, "decision"):
+        decided = _you_decide(request, session, decision, edited)
+        if decided is not None:
+            return decided
     url = stepping.resume(session, edited)
     if url is None:
         push_flash(request, "Nothing was paused, so nothing was sent.", "info")
         return RedirectResponse("/inspector", status_code=303)
     return RedirectResponse(url, status_code=303)
+
+
+def _you_decide(
+    request: Request, session: Session, decision: str, edited: dict[str, str]
+) -> Response | None:
+    """The reader judged the paused callback's state; None: it goes on as after Send."""
+    held = stepping.held_now(session)
+    sent = request.session.get(stepping.SENT_STATE_KEY, "")
+    if held is None or held.kind != "callback" or not sent:
+        return None
+    if decision == decide.FORGE:
+        forged = stepping.replace_paused(session, "state", decide.forged_state())
+        return stepping.paused_page(request, forged or held, note="forged")
+    came_back = edited.get("state", dict(held.params).get("state", ""))
+    verdict = decide.judge(decision, sent, came_back)
+    if verdict.kind == "go":
+        return None
+    if verdict.kind == "false_alarm":
+        return stepping.paused_page(request, held, note="false_alarm")
+    # The reader's choice never decides: a stopped answer is dropped, a let-in one still meets
+    # AwesomeService's own state check when it goes on.
+    url = stepping.resume(session, edited) if verdict.kind == "fooled" else None
+    if verdict.kind == "stopped_rightly":
+        stepping.discard(session)
+    login = held.target.endswith("/login/callback")
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "inspector_decide.html",
+        {
+            "page_title": f"You decided: {verdict.title}",
+            "verdict": verdict,
+            "sent": sent,
+            "came_back": came_back,
+            "go_on": url,
+            "login": login,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -118,6 +118,20 @@ FLOWS: list[Flow] = [
         "steps 1, 4, 5",
     ),
     Flow(
+        "Which response type?",
+        "/response-types",
+        "code, token and code id_token side by side: what travels through the browser, what "
+        "through the back channel, what a thief in the address bar gets.",
+        "steps 1, 4, 5",
+    ),
+    Flow(
+        "Request console",
+        "/console",
+        "Your own tokens, whole and decoded; hand-made calls to the photos API, introspection, "
+        "refresh (rotation, then a replay) and revocation.",
+        "steps 5, 6",
+    ),
+    Flow(
         "Attack lab",
         "/lab",
         "Nine attacks run for real against both apps, and the defence that stops each.",

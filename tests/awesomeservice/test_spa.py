@@ -126,8 +126,12 @@ def test_implicit_script_clears_the_fragment_and_checks_state(client: TestClient
     assert "history.replaceState" in script
     assert "window.location.hash" in script
     assert "takeState" in script and "sessionStorage" in client.get("/static/spa/common.js").text
-    # Only the state is written to storage; the token stays in a variable.
-    assert re.findall(r"setItem\((\w+)", script) == ["STATE_KEY"]
+    # Only the state and the authorization URL sent (no secret in it, shown when the answer
+    # comes back) are written to storage; the token stays in a variable.
+    assert re.findall(r"setItem\((\w+), (\w+)\)", script) == [
+        ("STATE_KEY", "state"),
+        ("SENT_KEY", "url"),
+    ]
 
 
 def test_pkce_script_uses_s256_and_a_public_client_token_request(client: TestClient) -> None:

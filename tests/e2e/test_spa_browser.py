@@ -138,6 +138,13 @@ def _token_and_photos(page: object, awesome_url: str, mockgram_url: str, flow: s
     assert page.url == f"{awesome_url}/spa/{flow}"  # type: ignore[attr-defined]
     note = page.text_content("#spa-fragment") or ""  # type: ignore[attr-defined]
     assert "replaceState" in note or "removed it" in note
+    if flow == "implicit":  # what travelled, shown before the address bar was cleared
+        sent = page.text_content("#spa-sent-url") or ""  # type: ignore[attr-defined]
+        assert sent.startswith(f"{mockgram_url}/oauth/authorize?"), sent
+        assert "response_type=token" in sent
+        back = page.text_content("#spa-came-back") or ""  # type: ignore[attr-defined]
+        assert back.startswith(f"{awesome_url}/spa/implicit#access_token=") and "state=" in back
+        assert "characters)" in back  # the token shortened
     # Nothing but the state (and, for PKCE, nothing at all now) is left in sessionStorage.
     stored = page.evaluate("Object.keys(sessionStorage)")  # type: ignore[attr-defined]
     assert stored == []
