@@ -13,7 +13,7 @@ from awesomeservice.db import SessionDep
 from awesomeservice.deps import TemplatesDep
 from awesomeservice.inspector import diagram, exports, stepping, timeline
 from awesomeservice.inspector.context import current
-from awesomeservice.inspector.labels import LANES
+from awesomeservice.inspector.labels import LANES, ROLES
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.forms import PageFormDep, text
@@ -60,7 +60,7 @@ def diagram_page(request: Request, session: SessionDep, templates: TemplatesDep)
     return templates.TemplateResponse(
         request,
         "inspector_diagram.html",
-        {"page_title": "Flow diagram", "drawn": drawn, "lanes": LANES},
+        {"page_title": "Flow diagram", "drawn": drawn, "lanes": LANES, "roles": ROLES},
         headers={"Cache-Control": "no-store"},
     )
 
