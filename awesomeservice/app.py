@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -142,6 +143,7 @@ def create_app(
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
     templates.env.filters["money"] = _money
+    templates.env.filters["pretty_json"] = _pretty_json
     app.state.templates = templates
 
     # The session cookie (HttpOnly, SameSite=Lax) holds only a random id; the session, on the
@@ -163,6 +165,11 @@ def create_app(
     trust_forwarded_headers(app, settings.forwarded_allow_ips)  # outermost: the client's address
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
+
+
+def _pretty_json(value: object) -> str:
+    """JSON for a reader: indented, and "…" as itself rather than "\\u2026" (autoescaped)."""
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def _money(cents: int) -> str:

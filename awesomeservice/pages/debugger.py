@@ -557,6 +557,12 @@ async def _trade(
     return _answer_of(response), response.status_code
 
 
+@router.get("/debugger/exchange")
+def exchange_reloaded() -> Response:
+    """A reload or bookmark of the token response: the code is spent, so back to the form."""
+    return RedirectResponse("/debugger", status_code=303)
+
+
 @router.post("/debugger/exchange")
 async def exchange(
     request: Request,

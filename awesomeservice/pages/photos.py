@@ -7,7 +7,7 @@ from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from awesomeservice.backchannel import MockgramUnavailable, back_channel
@@ -264,6 +264,12 @@ async def photo_image(
         media_type=content_type,
         headers={"Cache-Control": "private, max-age=300"},
     )
+
+
+@router.get("/photos/{photo_id}/try-delete")
+def photo_try_delete_reloaded(photo_id: int) -> Response:
+    """A reload or bookmark of the delete's answer: back to the grid, where the button is."""
+    return RedirectResponse("/photos", status_code=303)
 
 
 @router.post("/photos/{photo_id}/try-delete")

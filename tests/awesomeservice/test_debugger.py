@@ -128,6 +128,8 @@ def test_a_code_flow_against_another_provider(client: TestClient, fake: FakeMock
     ):
         assert f"ok — {check}" in exchanged.text
     assert CLIENT_SECRET not in exchanged.text and fake.access_token not in exchanged.text
+    # The redacted JSON reads as written: a shortened token ends in "…", not "\\u2026".
+    assert "…" in exchanged.text and "\\u2026" not in exchanged.text
 
 
 def test_a_forged_id_token_in_the_fragment_is_called_out(

@@ -29,7 +29,10 @@ def test_photos_page_lists_the_photos_with_step_6(client: TestClient) -> None:
         assert caption in response.text
     assert 'src="/photos/1/image"' in response.text
     assert 'name="photo_id" value="2"' in response.text
-    assert "Try to delete this photo" in response.text
+    # One quiet delete button for the whole grid, not a red one on every photo.
+    assert response.text.count("/try-delete") == 1
+    assert "Try to delete “Sunset over the bay”" in response.text
+    assert "button danger" not in response.text
     assert 'src="http://mockgram' not in response.text  # no image URL pointing at Mockgram
 
 
