@@ -104,6 +104,7 @@ from mockgram.oauth.responses import (
     error_response,
     returns_token,
 )
+from mockgram.pages.consent import narrates_skipped_consent
 from mockgram.scopes import SCOPES, has_openid, normalize_scope
 from shared.clock import epoch_seconds, utcnow
 from shared.db import KEEP_EXPIRED, delete_older_than
@@ -331,6 +332,9 @@ def next_step(
     user = get_current_user(request, session)
     if user is None or user.id is None or pending.force_login:
         return RedirectResponse(f"/login?{query}", status_code=303)
+    # The tour pauses on a skipped step 3 to say why (the consent page decides what to show).
+    if narrates_skipped_consent(request, pending, session.get(Client, pending.client_id)):
+        return RedirectResponse(f"/consent?{query}", status_code=303)
     answered = answer_if_consented(request, session, provider, pending=pending, user_id=user.id)
     return answered or RedirectResponse(f"/consent?{query}", status_code=303)
 
