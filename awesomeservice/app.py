@@ -46,6 +46,7 @@ from awesomeservice.settings import AwesomeServiceSettings
 from shared import health
 from shared import tour as shared_tour
 from shared import unstorable as unstorable_input
+from shared.canonical_host import CanonicalHost
 from shared.db import (
     Database,
     create_schema,
@@ -162,6 +163,8 @@ def create_app(
     app.mount("/static/spa", StaticFiles(directory=str(HERE / "static" / "spa")), name="spa")
     _install_error_pages(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
+    # A page opened on another host name goes to the public URL first (the 127.0.0.1 trap).
+    app.add_middleware(CanonicalHost, public_url=settings.url)
     trust_forwarded_headers(app, settings.forwarded_allow_ips)  # outermost: the client's address
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
