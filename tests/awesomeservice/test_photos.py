@@ -60,6 +60,13 @@ def test_image_is_proxied_through_the_back_end(client: TestClient, fake: FakeMoc
     assert response.headers["content-type"] == "image/jpeg"
     assert fake.requests[-1].url.path == "/api/photos/2/image"
     assert client.get("/photos/99/image").status_code == 404
+    # The grid settles quickly: cached privately, then revalidated by ETag with a 304.
+    assert response.headers["cache-control"] == "private, max-age=300"
+    etag = response.headers["etag"]
+    again = client.get("/photos/2/image", headers={"If-None-Match": f'W/"x", {etag}'})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    assert client.get("/photos/2/image", headers={"If-None-Match": '"x"'}).status_code == 200
 
 
 def test_image_needs_sign_in_and_connection(client: TestClient) -> None:
