@@ -8,12 +8,14 @@ opened in turn, signed in where that is what a reader sees.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.browser import axe, chromium, story
+from tests.browser.story import expect
 from tests.browser.apps import Apps
 
 # Pages a reader opens directly (the story's own pages are checked on the way).
@@ -60,6 +62,16 @@ def test_no_serious_or_critical_violation_on_any_page(browser: Any, apps: Apps) 
         for path in MOCKGRAM_PAGES:
             page.goto(f"{apps.mockgram}{path}")
             check()
+        # While the browser is here: the debugger's preview follows the form as it changes.
+        page.goto(f"{apps.awesome}/debugger")
+        preview = page.locator("#debugger-preview")
+        expect(preview).to_contain_text(f"{apps.mockgram}/oauth/authorize?response_type=code")
+        page.get_by_label("prompt").select_option("login")
+        page.get_by_label("scope", exact=True).fill("openid email")
+        expect(preview).to_contain_text("scope=openid+email")
+        expect(preview).to_contain_text("prompt=login")
+        reopen = page.get_by_role("link", name="A link to this form")
+        expect(reopen).to_have_attribute("href", re.compile(r"prompt=login.*pkce=on"))
     finally:
         context.close()
     assert len(found) > 25, sorted(found)  # the walk really went everywhere
