@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser import axe, chromium, story
-from tests.browser.story import expect
 from tests.browser.apps import Apps
+from tests.browser.story import expect
 
 # Pages a reader opens directly (the story's own pages are checked on the way).
 AWESOMESERVICE_PAGES = (
