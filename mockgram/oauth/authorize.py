@@ -94,7 +94,7 @@ from mockgram.oauth.errors import (
     UnauthorizedClientError,
     UnsupportedResponseTypeError,
 )
-from mockgram.oauth.pending import bind_to_session
+from mockgram.oauth.pending import bind_to_session, narrates_skipped_consent
 from mockgram.oauth.redirect_uris import differs_only_by_port, matching
 from mockgram.oauth.responses import (
     FORM_POST,
@@ -104,7 +104,6 @@ from mockgram.oauth.responses import (
     error_response,
     returns_token,
 )
-from mockgram.pages.consent import narrates_skipped_consent
 from mockgram.scopes import SCOPES, has_openid, normalize_scope
 from shared.clock import epoch_seconds, utcnow
 from shared.db import KEEP_EXPIRED, delete_older_than

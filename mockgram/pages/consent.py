@@ -35,6 +35,7 @@ from mockgram.oauth.pending import (
     claim,
     is_bound_to_session,
     load_open_request,
+    narrates_skipped_consent,
     prompts,
     tells_the_story,
     unbind_from_session,
@@ -44,7 +45,6 @@ from mockgram.scopes import catalog, describe, normalize_scope
 from shared.clock import as_utc
 from shared.csrf import csrf_ok
 from shared.forms import PageFormDep, text, texts
-from shared.tour import tour_on
 from shared.web import render_error
 
 router = APIRouter()
@@ -228,19 +228,6 @@ def deny(
     session.commit()
     unbind_from_session(request, pending.id)
     return response
-
-
-def narrates_skipped_consent(
-    request: Request, pending: AuthorizationRequest, client: Client | None
-) -> bool:
-    """Whether the tour pauses on a skipped step 3 to say why: for the story's request, in a
-    browser whose tour is on, on a top-level navigation (`Sec-Fetch-Mode: navigate`, which
-    browsers send and apps and libraries do not). Everyone else goes straight back, as always."""
-    return (
-        tells_the_story(pending, client)
-        and tour_on(request)
-        and request.headers.get("sec-fetch-mode") == "navigate"
-    )
 
 
 def render_remembered(
