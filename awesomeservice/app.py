@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,6 +55,7 @@ from awesomeservice.settings import AwesomeServiceSettings
 from shared import health
 from shared import tour as shared_tour
 from shared import unstorable as unstorable_input
+from shared.canonical_host import CanonicalHost
 from shared.db import (
     Database,
     create_schema,
@@ -161,6 +163,7 @@ def create_app(
     templates = make_templates(HERE / "templates")
     templates.env.globals["settings"] = settings
     templates.env.filters["money"] = _money
+    templates.env.filters["pretty_json"] = _pretty_json
     app.state.templates = templates
 
     # The session cookie (HttpOnly, SameSite=Lax) holds only a random id; the session, on the
@@ -180,9 +183,16 @@ def create_app(
     app.mount("/static/kiosk", StaticFiles(directory=str(HERE / "static" / "kiosk")), name="kiosk")
     _install_error_pages(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
+    # A page opened on another host name goes to the public URL first (the 127.0.0.1 trap).
+    app.add_middleware(CanonicalHost, public_url=settings.url)
     trust_forwarded_headers(app, settings.forwarded_allow_ips)  # outermost: the client's address
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app
+
+
+def _pretty_json(value: object) -> str:
+    """JSON for a reader: indented, and "…" as itself rather than "\\u2026" (autoescaped)."""
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def _money(cents: int) -> str:

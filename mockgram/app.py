@@ -45,6 +45,7 @@ from mockgram.uploads import MAX_UPLOAD_BYTES
 from shared import health
 from shared import tour as shared_tour
 from shared import unstorable as unstorable_input
+from shared.canonical_host import CanonicalHost
 from shared.db import (
     Database,
     create_schema,
@@ -172,6 +173,8 @@ def create_app(settings: MockgramSettings | None = None) -> FastAPI:
     bearer.install(app)
     unstorable_input.install(app)  # PostgreSQL-unstorable input (NUL): 400, not 500
     control_plane.install(app)  # /_control/ for other projects' tests: off unless configured
+    # A page opened on another host name goes to the issuer's first (the 127.0.0.1 trap).
+    app.add_middleware(CanonicalHost, public_url=settings.issuer, program_paths=PROGRAM_PREFIXES)
     trust_forwarded_headers(app, settings.forwarded_allow_ips)  # outermost: the client's address
     forbid_on_event_loop(engine)  # start-up work done: from here on, only off the loop
     return app

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 class Step:
     number: int
     title: str
+    # Who acts, in the article's vocabulary: resource owner, client, authorization server and
+    # resource server, each with the story's name in brackets.
     who: str
     text: str
     rfc: str
@@ -22,7 +24,7 @@ STEPS: dict[int, Step] = {
     0: Step(
         0,
         "AwesomeService registers with Mockgram",
-        "developer → Mockgram developer portal",
+        "a developer → the authorization server (Mockgram's developer portal)",
         "Before any user is involved, the print shop registers its app with Mockgram and "
         "receives a client ID and a client secret.",
         "RFC 6749 §2; RFC 7591",
@@ -33,7 +35,8 @@ STEPS: dict[int, Step] = {
     1: Step(
         1,
         "AwesomeService sends John's browser to Mockgram",
-        "AwesomeService → John's browser → Mockgram authorization endpoint",
+        "the client (AwesomeService) → the resource owner's browser (John) → the authorization "
+        "server (Mockgram)",
         "A plain GET to the authorization endpoint carrying client_id, redirect_uri, scope, "
         "response_type, state and a PKCE code_challenge. Nothing secret travels here.",
         "RFC 6749 §4.1.1; RFC 7636 §4.3",
@@ -44,7 +47,7 @@ STEPS: dict[int, Step] = {
     2: Step(
         2,
         "Mockgram authenticates John",
-        "John ↔ Mockgram",
+        "the resource owner (John) ↔ the authorization server (Mockgram)",
         "John types his Mockgram password on Mockgram's own page. AwesomeService never sees it.",
         "RFC 6749 §3.1",
         headline="Mockgram asks John who he is, with his Mockgram password",
@@ -54,7 +57,7 @@ STEPS: dict[int, Step] = {
     3: Step(
         3,
         "Mockgram asks John for consent",
-        "John ↔ Mockgram",
+        "the resource owner (John) ↔ the authorization server (Mockgram)",
         "Mockgram names the app and says in plain words what each requested scope allows. "
         "John can allow, deny, or give less than was asked.",
         "RFC 6749 §3.3, §4.1.1",
@@ -65,7 +68,8 @@ STEPS: dict[int, Step] = {
     4: Step(
         4,
         "Mockgram redirects John back with a code",
-        "Mockgram → John's browser → AwesomeService callback",
+        "the authorization server (Mockgram) → the resource owner's browser (John) → the "
+        "client's callback (AwesomeService)",
         "The browser carries a short-lived, single-use authorization code back to the "
         "registered redirect URI, with the state it was sent and Mockgram's issuer (iss).",
         "RFC 6749 §4.1.2; RFC 9207 §2",
@@ -76,7 +80,8 @@ STEPS: dict[int, Step] = {
     5: Step(
         5,
         "AwesomeService trades the code for a token",
-        "AwesomeService back end → Mockgram token endpoint (back channel)",
+        "the client (AwesomeService's back end) → the authorization server (Mockgram's token "
+        "endpoint), on the back channel",
         "Server to server, the print shop sends the code, its client secret and the PKCE "
         "verifier. A stolen code alone is worthless.",
         "RFC 6749 §4.1.3, §2.3.1; RFC 7636 §4.5",
@@ -87,7 +92,7 @@ STEPS: dict[int, Step] = {
     6: Step(
         6,
         "AwesomeService reads John's photos",
-        "AwesomeService back end → Mockgram photos API",
+        "the client (AwesomeService's back end) → the resource server (Mockgram's photos API)",
         "The access token goes in the Authorization header. It can read photos — and only "
         "read them: a delete is refused with insufficient_scope.",
         "RFC 6750 §2.1, §3.1",

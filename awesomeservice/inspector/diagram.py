@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 
-from awesomeservice.inspector.labels import AUTH_SERVER, BROWSER, CLIENT, LANES
+from awesomeservice.inspector.labels import AUTH_SERVER, BROWSER, CLIENT, LANES, ROLES
 from awesomeservice.models import FlowEvent
 
 ORDER = list(LANES)
@@ -63,7 +63,7 @@ def mermaid(events: list[FlowEvent]) -> str:
     """A Mermaid sequenceDiagram of the events."""
     lines = ["sequenceDiagram"]
     for lane in ORDER:
-        lines.append(f"    participant {MERMAID_IDS[lane]} as {LANES[lane]}")
+        lines.append(f"    participant {MERMAID_IDS[lane]} as {ROLES[lane]} ({LANES[lane]})")
     for message in messages(events):
         arrow = "-->>" if message.reply else "->>"
         text = _mermaid_text(message.text)
@@ -93,11 +93,15 @@ def svg(events: list[FlowEvent]) -> str:
     ]
     for lane in ORDER:
         parts.append(
-            f'<text x="{x[lane]}" y="24" text-anchor="middle" font-size="13" '
+            f'<text x="{x[lane]}" y="16" text-anchor="middle" font-size="11" '
+            f'fill="#444">{escape(ROLES[lane])}</text>'
+        )
+        parts.append(
+            f'<text x="{x[lane]}" y="32" text-anchor="middle" font-size="13" '
             f'font-weight="bold" fill="#222">{escape(LANES[lane])}</text>'
         )
         parts.append(
-            f'<line x1="{x[lane]}" y1="34" x2="{x[lane]}" y2="{height - 10}" '
+            f'<line x1="{x[lane]}" y1="40" x2="{x[lane]}" y2="{height - 10}" '
             'stroke="#bbb" stroke-dasharray="4 4"/>'
         )
     for i, message in enumerate(rows):

@@ -17,6 +17,13 @@ LANES: dict[str, str] = {
     AUTH_SERVER: "Mockgram authorization server",
     PHOTOS_API: "Mockgram photos API",
 }
+# Each lane's role in the article's vocabulary (RFC 6749 §1.1), shown above its name.
+ROLES: dict[str, str] = {
+    BROWSER: "Resource owner",
+    CLIENT: "Client",
+    AUTH_SERVER: "Authorization server",
+    PHOTOS_API: "Resource server",
+}
 
 
 def rfc_url(rfc: int, section: str = "") -> str:

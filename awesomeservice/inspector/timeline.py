@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from awesomeservice.inspector.jwts import expiry_in_words
@@ -21,6 +23,9 @@ class Entry:
     event: FlowEvent
     details: dict[str, Any]
     step_title: str
+    # Image fetches folded into this entry (the photo grid asks for each image in turn): the
+    # entry stands for `count` calls, the first of which it shows.
+    count: int = 1
 
     @property
     def jwts(self) -> list[dict[str, Any]]:
@@ -36,15 +41,37 @@ class Flow:
     entries: list[Entry] = field(default_factory=list)
 
 
-def events(db: Session, inspector_id: str) -> list[FlowEvent]:
-    """Every event of this browser, oldest first."""
-    return list(
-        db.exec(
-            select(FlowEvent)
-            .where(FlowEvent.inspector_id == inspector_id)
-            .order_by(col(FlowEvent.id))
-        ).all()
-    )
+# How many flows the inspector shows in full at once; older ones are listed, one link each, so
+# the page stays quick (and readable) after a hundred flows.
+SHOWN_FLOWS = 10
+
+
+@dataclass(frozen=True)
+class FlowSummary:
+    """One line of the list of flows: its number, how many events, when it started."""
+
+    number: int
+    events: int
+    started: datetime
+
+
+def events(db: Session, inspector_id: str, *, flow: int | None = None) -> list[FlowEvent]:
+    """Every event of this browser (or of one of its flows), oldest first."""
+    query = select(FlowEvent).where(FlowEvent.inspector_id == inspector_id)
+    if flow is not None:
+        query = query.where(FlowEvent.flow_no == flow)
+    return list(db.exec(query.order_by(col(FlowEvent.id))).all())
+
+
+def summaries(db: Session, inspector_id: str) -> list[FlowSummary]:
+    """Every flow of this browser, newest first, counted in one query (no event is loaded)."""
+    rows = db.exec(
+        select(FlowEvent.flow_no, func.count(col(FlowEvent.id)), func.min(FlowEvent.created_at))
+        .where(FlowEvent.inspector_id == inspector_id)
+        .group_by(col(FlowEvent.flow_no))
+        .order_by(col(FlowEvent.flow_no).desc())
+    ).all()
+    return [FlowSummary(number, count, started) for number, count, started in rows]
 
 
 def entry(event: FlowEvent) -> Entry:
@@ -56,11 +83,52 @@ def entry(event: FlowEvent) -> Entry:
     return Entry(event, details if isinstance(details, dict) else {}, title)
 
 
-def flows(db: Session, inspector_id: str) -> list[Flow]:
-    """The flows, newest first; flow 0 holds calls made before any flow started here."""
+_IMAGE_FETCH = re.compile(r"/api/photos/\d+/image$")
+
+
+def _is_image_fetch(event: FlowEvent) -> bool:
+    path = event.url.split("?", 1)[0]
+    return event.kind == "api_call" and bool(_IMAGE_FETCH.search(path))
+
+
+def _fold_images(entries: list[Entry]) -> list[Entry]:
+    """One entry for a flow's image fetches, counted, where the grid made one call per photo."""
+    out: list[Entry] = []
+    images: Entry | None = None
+    for item in entries:
+        if _is_image_fetch(item.event):
+            if images is None:
+                images = item
+                out.append(item)
+            else:
+                images.count += 1
+            continue
+        out.append(item)
+    return out
+
+
+def flows(
+    db: Session,
+    inspector_id: str,
+    numbers: list[int],
+    *,
+    step: int | None = None,
+) -> list[Flow]:
+    """These flows in full, newest first, image fetches folded; only `step`'s events if given.
+
+    Flow 0 holds calls made before any flow started here."""
+    if not numbers:
+        return []
+    query = select(FlowEvent).where(
+        FlowEvent.inspector_id == inspector_id, col(FlowEvent.flow_no).in_(numbers)
+    )
+    if step is not None:
+        query = query.where(FlowEvent.step == step)
     grouped: dict[int, Flow] = {}
-    for event in events(db, inspector_id):
+    for event in db.exec(query.order_by(col(FlowEvent.id))).all():
         grouped.setdefault(event.flow_no, Flow(event.flow_no)).entries.append(entry(event))
+    for flow in grouped.values():
+        flow.entries = _fold_images(flow.entries)
     return [grouped[number] for number in sorted(grouped, reverse=True)]
 
 

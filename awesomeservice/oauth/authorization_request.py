@@ -66,6 +66,7 @@ def request_parameters(
     response_mode: str = "",
     nonce: str = "",
     code_verifier: str = "",
+    prompt: str = "",
 ) -> list[tuple[str, str]]:
     """RFC 6749 §4.1.1 (with RFC 7636 §4.3 and Multiple Response Types §2.1); empty values are
     left out, as §3.1 treats them as absent."""
@@ -77,6 +78,7 @@ def request_parameters(
         ("response_mode", response_mode),
         ("state", state),
         ("nonce", nonce),
+        ("prompt", prompt),  # OIDC Core §3.1.2.1: none, login, consent, select_account
     ]
     if code_verifier:
         # RFC 7636 §4.3: the challenge of a verifier that stays on this server until step 5.

@@ -27,7 +27,12 @@ from awesomeservice.oauth import callback
 from awesomeservice.oauth.callback import Binding, CallbackRefused, ErrorAnswer
 from awesomeservice.oauth.discovery import Discovery, ProviderMetadata
 from awesomeservice.oauth.token_endpoint import TokenError
-from awesomeservice.pages.wording import AUTHORIZATION_ERRORS, TOKEN_ERRORS, issuer_refusal
+from awesomeservice.pages.wording import (
+    AUTHORIZATION_ERRORS,
+    TOKEN_ERRORS,
+    cross_host_refusal,
+    issuer_refusal,
+)
 from shared.db import Database
 
 Pending = TypeVar("Pending", PendingAuthorization, PendingLogin)
@@ -135,6 +140,10 @@ async def _refusal_page(
     """A check of ours refused the answer: say which, in this flow's words."""
     if refused.reason == "code_missing":
         title, message, rfc = "This answer has no code", words.no_code_message, words.no_code_rfc
+    elif refused.reason == "state_other_session" and not request.session.get(SESSION_BINDING_KEY):
+        # A request of ours, answered to a browser with no session on this host name at all:
+        # the 127.0.0.1 trap (cookies are kept per host name), not another person's answer.
+        (title, message), rfc = cross_host_refusal(request.app.state.settings.url), refused.rfc
     elif refused.reason in words.state:
         (title, message), rfc = words.state[refused.reason], refused.rfc
     else:

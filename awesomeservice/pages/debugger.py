@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 from fastapi import APIRouter, Request
@@ -68,6 +68,7 @@ from shared.web import csrf_refused
 router = APIRouter()
 
 RESPONSE_MODES = ["", "query", "fragment", "form_post"]
+PROMPTS = ["", "none", "login", "consent", "select_account"]  # OIDC Core §3.1.2.1
 # What a link may pre-fill; never the client secret (a URL ends up in logs and history).
 PREFILLABLE = (
     "discovery_url",
@@ -78,7 +79,12 @@ PREFILLABLE = (
     "scope",
     "state",
     "nonce",
+    "prompt",
 )
+# What "a link to this form" carries: the request's shape. Not the secret (never in a URL), and
+# not state or nonce: a reopened form makes fresh ones, as every request must.
+REOPENED = ("discovery_url", "client_id", "redirect_uri", "response_type", "response_mode")
+REOPENED_TOO = ("scope", "prompt")
 RFC_6749 = "https://www.rfc-editor.org/rfc/rfc6749"
 OIDC_CORE = "https://openid.net/specs/openid-connect-core-1_0.html"
 OIDC_ERRORS = frozenset(  # OIDC Core §3.1.2.6
@@ -112,9 +118,62 @@ def _defaults(settings: AwesomeServiceSettings) -> dict[str, Any]:
         "scope": "openid profile photos.read",
         "state": new_state(),
         "nonce": new_state(),
+        "prompt": "",
         "pkce": True,
         "par": False,
     }
+
+
+def reopen_link(values: dict[str, Any]) -> str:
+    """/debugger with this form's fields (no secret, no state or nonce), to open it again."""
+    query = [(name, str(values.get(name) or "")) for name in (*REOPENED, *REOPENED_TOO)]
+    query = [(name, value) for name, value in query if value]
+    query.append(("pkce", "on" if values.get("pkce") else "off"))
+    return "/debugger?" + urlencode(query)
+
+
+def reopen_from(settings: AwesomeServiceSettings, pending: DebuggerRequest | None) -> str:
+    """The link that reopens the form this request was composed in (no secret in it)."""
+    if pending is None:
+        return "/debugger"
+    sent = dict(parse_qsl(urlsplit(pending.url).query))
+    return reopen_link(
+        {
+            "discovery_url": "" if pending.issuer == settings.mockgram_url else pending.issuer,
+            "client_id": pending.client_id,
+            "redirect_uri": pending.redirect_uri,
+            "response_type": pending.response_type,
+            "response_mode": pending.response_mode,
+            "scope": pending.scope,
+            "prompt": sent.get("prompt", ""),
+            "pkce": "code_challenge" in sent,
+        }
+    )
+
+
+def preview_url(settings: AwesomeServiceSettings, values: dict[str, Any]) -> str:
+    """The request the form would send now (the live preview's first state, before any edit).
+
+    Mockgram's endpoint is known; another provider's comes from its discovery document on
+    sending, as does the PKCE challenge (made from a verifier that never leaves the server)."""
+    endpoint = (
+        f"{settings.mockgram_url}/oauth/authorize"
+        if not values.get("discovery_url")
+        else "(the provider's authorization_endpoint)"
+    )
+    parameters = authorization_request.request_parameters(
+        client_id=str(values.get("client_id") or ""),
+        redirect_uri=str(values.get("redirect_uri") or ""),
+        scope=str(values.get("scope") or ""),
+        response_type=str(values.get("response_type") or ""),
+        response_mode=str(values.get("response_mode") or ""),
+        state=str(values.get("state") or ""),
+        nonce=str(values.get("nonce") or ""),
+        prompt=str(values.get("prompt") or ""),
+    )
+    if values.get("pkce") and "code" in str(values.get("response_type") or "").split():
+        parameters += [("code_challenge", "(made when sent)"), ("code_challenge_method", "S256")]
+    return authorization_request.build(endpoint, parameters).url
 
 
 def _form_page(
@@ -129,6 +188,9 @@ def _form_page(
             "problem": problem,
             "response_types": RESPONSE_TYPES,
             "response_modes": RESPONSE_MODES,
+            "prompts": PROMPTS,
+            "preview": preview_url(request.app.state.settings, values),
+            "reopen": reopen_link(values),
         },
         status_code=status_code,
         headers={"Cache-Control": "no-store"},
@@ -144,6 +206,8 @@ def _prefilled(settings: AwesomeServiceSettings, query: QueryParams) -> dict[str
     values["response_type"] = canonical_response_type(values["response_type"]) or "code"
     if values["response_mode"] not in RESPONSE_MODES:
         values["response_mode"] = ""
+    if values["prompt"] not in PROMPTS:
+        values["prompt"] = ""
     if "pkce" in query:
         values["pkce"] = query["pkce"].lower() not in ("", "0", "off", "false", "no")
     return values
@@ -226,6 +290,8 @@ async def send_request(
         return _form_page(request, shown, problem="Pick a response type.", status_code=400)
     if values["response_mode"] not in RESPONSE_MODES:
         return _form_page(request, shown, problem="Pick a response mode.", status_code=400)
+    if values["prompt"] not in PROMPTS:
+        return _form_page(request, shown, problem="Pick a prompt.", status_code=400)
     if not values["client_id"] or not values["redirect_uri"]:
         return _form_page(
             request, shown, problem="client_id and redirect_uri are needed.", status_code=400
@@ -273,6 +339,7 @@ def _request_to_send(
         state=state,
         nonce=values["nonce"],
         code_verifier=verifier,
+        prompt=values["prompt"],
     )
     endpoint = document["authorization_endpoint"]
     ctx = current()
@@ -479,6 +546,7 @@ async def _result_page(
                 (name, redact_value(name, value), meaning(name)[0]) for name, value in received
             ],
             "pending": pending,
+            "reopen": reopen_from(settings, pending),
             "state_ok": pending is not None,
             "iss_ok": _iss_ok(values, pending),
             "error": error,
@@ -632,6 +700,12 @@ def _proof_shown(proof: str | None) -> list[dict[str, Any]]:
     return [decoded.as_dict() | {"expiry": "A proof is used once, within minutes of its iat."}]
 
 
+@router.get("/debugger/exchange")
+def exchange_reloaded() -> Response:
+    """A reload or bookmark of the token response: the code is spent, so back to the form."""
+    return RedirectResponse("/debugger", status_code=303)
+
+
 @router.post("/debugger/exchange")
 async def exchange(
     request: Request,
@@ -692,6 +766,7 @@ async def exchange(
             "mode": "token endpoint",
             "received": [],
             "pending": pending,
+            "reopen": reopen_from(settings, pending),
             "state_ok": True,
             "iss_ok": None,
             "error": error,

@@ -4,6 +4,7 @@ clear, and the step-through switch. Everything shown was redacted when it was re
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
@@ -14,10 +15,11 @@ from awesomeservice.db import SessionDep
 from awesomeservice.deps import TemplatesDep
 from awesomeservice.inspector import decide, diagram, exports, stepping, timeline
 from awesomeservice.inspector.context import current
-from awesomeservice.inspector.labels import LANES
+from awesomeservice.inspector.labels import LANES, ROLES
 from shared.csrf import csrf_ok
 from shared.flash import push_flash
 from shared.forms import PageFormDep, text
+from shared.steps import STEPS
 from shared.web import csrf_refused
 
 router = APIRouter()
@@ -29,16 +31,55 @@ def _inspector_id() -> str:
     return ctx.inspector_id if ctx else ""
 
 
+def _number(value: str | None) -> int | None:
+    """A whole number from the query string, or None for anything else (a filter is optional)."""
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which flows a page shows: one chosen flow, or the newest few; and maybe only one step."""
+
+    summaries: list[timeline.FlowSummary]
+    numbers: list[int]
+    flow: int | None
+    step: int | None
+
+    @property
+    def newest(self) -> int:
+        """How many flows "the newest" shows in full."""
+        return min(len(self.summaries), timeline.SHOWN_FLOWS)
+
+    @property
+    def older(self) -> list[timeline.FlowSummary]:
+        """The flows not shown in full, when no flow was chosen: listed, one link each."""
+        return [] if self.flow is not None else self.summaries[timeline.SHOWN_FLOWS :]
+
+
+def _selection(request: Request, session: SessionDep) -> Selection:
+    summaries = timeline.summaries(session, _inspector_id())
+    flow = _number(request.query_params.get("flow"))
+    step = _number(request.query_params.get("step"))
+    step = step if step in STEPS else None
+    if flow is not None:
+        numbers = [flow] if any(s.number == flow for s in summaries) else []
+    else:
+        numbers = [s.number for s in summaries[: timeline.SHOWN_FLOWS]]
+    return Selection(summaries, numbers, flow, step)
+
+
 @router.get("/inspector")
 def inspector_page(request: Request, session: SessionDep, templates: TemplatesDep) -> Response:
     """The timeline: newest flow first, each entry labelled with its step and RFC section."""
     inspector_id = _inspector_id()
+    chosen = _selection(request, session)
     return templates.TemplateResponse(
         request,
         "inspector.html",
         {
             "page_title": "Flow inspector",
-            "flows": timeline.flows(session, inspector_id),
+            "flows": timeline.flows(session, inspector_id, chosen.numbers, step=chosen.step),
+            "chosen": chosen,
             "stepping": timeline.stepping(session, inspector_id),
             "pretty": _pretty,
         },
@@ -53,7 +94,8 @@ def _pretty(value: object) -> str:
 @router.get("/inspector/diagram")
 def diagram_page(request: Request, session: SessionDep, templates: TemplatesDep) -> Response:
     """The recorded events as a sequence diagram, one per flow (server-rendered SVG)."""
-    flows = timeline.flows(session, _inspector_id())
+    chosen = _selection(request, session)
+    flows = timeline.flows(session, _inspector_id(), chosen.numbers, step=chosen.step)
     drawn = [
         (flow.number, Markup(diagram.svg([e.event for e in flow.entries])))  # noqa: S704
         for flow in flows
@@ -61,34 +103,47 @@ def diagram_page(request: Request, session: SessionDep, templates: TemplatesDep)
     return templates.TemplateResponse(
         request,
         "inspector_diagram.html",
-        {"page_title": "Flow diagram", "drawn": drawn, "lanes": LANES},
+        {
+            "page_title": "Flow diagram",
+            "drawn": drawn,
+            "lanes": LANES,
+            "roles": ROLES,
+            "chosen": chosen,
+        },
         headers={"Cache-Control": "no-store"},
     )
 
 
+def _download_name(request: Request, extension: str) -> str:
+    flow = _number(request.query_params.get("flow"))
+    return f"flow-{flow}.{extension}" if flow is not None else f"flow.{extension}"
+
+
 @router.get("/inspector/export.mmd")
-def export_mermaid(session: SessionDep) -> Response:
-    """The whole recording as a Mermaid sequenceDiagram."""
-    events = timeline.events(session, _inspector_id())
+def export_mermaid(request: Request, session: SessionDep) -> Response:
+    """The recording (or one flow of it, `?flow=N`) as a Mermaid sequenceDiagram."""
+    flow = _number(request.query_params.get("flow"))
+    events = timeline.events(session, _inspector_id(), flow=flow)
     return PlainTextResponse(
         diagram.mermaid(events),
         media_type="text/vnd.mermaid",
         headers={
-            "Content-Disposition": 'attachment; filename="flow.mmd"',
+            "Content-Disposition": f'attachment; filename="{_download_name(request, "mmd")}"',
             "Cache-Control": "no-store",
         },
     )
 
 
 @router.get("/inspector/export.har")
-def export_har(session: SessionDep) -> Response:
-    """The whole recording as a HAR 1.2 file (redacted)."""
-    events = timeline.events(session, _inspector_id())
+def export_har(request: Request, session: SessionDep) -> Response:
+    """The recording (or one flow of it, `?flow=N`) as a HAR 1.2 file (redacted)."""
+    flow = _number(request.query_params.get("flow"))
+    events = timeline.events(session, _inspector_id(), flow=flow)
     return Response(
         json.dumps(exports.har(events), indent=2, ensure_ascii=False),
         media_type="application/json",
         headers={
-            "Content-Disposition": 'attachment; filename="flow.har"',
+            "Content-Disposition": f'attachment; filename="{_download_name(request, "har")}"',
             "Cache-Control": "no-store",
         },
     )

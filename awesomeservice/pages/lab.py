@@ -11,7 +11,7 @@ lab mode that button is not shown and the form field is ignored.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from awesomeservice.backchannel import MockgramUnavailable
 from awesomeservice.db import DatabaseDep
@@ -43,6 +43,13 @@ def lab(request: Request, templates: TemplatesDep, settings: SettingsDep) -> Res
             "defences": DEFENCES | MOCKGRAM_DEFENCES,
         },
     )
+
+
+@router.get("/lab/{slug}")
+def attack_reloaded(slug: str) -> Response:
+    """A reload or bookmark of an attack's result: back to that attack's card, to run it again."""
+    anchor = f"#{slug}" if slug in BY_SLUG else ""
+    return RedirectResponse(f"/lab{anchor}", status_code=303)
 
 
 @router.post("/lab/{slug}")

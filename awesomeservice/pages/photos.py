@@ -7,7 +7,7 @@ from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from awesomeservice.backchannel import MockgramUnavailable, back_channel
@@ -45,6 +45,7 @@ from awesomeservice.oauth.dpop import DpopSender
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.csrf import csrf_ok
 from shared.db import Database
+from shared.etags import etag_of, none_match
 from shared.forms import text
 from shared.web import csrf_refused, render_error
 
@@ -241,6 +242,7 @@ async def photos(request: Request, reader: PhotoReaderDep) -> Response:
 @router.get("/photos/{photo_id}/image")
 async def photo_image(
     photo_id: int,
+    request: Request,
     database: DatabaseDep,
     http: HttpDep,
     settings: SettingsDep,
@@ -280,11 +282,20 @@ async def photo_image(
         return Response(status_code=404 if exc.answer.status_code == 404 else 502)
     except MockgramUnavailable as exc:
         return Response(status_code=504 if exc.kind == "timeout" else 502)
-    return Response(
-        content,
-        media_type=content_type,
-        headers={"Cache-Control": "private, max-age=300"},
-    )
+    # The grid's twelve images: cached by this browser for five minutes, then revalidated with
+    # their ETag (304, no bytes) — still through the token check above, so a revoked connection
+    # stops them (RFC 9111 §5.2.2, RFC 9110 §13.1.2).
+    etag = etag_of(content)
+    headers = {"Cache-Control": "private, max-age=300", "ETag": etag}
+    if none_match(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(content, media_type=content_type, headers=headers)
+
+
+@router.get("/photos/{photo_id}/try-delete")
+def photo_try_delete_reloaded(photo_id: int) -> Response:
+    """A reload or bookmark of the delete's answer: back to the grid, where the button is."""
+    return RedirectResponse("/photos", status_code=303)
 
 
 @router.post("/photos/{photo_id}/try-delete")

@@ -151,11 +151,15 @@ class StepLink:
 
 
 def step_links(mockgram_url: str) -> list[StepLink]:
-    """Step 0 is on Mockgram's developer portal; 1–5 happen in one run of Connect; 6 is the grid."""
-    connect = [StepLink(n, "/connect", "Start Connect Mockgram", True) for n in range(1, 6)]
+    """Step 0 is on Mockgram's developer portal; 1–5 happen in one run of Connect; 6 is the grid.
+
+    Steps 2 to 5 get no button of their own (no href): five identical "Start" buttons would
+    suggest five different starts, when one run of Connect Mockgram goes through all of them."""
+    same_run = [StepLink(n, "", "in the same run") for n in range(2, 6)]
     return [
         StepLink(0, f"{mockgram_url}/developers", "Open the developer portal"),
-        *connect,
+        StepLink(1, "/connect", "Start Connect Mockgram (steps 1 to 5)", True),
+        *same_run,
         StepLink(6, "/photos", "See the photos"),
     ]
 

@@ -72,6 +72,18 @@ LOGIN_STATE: dict[str, tuple[str, str]] = {
 }
 
 
+def cross_host_refusal(public_url: str) -> tuple[str, str]:
+    """Step 4, C1: (title, message) for an answer whose request began under another host name."""
+    return (
+        "You started at another address",
+        f"This answer came back to {public_url}, the address Mockgram sends every answer to, "
+        "but this browser has no AwesomeService session here: the request was started at "
+        "another address for AwesomeService (such as http://127.0.0.1:8000 instead of "
+        "http://localhost:8000). Browsers keep cookies per host name, so the session holding "
+        f"the state stayed there. Nothing was redeemed. Open {public_url} and start again.",
+    )
+
+
 def issuer_refusal(refused: CallbackRefused, expected: str) -> tuple[str, str]:
     """Step 4, C3: (title, message) for an answer whose iss is missing or another server's."""
     if refused.reason == "iss_missing":

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -29,6 +29,7 @@ from mockgram.models import Photo
 from mockgram.tokens import AccessToken
 from mockgram.uploads import MAX_UPLOAD_BYTES, BadImage, inspect_upload, new_photo
 from shared.clock import as_utc
+from shared.etags import etag_of, none_match
 
 router = APIRouter(prefix="/api", tags=["photos API (resource server)"])
 
@@ -138,16 +139,19 @@ async def get_photo(
 
 
 @router.get("/photos/{photo_id}/image", summary="A photo's image bytes (photos.read)")
-async def get_photo_image(photo_id: str, token: ReadToken, database: DatabaseDep) -> Response:
-    """The image bytes, cacheable by the caller only (they are someone's private photo)."""
+async def get_photo_image(
+    photo_id: str, token: ReadToken, database: DatabaseDep, request: Request
+) -> Response:
+    """The image bytes, cacheable by the caller only (they are someone's private photo); a
+    revalidation with the same ETag gets 304 and no bytes (RFC 9110 §13.1.2, §15.4.5)."""
     photo = await database.run(owners_photo, token, photo_id, with_image=True)
     if photo is None:
         return not_found()
-    return Response(
-        content=photo.image,
-        media_type=photo.content_type,
-        headers={"Cache-Control": "private, max-age=300", "Vary": "Authorization"},
-    )
+    etag = etag_of(photo.image)
+    headers = {"Cache-Control": "private, max-age=300", "Vary": "Authorization", "ETag": etag}
+    if none_match(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(content=photo.image, media_type=photo.content_type, headers=headers)
 
 
 @router.post("/photos", status_code=201, summary="Upload a photo (photos.write)")

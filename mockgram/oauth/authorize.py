@@ -103,7 +103,7 @@ from mockgram.oauth.errors import (
     UnsupportedResponseTypeError,
 )
 from mockgram.oauth.fapi import allows_only_code, requires_par, requires_pkce
-from mockgram.oauth.pending import bind_to_session
+from mockgram.oauth.pending import bind_to_session, narrates_skipped_consent
 from mockgram.oauth.redirect_uris import differs_only_by_port, matching
 from mockgram.oauth.request_uris import RequestUriError, pushed_params
 from mockgram.oauth.resources import requested_resources
@@ -405,6 +405,9 @@ def next_step(
     user = get_current_user(request, session)
     if user is None or user.id is None or pending.force_login:
         return RedirectResponse(f"/login?{query}", status_code=303)
+    # The tour pauses on a skipped step 3 to say why (the consent page decides what to show).
+    if narrates_skipped_consent(request, pending, session.get(Client, pending.client_id)):
+        return RedirectResponse(f"/consent?{query}", status_code=303)
     answered = answer_if_consented(request, session, provider, pending=pending, user_id=user.id)
     return answered or RedirectResponse(f"/consent?{query}", status_code=303)
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from mockgram.models import AuthorizationRequest, Client
 from shared.clock import as_utc, utcnow
 from shared.db import stamp_unset
+from shared.tour import tour_on
 
 SESSION_KEY = "pending_requests"
 # Keep only the few most recent requests of this browser: the session stays small.
@@ -98,4 +99,17 @@ def tells_the_story(pending: AuthorizationRequest, client: Client | None) -> boo
         and client is not None
         and client.verified
         and client.secret_hash is not None
+    )
+
+
+def narrates_skipped_consent(
+    request: Request, pending: AuthorizationRequest, client: Client | None
+) -> bool:
+    """Whether the tour pauses on a skipped step 3 to say why: for the story's request, in a
+    browser whose tour is on, on a top-level navigation (`Sec-Fetch-Mode: navigate`, which
+    browsers send and apps and libraries do not). Everyone else goes straight back, as always."""
+    return (
+        tells_the_story(pending, client)
+        and tour_on(request)
+        and request.headers.get("sec-fetch-mode") == "navigate"
     )

@@ -7,7 +7,8 @@ discards codes not yet redeemed — all in one transaction.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -20,7 +21,7 @@ from mockgram.events import ConsentRevoked, TokensRevoked
 from mockgram.models import AuthorizationCode, Client, Consent, IssuedToken
 from mockgram.oauth.refresh import revoke_refresh_tokens_of
 from mockgram.pages.home import see_other
-from mockgram.scopes import describe
+from mockgram.scopes import ScopeInfo, describe
 from shared.clock import as_utc, utcnow
 from shared.csrf import csrf_ok
 from shared.db import stamp_unset
@@ -28,6 +29,39 @@ from shared.flash import push_flash
 from shared.web import csrf_refused
 
 router = APIRouter(tags=["John's pages"])
+
+# One app may ask for different things at different times under one client_id — AwesomeService
+# signs John in with `openid profile email` and connects his photos with `photos.read`. Mockgram
+# remembers one consent per app (the union of what John allowed), so the page groups the scopes
+# held by what they are for, rather than one merged list. First match wins; the last is a catch-all.
+PURPOSES: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
+    (
+        "Signing you in (OpenID Connect)",
+        "Asked by “Log in with …”: who you are, and the details you chose to share.",
+        lambda name: name in ("openid", "profile", "email", "address", "phone"),
+    ),
+    (
+        "Your photos",
+        "Asked when the app connects to your photos.",
+        lambda name: name.startswith("photos."),
+    ),
+    (
+        "Staying connected",
+        "Asked to keep access while you are away.",
+        lambda name: name == "offline_access",
+    ),
+    ("Other access", "", lambda name: True),
+)
+
+
+def by_purpose(scopes: list[ScopeInfo]) -> list[dict[str, Any]]:
+    """The scopes grouped under PURPOSES, in that order, empty groups left out."""
+    groups: dict[str, dict[str, Any]] = {}
+    for info in scopes:
+        title, why, _ = next(p for p in PURPOSES if p[2](info.name))
+        groups.setdefault(title, {"title": title, "why": why, "scopes": []})["scopes"].append(info)
+    order = [title for title, _, _ in PURPOSES]
+    return sorted(groups.values(), key=lambda group: order.index(group["title"]))
 
 
 @router.get("/apps", include_in_schema=False)
@@ -58,7 +92,9 @@ def apps_with_access(
     apps = [
         {
             "client": client,
-            "scopes": describe(consent.scope, request.app.state.settings.configured_scopes),
+            "purposes": by_purpose(
+                describe(consent.scope, request.app.state.settings.configured_scopes)
+            ),
             "granted_at": as_utc(consent.granted_at),
             "updated_at": as_utc(consent.updated_at),
             "active_tokens": live_tokens.get(client.client_id, 0),

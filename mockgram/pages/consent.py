@@ -35,12 +35,14 @@ from mockgram.oauth.pending import (
     claim,
     is_bound_to_session,
     load_open_request,
+    narrates_skipped_consent,
     prompts,
     tells_the_story,
     unbind_from_session,
 )
 from mockgram.oauth.responses import error_response
 from mockgram.scopes import catalog, describe, normalize_scope
+from shared.clock import as_utc
 from shared.csrf import csrf_ok
 from shared.forms import PageFormDep, text, texts
 from shared.web import render_error
@@ -102,11 +104,19 @@ def consent_page(
     if client is None:
         return no_longer_valid(request)
     # Remembered consent: nothing new is asked, so the page would be a pointless click —
-    # unless the app asked for it with prompt=consent (OIDC Core §3.1.2.1).
+    # unless the app asked for it with prompt=consent (OIDC Core §3.1.2.1), or John did, from
+    # the tour's "ask me again" link (the same prompt, given on this page).
     remembered = consents.covers(
         session, user_id=user.id, client_id=client.client_id, scope=pending.scope
     )
-    if remembered and "consent" not in prompts(pending):
+    asked_again = request.query_params.get("prompt") == "consent"
+    if remembered and "consent" not in prompts(pending) and not asked_again:
+        if request.query_params.get("continue") != "1" and narrates_skipped_consent(
+            request, pending, client
+        ):
+            return render_remembered(
+                request, session, templates, pending=pending, client=client, user=user
+            )
         answered = answer_request(
             request, session, provider, pending=pending, user_id=user.id, scope=pending.scope
         )
@@ -218,6 +228,46 @@ def deny(
     session.commit()
     unbind_from_session(request, pending.id)
     return response
+
+
+def render_remembered(
+    request: Request,
+    session: Session,
+    templates: Jinja2Templates,
+    *,
+    pending: AuthorizationRequest,
+    client: Client,
+    user: User,
+) -> Response:
+    """Step 3, skipped: John already allowed this, on this date; go on, or be asked again."""
+    consent = consents.find(session, user_id=user.id or 0, client_id=client.client_id)
+    query = {"request_id": pending.id}
+    return templates.TemplateResponse(
+        request,
+        "consent_remembered.html",
+        {
+            "page_title": f"You already allowed {shown_name(client)}",
+            "step": 3,
+            "client": client,
+            "consent": consent,
+            "allowed_on": as_utc(consent.updated_at) if consent else None,
+            "scopes": describe(pending.scope, request.app.state.settings.configured_scopes),
+            "continue_url": "/consent?" + urlencode({**query, "continue": "1"}),
+            "ask_again_url": "/consent?" + urlencode({**query, "prompt": "consent"}),
+            "banner_happened": (
+                f"Nothing to ask: John already allowed {shown_name(client)} this"
+                + (f" on {as_utc(consent.updated_at):%d %b %Y at %H:%M} UTC" if consent else "")
+                + ", and Mockgram remembered his answer."
+            ),
+            "banner_next": "Mockgram sends John back with a code (step 4), without asking "
+            "again — unless he wants to be asked:",
+            "banner_link": {
+                "href": "/consent?" + urlencode({**query, "prompt": "consent"}),
+                "label": "ask me again (prompt=consent)",
+            },
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def render_consent(

@@ -159,6 +159,9 @@ def render_portal(
             "scopes": list(SCOPES.values()),
             "issuer": settings.issuer,
             "registration_open": settings.registration_open,
+            # Step 0 already happened for the story's print shop: its registration, read only
+            # (no secret, which is stored only as a hash anyway), so a reader sees what it holds.
+            "seeded": session.get(Client, settings.awesomeservice_client_id),
         },
         status_code=status_code if error else 200,
     )

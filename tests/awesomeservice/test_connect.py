@@ -69,6 +69,18 @@ def test_connect_page_shows_each_parameter_and_step_1(client: TestClient) -> Non
         assert f"<td>{name}</td>" in response.text
 
 
+def test_banner_and_page_say_things_once(client: TestClient) -> None:
+    login(client)
+    with_tour = client.post("/connect", data={"csrf_token": csrf(client)}).text
+    assert with_tour.count("Nothing secret") == 1  # the banner's; the page does not repeat it
+    assert "asks him to sign in" in with_tour and "ask you to sign in" not in with_tour
+    client.post("/tour/toggle", data={"csrf_token": csrf(client), "show": "0", "back": "/"})
+    without = client.post("/connect", data={"csrf_token": csrf(client)}).text
+    assert "Step 1 of 6 —" not in without
+    # With no banner, the page itself says what the banner would have.
+    assert "Nothing secret is in it" in without and "ask you to sign in" in without
+
+
 def test_connect_requires_sign_in(client: TestClient, fake: FakeMockgram) -> None:
     response = client.post("/connect", data={"csrf_token": "x"})
     assert response.status_code == 303

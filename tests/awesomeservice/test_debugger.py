@@ -8,7 +8,8 @@ the form pre-filled from a link."""
 from __future__ import annotations
 
 import html
-from urllib.parse import parse_qs, urlsplit
+import re
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import httpx
 import pytest
@@ -131,6 +132,8 @@ def test_a_code_flow_against_another_provider(client: TestClient, fake: FakeMock
     ):
         assert f"ok — {check}" in exchanged.text
     assert CLIENT_SECRET not in exchanged.text and fake.access_token not in exchanged.text
+    # The redacted JSON reads as written: a shortened token ends in "…", not "\\u2026".
+    assert "…" in exchanged.text and "\\u2026" not in exchanged.text
 
 
 def test_a_forged_id_token_in_the_fragment_is_called_out(
@@ -345,6 +348,44 @@ def test_the_form_is_pre_filled_from_the_query_string(client: TestClient) -> Non
         client.get("/debugger", params={"response_type": "code code x"}).text, "/debugger"
     )
     assert dict(nonsense.fields)["response_type"] == "code"
+
+
+def test_prompt_is_sent_and_the_form_previews_its_url_and_reopens_without_secrets(
+    client: TestClient, fake: FakeMockgram
+) -> None:
+    page = client.get(
+        "/debugger",
+        params={"prompt": "consent", "scope": "openid email", "client_secret": "never-in-a-link"},
+    )
+    preview = re.search(r'<code id="debugger-preview"[^>]*>([^<]*)</code>', page.text)
+    assert preview
+    shown = html.unescape(preview.group(1))
+    assert shown.startswith(f"{ISSUER}/oauth/authorize?response_type=code&client_id=")
+    assert "prompt=consent" in shown and "scope=openid+email" in shown
+    assert "code_challenge=%28made+when+sent%29" in shown  # the verifier stays on the server
+    reopen = re.search(r'<a id="debugger-reopen" href="([^"]*)"', page.text)
+    assert reopen
+    link = html.unescape(reopen.group(1))
+    assert "prompt=consent" in link and "pkce=on" in link
+    assert "never-in-a-link" not in page.text and "state=" not in link and "nonce=" not in link
+    # The link really reopens the same form.
+    again = dict(find_form(client.get(link).text, "/debugger").fields)
+    assert again["prompt"] == "consent" and again["scope"] == "openid email"
+    # Sent: prompt goes to the provider; the answer's page links back to the same form.
+    query = _compose(client, prompt="consent")
+    assert query["prompt"] == "consent"
+    answer = client.get("/debugger/callback", params={"code": "c", "state": query["state"]})
+    back = re.search(r'href="(/debugger\?[^"]*)">Reopen this request', answer.text)
+    assert back
+    reopened = html.unescape(back.group(1))
+    assert f"discovery_url={quote_plus(PROVIDER)}" in reopened and "prompt=consent" in reopened
+    assert CLIENT_SECRET not in reopened and "state=" not in reopened
+    # A prompt the specification does not define is refused, nothing sent.
+    bad = client.post(
+        "/debugger",
+        data={"csrf_token": csrf(client), "response_type": "code", "prompt": "maybe"},
+    )
+    assert bad.status_code == 400 and "Pick a prompt." in bad.text
 
 
 # ── server-side request forgery: the debugger calls Mockgram or public https servers only ──

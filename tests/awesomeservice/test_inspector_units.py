@@ -168,6 +168,10 @@ def test_mermaid_and_har_of_a_short_flow() -> None:
     assert "    C->>AS: 5. POST /oauth/token\n    AS-->>C: 200\n" in text
     assert "    C->>API: 6. GET /api/photos\n" in text
     assert "<svg" in diagram.svg(events) and "Mockgram photos API" in diagram.svg(events)
+    # The lanes carry the article's roles as well as the story's names.
+    assert "participant API as Resource server (Mockgram photos API)" in text
+    assert "participant B as Resource owner (John's browser)" in text
+    assert ">Authorization server</text>" in diagram.svg(events)
     har = exports.har(events)["log"]
     assert har["version"] == "1.2" and len(har["entries"]) == 4
     post = har["entries"][2]

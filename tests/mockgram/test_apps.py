@@ -83,6 +83,31 @@ def test_apps_page_lists_consented_apps_with_scopes_and_live_tokens(
     assert 'style="' not in html
 
 
+def test_one_client_asking_for_sign_in_and_photos_shows_one_row_per_purpose(
+    client, db, mockgram_app, make_client, john
+) -> None:
+    make_client("printshop")
+    # Log in with Mockgram, then Connect: one client_id, one remembered consent (the union).
+    consent(db, john, scope="openid profile email photos.read")
+    sign_in(client, mockgram_app, john)
+    html = client.get("/apps").text
+    signing_in = html.split("<h3>Signing you in (OpenID Connect)</h3>")[1].split("<h3>")[0]
+    photos = html.split("<h3>Your photos</h3>")[1].split("</ul>")[0]
+    assert "Know who you are" in signing_in and "See your photos" not in signing_in
+    assert "See your photos" in photos and "Know who you are" not in photos
+    assert html.index("Signing you in") < html.index("Your photos")
+    assert "Mockgram remembers one consent per app" in html
+
+
+def test_one_purpose_needs_no_explanation(client, db, mockgram_app, make_client, john) -> None:
+    make_client("printshop")
+    consent(db, john, scope="photos.read")
+    sign_in(client, mockgram_app, john)
+    html = client.get("/apps").text
+    assert "<h3>Your photos</h3>" in html and "Signing you in" not in html
+    assert "Mockgram remembers one consent per app" not in html
+
+
 def test_item_27_revoking_access_kills_the_token_at_the_api_at_once(
     client, db, mockgram_app, make_client, john, jane
 ) -> None:

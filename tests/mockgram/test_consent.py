@@ -217,6 +217,44 @@ def test_remembered_consent_after_sign_in_also_skips_the_page(client, printshop)
     assert single_query(consent_response.headers["location"])["code"]
 
 
+NAVIGATION = {"Sec-Fetch-Mode": "navigate"}  # what a browser sends for a page it opens
+
+
+def test_the_tour_says_step_3_was_skipped_with_the_date_and_a_way_to_be_asked_again(
+    client, printshop, db
+):
+    get_code(client)
+    allowed = db.exec(select(Consent)).one().updated_at
+    # A person in a browser, the tour on: Mockgram pauses on step 3 to say why it asks nothing.
+    response = client.get("/oauth/authorize", params=authorize_params(), headers=NAVIGATION)
+    assert response.status_code == 303 and response.headers["location"].startswith("/consent?")
+    page = client.get(response.headers["location"], headers=NAVIGATION)
+    assert page.status_code == 200
+    banner = page.text.split('class="step-banner"')[1].split("</aside>")[0]
+    assert "Step 3 of 6" in banner
+    assert f"already allowed Printshop this on {allowed:%d %b %Y at %H:%M} UTC" in banner
+    ask_again = re.search(r'href="(/consent\?[^"]*prompt=consent[^"]*)"', banner)
+    assert ask_again and "ask me again (prompt=consent)" in banner
+    # Asked again: the real question, even though the answer is remembered.
+    question = client.get(ask_again.group(1).replace("&amp;", "&"), headers=NAVIGATION)
+    assert question.status_code == 200 and 'action="/consent"' in question.text
+    # Or go on: the answer, with its code, as without the tour.
+    go_on = re.search(r'href="(/consent\?[^"]*continue=1[^"]*)"', page.text)
+    assert go_on
+    answered = client.get(go_on.group(1).replace("&amp;", "&"), headers=NAVIGATION)
+    assert answered.status_code == 303
+    assert single_query(answered.headers["location"])["code"]
+
+
+def test_with_the_tour_hidden_a_remembered_consent_goes_straight_back(client, printshop):
+    get_code(client)
+    token = csrf_from(client.get("/login").text)
+    client.post("/tour/toggle", data={"csrf_token": token, "show": "0", "back": "/"})
+    response = client.get("/oauth/authorize", params=authorize_params(), headers=NAVIGATION)
+    assert response.status_code == 303
+    assert single_query(response.headers["location"])["code"]
+
+
 def test_asking_for_more_than_was_granted_shows_the_page_again(client, printshop, db):
     get_code(client, scope=BOTH, scopes=["photos.read"])
     response = client.get("/oauth/authorize", params=authorize_params(scope=BOTH))

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from mockgram.models import Client
 from shared.hashing import hash_secret
+from tests.mockgram.conftest import CLIENT_REDIRECT
 from tests.mockgram.oauth_helpers import csrf_from, login
 
 
@@ -36,6 +37,22 @@ def test_signed_out_portal_explains_and_links_to_sign_in(client):
     assert "/.well-known/oauth-authorization-server" in response.text
     assert "/oauth/register" in response.text
     assert 'action="/developers/apps"' not in response.text
+
+
+def test_the_seeded_print_shop_is_shown_read_only_to_everyone(client, make_client, john):
+    assert "Already registered" not in client.get("/developers").text  # none seeded here
+    make_client("awesomeservice", secret="never-shown-secret")
+    for signed_in in (False, True):
+        if signed_in:
+            login(client)
+        page = client.get("/developers").text
+        seeded = page.split('class="card seeded-client"')[1].split("</section>")[0]
+        assert "Already registered: Awesomeservice" in seeded and "read only" in seeded
+        assert "<code>awesomeservice</code>" in seeded
+        assert f"<code>{CLIENT_REDIRECT}</code>" in seeded
+        assert "client_secret_basic" in seeded and "photos.read photos.write" in seeded
+        assert "never-shown-secret" not in page
+        assert "<form" not in seeded  # nothing here changes it
 
 
 def test_signed_in_portal_shows_the_form(client, john):

@@ -51,6 +51,9 @@ def test_landing_page_for_visitors(client) -> None:
     assert "mockgram-demo" in html  # demo mode shows the demo accounts and their password
     assert "<code>john</code>" in html
     assert_csp_friendly(html)
+    # The steps number themselves from 0: not inside a numbered list ("1. Step 0").
+    steps = html.split('class="story-steps"')
+    assert len(steps) == 2 and steps[0].endswith("<ul ") and "Step 0 —" in steps[1]
 
 
 def test_landing_page_hides_demo_password_outside_demo_mode(mockgram_settings) -> None:

@@ -70,6 +70,16 @@ def test_get_one_photo_and_its_image(client, db, john, read_token) -> None:
     assert image.headers["cache-control"].startswith("private")
     assert image.content == photo.image
     assert Image.open(io.BytesIO(image.content)).size == (8, 6)
+    # Revalidation: the same ETag gets 304 and no bytes; a stale one gets the image again.
+    etag = image.headers["etag"]
+    again = client.get(
+        f"/api/photos/{photo.id}/image", headers={**bearer(read_token), "If-None-Match": etag}
+    )
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    stale = client.get(
+        f"/api/photos/{photo.id}/image", headers={**bearer(read_token), "If-None-Match": '"x"'}
+    )
+    assert stale.status_code == 200 and stale.content == photo.image
 
 
 def test_item_27_johns_token_on_janes_photo_is_not_found(
