@@ -13,7 +13,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import ColumnElement, MetaData, delete, event, func, inspect, select, update
+from sqlalchemy import ColumnElement, MetaData, Table, delete, event, func, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -155,8 +155,14 @@ def create_schema(engine: Engine, metadata: MetaData) -> None:
             # SQLite's write lock, taken before create_all looks for the tables; the driver
             # would begin no transaction for DDL. Others wait (the busy timeout), then see them.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        metadata.create_all(connection)
-        missing = missing_columns(connection, metadata)
+        # One look at which tables exist (not one query per table): only the absent ones are
+        # created, and only the ones that were there already can lack a column.
+        existing = set(inspect(connection).get_table_names())
+        tables = metadata.sorted_tables
+        absent = [table for table in tables if table.name not in existing]
+        metadata.create_all(connection, tables=absent, checkfirst=False)
+        present = [table for table in tables if table.name in existing]
+        missing = missing_columns(connection, metadata, present) if present else []
     if missing:
         raise OutdatedDatabase(engine.url.render_as_string(hide_password=True), missing)
 
@@ -178,12 +184,16 @@ class OutdatedDatabase(RuntimeError):
         self.missing = missing
 
 
-def missing_columns(connection: Any, metadata: MetaData) -> list[str]:
-    """`table.column` for each column the metadata has and the database lacks."""
-    inspector = inspect(connection)
+def missing_columns(
+    connection: Any, metadata: MetaData, tables: list[Table] | None = None
+) -> list[str]:
+    """`table.column` for each column the metadata (or `tables` of it) has and the database
+    lacks; the columns of all tables are read in one query."""
+    tables = metadata.sorted_tables if tables is None else tables
+    found = inspect(connection).get_multi_columns(filter_names=[table.name for table in tables])
     missing: list[str] = []
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
+    for table in tables:
+        present = {column["name"] for column in found.get((None, table.name), [])}
         missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
     return missing
 

@@ -17,13 +17,17 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapper
 
 from mockgram import keys
-from shared import clock, hashing
+from shared import clock, db, hashing
 from tests import postgres
+from tests.compiled_sql import SharedCompiledCache
 
 # The plugin other projects get from the package's pytest11 entry point; an install made before
 # that entry point existed does not load it, so load it by name then (never twice).
@@ -76,6 +80,27 @@ def pooled_signing_keys() -> Iterator[None]:
     """Mockgram apps take their signing keys from the pool (see SigningKeyPool)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(keys, "_generate", _KEY_POOL.generate)
+        yield
+
+
+_COMPILED_SQL = SharedCompiledCache()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_compiled_sql() -> Iterator[None]:
+    """Engines the apps make (shared.db) and ORM flushes share one cache of compiled SQL
+    (see tests/compiled_sql.py): a statement is compiled once per run, not once per test."""
+
+    def make(*args: Any, **kwargs: Any) -> Engine:
+        engine = real_create_engine(*args, **kwargs)
+        engine._compiled_cache = _COMPILED_SQL
+        return engine
+
+    real_create_engine = db.create_engine
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "create_engine", make)
+        # A data descriptor: it wins over a cache a mapper may have memoized already.
+        patch.setattr(Mapper, "_compiled_cache", property(lambda _mapper: _COMPILED_SQL))
         yield
 
 
