@@ -249,7 +249,6 @@ async def photo_image(
     discovery: DiscoveryDep,
     events: EventsDep,
     user: CurrentUserDep,
-    request: Request,
 ) -> Response:
     """Proxy one image, so the browser never holds (or needs) the token."""
     if user is None or user.id is None:
