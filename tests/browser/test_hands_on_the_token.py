@@ -30,14 +30,16 @@ def apps(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 def _mockgram_sign_in_and_allow(page: Any, mockgram: str) -> None:
-    """Mockgram's sign-in, then Allow if Mockgram asks (a consent may be remembered)."""
+    """Mockgram's sign-in, then Allow if Mockgram asks; a remembered consent is only narrated
+    (step 3's "you already agreed" page, with Continue)."""
     page.wait_for_url(at(mockgram, "/login"))
     page.get_by_label("Username").fill("john")
     page.get_by_label("Password").fill(MOCKGRAM_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: not url.startswith(f"{mockgram}/login"), wait_until="commit")
     if page.url.startswith(f"{mockgram}/consent"):
-        page.get_by_role("button", name="Allow").click()
+        allow = page.get_by_role("button", name="Allow")
+        page.get_by_role("link", name=re.compile(r"^Continue to ")).or_(allow).click()
 
 
 def test_you_decide_a_forged_state_plays_login_csrf(page: Any, apps: Apps) -> None:

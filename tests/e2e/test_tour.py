@@ -139,8 +139,10 @@ def test_tour_index_steps_are_links_that_start_them(world: World) -> None:
     portal = re.search(r'href="(' + re.escape(MOCKGRAM) + r'/developers)"', page.text)
     assert portal and browser.get(portal.group(1)).status_code == 200
     # Steps 1 to 5 are one run of Connect Mockgram: one button for them, not five alike (and
-    # one in the flows table); for a signed-in reader it opens step 1's page.
-    assert page.text.count('action="/connect"') == 2
+    # one in the flows table, one more for connecting with PAR); for a signed-in reader it
+    # opens step 1's page.
+    assert page.text.count('action="/connect"') == 3
+    assert "Connect Mockgram with PAR" in page.text
     assert "Start Connect Mockgram (steps 1 to 5)" in page.text
     signed_in = browser.follow(
         browser.submit(
