@@ -172,3 +172,43 @@ def move_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], None]:
         offset[0] += delta
 
     return forward
+
+
+# Tests that drive real servers, a real browser or node run on SQLite alone, except the whole
+# story in Chromium (tests/browser/test_story.py), which still runs on both: every step they
+# exercise also runs on PostgreSQL in process (tests/e2e, tests/mockgram, tests/awesomeservice),
+# and starting two servers and a browser once more per test is most of CI's time.
+ONE_DATABASE_PATHS = (
+    "tests/browser/",
+    "tests/e2e/test_spa_browser.py",
+    "tests/interop/",
+)
+BOTH_DATABASES_STILL = ("tests/browser/test_story.py",)
+# The longest files first, so that neither worker is left alone with one at the end.
+SLOW_FIRST = ("tests/deploy/", "tests/browser/", "tests/interop/", "tests/e2e/", "tests/fuzz/")
+
+
+def _runs_on_one_database(path: str, item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return (
+        callspec is not None
+        and callspec.params.get("database_kind") == "pg"
+        and path.startswith(ONE_DATABASE_PATHS)
+        and not path.startswith(BOTH_DATABASES_STILL)
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = config.rootpath
+    paths = {id(item): item.path.relative_to(root).as_posix() for item in items}
+    dropped = [item for item in items if _runs_on_one_database(paths[id(item)], item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = {id(item) for item in dropped}
+        items[:] = [item for item in items if id(item) not in gone]
+
+    def rank(item: pytest.Item) -> int:
+        path = paths[id(item)]
+        return next((n for n, p in enumerate(SLOW_FIRST) if path.startswith(p)), len(SLOW_FIRST))
+
+    items.sort(key=rank)  # stable: a file's tests stay together and in order
