@@ -33,6 +33,7 @@ from awesomeservice.pages import (
     connect,
     console,
     debugger,
+    debugger_device,
     debugger_machine,
     errors_explained,
     home,
@@ -95,6 +96,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     inspector.router,
     debugger.router,
     debugger_machine.router,  # the debugger's client credentials form (RFC 6749 §4.4)
+    debugger_device.router,  # the debugger as a device (RFC 8628)
     console.router,  # the request console: your own tokens, hand-made requests to Mockgram
     response_types.router,  # code, token and code id_token side by side
     doctor_page.router,

@@ -18,6 +18,7 @@ from mockgram.demo.seed import DEBUGGER_CLIENT_ID
 from shared.demo import DEBUGGER_CLIENT_SECRET
 from tests.e2e.browser import find_form
 from tests.e2e.conftest import AWESOME, CLIENT_SECRET, MOCKGRAM, MOCKGRAM_PASSWORD, World
+from tests.e2e.test_kiosk import approve_on_phone
 
 
 def _send(world: World, path: str = "/debugger", **fields: str) -> Any:
@@ -242,3 +243,26 @@ def test_debugger_exchanges_a_code_with_a_dpop_proof(world: World) -> None:
     assert '"token_type": "DPoP"' in text and '"cnf"' in text  # bound: cnf.jkt in the token
     assert "DPoP proof (RFC 9449 §4.2)" in text and '"typ": "dpop+jwt"' in text
     assert f'"htu": "{MOCKGRAM}/oauth/token"' in text
+
+
+def test_debugger_plays_a_device_through_pending_slow_down_and_tokens(world: World) -> None:
+    browser = world.browser
+    form = find_form(browser.get(f"{AWESOME}/debugger").text, "/debugger/device")
+    started = browser.submit(form, scope="photos.read")
+    assert started.status_code == 200, started.text
+    user_code = re.search(r'id="debugger-user-code">([A-Z]{4}-[A-Z]{4})<', started.text).group(1)
+    assert f"{MOCKGRAM}/device" in started.text
+    pending = browser.submit(find_form(started.text, "/debugger/device"))
+    assert pending.status_code == 200 and "<code>authorization_pending</code>" in pending.text
+    # RFC 8628 §3.5: polling again at once is too soon.
+    slowed = browser.submit(find_form(pending.text, "/debugger/device"))
+    assert "<code>slow_down</code>" in slowed.text
+    assert "You may return to your device" in approve_on_phone(world, user_code).text
+    done = browser.submit(find_form(slowed.text, "/debugger/device"))
+    text = unescape(done.text)
+    assert done.status_code == 200 and "The device got its tokens" in text
+    assert '"token_type": "Bearer"' in text and '"client_id": "awesomeservice-kiosk"' in text
+    assert 'action="/debugger/device"' not in text.split("</h1>", 1)[1]  # the flow is over
+    # A used device_code is refused: the page says so and offers no further poll.
+    again = browser.submit(find_form(slowed.text, "/debugger/device"))
+    assert again.status_code == 400 and "<code>invalid_grant</code>" in again.text
