@@ -32,8 +32,28 @@ AWESOMESERVICE_PAGES = (
     "/orders",
     "/errors/state_unknown",
     "/photos/1/try-delete",  # a reload of a result page: back to the grid
+    "/console",
+    "/checkup",
+    "/kiosk",
+    "/flows",
+    "/response-types",
+    "/print-queue",
 )
-MOCKGRAM_PAGES = ("/", "/apps", "/me/activity", "/developers", "/developers/requests", "/errors")
+MOCKGRAM_PAGES = (
+    "/",
+    "/apps",
+    "/me/activity",
+    "/developers",
+    "/developers/requests",
+    "/errors",
+    "/device",
+)
+# Counts the lines a table header's text is laid out on: one, unless a word was broken.
+HEADER_LINES = """header => {
+    const range = document.createRange();
+    range.selectNodeContents(header);
+    return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
+}"""
 SIGNED_OUT_PAGES = ("/login", "/signup")
 
 
@@ -59,6 +79,14 @@ def test_no_serious_or_critical_violation_on_any_page(browser: Any, apps: Apps) 
         for path in AWESOMESERVICE_PAGES:
             page.goto(f"{apps.awesome}{path}")
             check()
+            if path == "/inspector":
+                # The parameter tables' headers stay whole ("PARAMETER", never "PARAMET/ER"),
+                # even on a narrow screen where the value column is squeezed.
+                page.set_viewport_size({"width": 480, "height": 900})
+                headers = page.locator("table.params th")
+                assert headers.count() > 0
+                assert {headers.nth(n).evaluate(HEADER_LINES) for n in range(3)} == {1}
+                page.set_viewport_size(chromium.VIEWPORT)
         for path in MOCKGRAM_PAGES:
             page.goto(f"{apps.mockgram}{path}")
             check()
