@@ -9,6 +9,8 @@ from pathlib import Path
 
 from tests.e2e.servers import free_port, serve_process
 
+IN_MEMORY = "sqlite://"
+
 
 @dataclass(frozen=True)
 class Apps:
@@ -33,6 +35,13 @@ def both_apps(
     uses 127.0.0.1, so a name only the browser can resolve proves the two URLs are kept apart.
     `ports` is (Mockgram's, AwesomeService's); free ones are picked when not given.
     """
+    # A server answers several requests at once, each on its own thread: in-memory SQLite is one
+    # connection they would share, transactions interleaved. A real server gets a file, as in
+    # production (WAL, a connection per thread).
+    if mockgram_database_url == IN_MEMORY:
+        mockgram_database_url = f"sqlite:///{log_dir / 'mockgram.db'}"
+    if awesome_database_url == IN_MEMORY:
+        awesome_database_url = f"sqlite:///{log_dir / 'awesomeservice.db'}"
     mockgram_port, awesome_port = ports or (free_port(), free_port())
     apps = Apps(
         awesome=f"http://{awesome_host}:{awesome_port}",
