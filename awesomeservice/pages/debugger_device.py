@@ -19,7 +19,6 @@ from fastapi.responses import Response
 
 from awesomeservice.backchannel import MockgramUnavailable, back_channel
 from awesomeservice.deps import HttpDep, SettingsDep, TemplatesDep
-from awesomeservice.inspector import jwts
 from awesomeservice.inspector.params import explain_error
 from awesomeservice.inspector.redact import redact_json
 from awesomeservice.oauth import token_endpoint
@@ -32,6 +31,7 @@ from awesomeservice.pages.debugger import (
     _discover,
     _form_page,
 )
+from awesomeservice.pages.debugger_machine import decoded_access_token
 from awesomeservice.settings import AwesomeServiceSettings
 from shared.csrf import csrf_ok
 from shared.forms import text
@@ -96,14 +96,7 @@ async def _page_context(
     error = str(answer.get("error", ""))[:64]
     device_code = answer.get("device_code") or values["device_code"]
     device_code = device_code[:MAX_DEVICE_CODE] if isinstance(device_code, str) else ""
-    decoded = []
-    token = answer.get("access_token")
-    if isinstance(token, str) and jwts.looks_like_jwt(token):
-        jwks = document.get("jwks_uri")
-        jwks_url = back_channel(jwks, settings) if isinstance(jwks, str) else None
-        one = (await jwts.decode("access_token", token, http=http, jwks_url=jwks_url)).as_dict()
-        one["expiry"], one["checks"] = jwts.expiry_in_words(one["claims"].get("exp")), []
-        decoded.append(one)
+    decoded = await decoded_access_token(answer, document, settings, http)
     return {
         "page_title": "OAuth debugger: the device flow",
         "polled": bool(values["device_code"]),

@@ -9,6 +9,8 @@ for the debugger's authorization requests (pages/debugger.py `_discover`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -28,12 +30,28 @@ from awesomeservice.pages.debugger import (
     _discover,
     _form_page,
 )
+from awesomeservice.settings import AwesomeServiceSettings
 from shared.csrf import csrf_ok
 from shared.forms import text
 from shared.web import csrf_refused
 
 router = APIRouter()
 FIELDS = ("discovery_url", "client_id", "client_secret", "scope", "resource")
+
+
+async def decoded_access_token(
+    answer: dict[str, Any], document: dict[str, Any], settings: AwesomeServiceSettings, http: Any
+) -> list[dict[str, Any]]:
+    """The answer's access token decoded, its signature checked against the provider's keys
+    (none when the token is not a JWT)."""
+    token = answer.get("access_token")
+    if not isinstance(token, str) or not jwts.looks_like_jwt(token):
+        return []
+    jwks = document.get("jwks_uri")
+    jwks_url = back_channel(jwks, settings) if isinstance(jwks, str) else None
+    one = (await jwts.decode("access_token", token, http=http, jwks_url=jwks_url)).as_dict()
+    one["expiry"], one["checks"] = jwts.expiry_in_words(one["claims"].get("exp")), []
+    return [one]
 
 
 @router.post("/debugger/client-credentials")
@@ -74,14 +92,7 @@ async def client_credentials(
     except MockgramUnavailable as exc:
         answer, status = {"error": "unreachable", "error_description": exc.kind}, 0
     error = str(answer.get("error", ""))[:64]
-    decoded = []
-    token = answer.get("access_token")
-    if isinstance(token, str) and jwts.looks_like_jwt(token):
-        jwks = document.get("jwks_uri")
-        jwks_url = back_channel(jwks, settings) if isinstance(jwks, str) else None
-        one = (await jwts.decode("access_token", token, http=http, jwks_url=jwks_url)).as_dict()
-        one["expiry"], one["checks"] = jwts.expiry_in_words(one["claims"].get("exp")), []
-        decoded.append(one)
+    decoded = await decoded_access_token(answer, document, settings, http)
     return templates.TemplateResponse(
         request,
         "debugger_result.html",
